@@ -1,0 +1,101 @@
+"""Every UI text key the code uses, with the placeholders the code fills in.
+
+The content loader checks ``content/texts/<lang>.yaml`` against this table: every key must
+be present, a text may only use the placeholders listed for it, and the ones marked
+required must appear (the clinic's phone in the pain advice, for example).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class TextSpec:
+    placeholders: frozenset[str] = field(default_factory=frozenset)
+    required: frozenset[str] = field(default_factory=frozenset)
+    is_button: bool = False
+
+
+def _t(*placeholders: str, required: tuple[str, ...] = ()) -> TextSpec:
+    return TextSpec(frozenset(placeholders) | frozenset(required), frozenset(required))
+
+
+def _b(*placeholders: str) -> TextSpec:
+    return TextSpec(frozenset(placeholders), frozenset(), is_button=True)
+
+
+CLINIC = ("clinic_name", "clinic_credentials", "clinic_address", "clinic_phone", "clinic_hours",
+          "clinic_website")
+
+TEXTS: dict[str, TextSpec] = {
+    # --- onboarding and general -------------------------------------------------------
+    "welcome_new": _t("clinic_name", required=("clinic_name",)),
+    "consent_prompt": _t(),
+    "btn_agree": _b(),
+    "btn_decline": _b(),
+    "declined": _t(),
+    "program_chosen": _t("program_title", required=("program_title",)),
+    "btn_start_now": _b(),
+    "btn_later": _b(),
+    "later_ok": _t(),
+    "welcome_back": _t("program_title"),
+    "help": _t(*CLINIC),
+    "unknown_command": _t(),
+    "error_generic": _t(),
+    "expect_button": _t(),
+    "not_registered": _t(),
+    "consent_needed": _t(),
+    # --- the clinic's contact block, appended to advice -------------------------------
+    "clinic_contact": _t(*CLINIC, required=("clinic_name", "clinic_phone")),
+    # --- advice (safety) --------------------------------------------------------------
+    "advice_before_start": _t(),
+    "advice_pain": _t(*CLINIC, required=("clinic_phone",)),
+    "advice_sore": _t(),
+    "advice_stretch_walk": _t(),
+    "advice_sore_persisting": _t(*CLINIC, required=("clinic_phone",)),
+    # --- the guided session -----------------------------------------------------------
+    "session_intro": _t("program_title", "exercise_list", "minutes",
+                        required=("exercise_list",)),
+    "btn_begin": _b(),
+    "btn_not_now": _b(),
+    "step_header": _t("exercise_number", "exercise_count", "step_number", "step_count",
+                      required=("exercise_number", "exercise_count", "step_number",
+                                "step_count")),
+    "setup_step_title": _t(),
+    "dose_line": _t("dose", required=("dose",)),
+    "alternative_note": _t("exercise_title", required=("exercise_title",)),
+    "btn_next": _b(),
+    "btn_done": _b(),
+    "btn_back": _b(),
+    "btn_alternative": _b(),
+    "btn_skip": _b(),
+    "btn_hurts": _b(),
+    "btn_start_timer": _b("seconds"),
+    "btn_next_set": _b("set_number"),
+    "btn_stop_timer": _b(),
+    "btn_finish_exercise": _b(),
+    "timer_ready": _t("seconds", "set_number", "set_count"),
+    "timer_running": _t("seconds", "set_number", "set_count", required=("seconds",)),
+    "timer_set_done": _t("set_number", "set_count", required=("set_number",)),
+    "timer_all_done": _t("set_count"),
+    "timer_stopped": _t(),
+    "feeling_question": _t(),
+    "btn_feel_fine": _b(),
+    "btn_feel_sore": _b(),
+    "btn_feel_pain": _b(),
+    "pain_which": _t(),
+    "btn_not_sure": _b(),
+    "well_done": _t(),
+    "session_not_started": _t(),
+    "session_cancelled": _t(),
+    "no_open_session": _t(),
+    "session_open_choice": _t(),
+    "btn_continue": _b(),
+    "btn_restart": _b(),
+    "toast_stale": _t(),
+    "toast_invalid": _t(),
+    "toast_not_yours": _t(),
+    "toast_session_over": _t(),
+    "toast_timer_started": _t(),
+}
