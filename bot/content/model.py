@@ -1,0 +1,167 @@
+"""The content the bot shows, as immutable typed values.
+
+The models check shapes and single-field ranges; rules that span fields or files (a
+program's exercises exist, a timed step needs a duration, texts fit Telegram's limits)
+live in ``bot.content.rules`` so each problem can name its exact place in a file.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
+
+Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
+Id = Annotated[
+    str,
+    StringConstraints(strict=True, strip_whitespace=True, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+]
+DEFAULT_LANGUAGE = "en"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Clinic(_Frozen):
+    """Whom a patient should call: shown with every "see a doctor" advice."""
+
+    name: Text
+    clinician: Text
+    credentials: Text
+    address: Text
+    phone: Text
+    phone_international: (
+        Annotated[
+            str, StringConstraints(strict=True, strip_whitespace=True, pattern=r"^\+[0-9 ]{6,20}$")
+        ]
+        | None
+    ) = None
+    opening_hours: Text
+    website: Text | None = None
+    emergency_number: Annotated[
+        str, StringConstraints(strict=True, strip_whitespace=True, pattern=r"^[0-9]{2,6}$")
+    ]
+
+    @property
+    def phone_display(self) -> str:
+        """The international form when given: Telegram makes it a tappable link."""
+        return self.phone_international or self.phone
+
+
+class Dose(_Frozen):
+    """How much of an exercise: repetitions, sets, holds and timed sets."""
+
+    reps: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    reps_max: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    per: Literal["side", "limb"] | None = None
+    sets: Annotated[StrictInt, Field(ge=1, le=20)] = 1
+    sets_max: Annotated[StrictInt, Field(ge=1, le=20)] | None = None
+    hold_breaths: Annotated[StrictInt, Field(ge=1, le=20)] | None = None
+    duration_seconds: Annotated[StrictInt, Field(ge=5, le=600)] | None = None
+    rest_seconds: Annotated[StrictInt, Field(ge=0, le=600)] | None = None
+
+
+class Step(_Frozen):
+    """One screen of an exercise. In YAML a plain string is a step too."""
+
+    text: Text
+    timed: StrictBool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"text": value} if isinstance(value, str) else value
+
+
+class Exercise(_Frozen):
+    id: Id
+    title: Text
+    short_title: Text  # a button label: at most 30 characters
+    position: Text
+    purpose: Text
+    setup: Text
+    steps: Annotated[tuple[Step, ...], Field(min_length=1, max_length=20)]
+    dose: Dose
+    dose_text: Text
+    minutes: Annotated[StrictInt, Field(ge=1, le=60)]
+    cautions: tuple[Text, ...] = ()
+    alternative: Id | None = None
+    media: Text | None = None
+
+    @property
+    def timed_step(self) -> Step | None:
+        return next((step for step in self.steps if step.timed), None)
+
+
+class Program(_Frozen):
+    id: Id
+    title: Text
+    intro: Text
+    before_you_start: Text  # a key of the UI texts, e.g. advice_before_start
+    exercises: Annotated[tuple[Id, ...], Field(min_length=1, max_length=20)]
+
+
+class WarningSign(_Frozen):
+    id: Id
+    label: Text  # at most 80 characters
+
+
+class Safety(_Frozen):
+    warning_signs: Annotated[tuple[WarningSign, ...], Field(min_length=1)]
+
+
+class Content(_Frozen):
+    """Everything loaded from one content directory, with the hash of its files."""
+
+    clinic: Clinic
+    programs: dict[str, Program]
+    exercises: dict[str, Exercise]
+    texts: dict[str, dict[str, str]]
+    warning_signs: tuple[WarningSign, ...]
+    version: str  # sha256 hex of the content files
+
+    @property
+    def short_version(self) -> str:
+        return self.version[:12]
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.texts)
+
+    @property
+    def default_program(self) -> Program:
+        """The first program (sorted by id); the bot offers it when there is only one."""
+        return next(iter(self.programs.values()))
+
+    def program(self, program_id: str) -> Program:
+        return self.programs[program_id]
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        return self.exercises[exercise_id]
+
+    def program_minutes(self, program_id: str) -> int:
+        return sum(self.exercise(ex).minutes for ex in self.program(program_id).exercises)
+
+    def raw_text(self, lang: str, key: str) -> str:
+        """The unformatted text: the language asked for, its base language, then English."""
+        for candidate in (lang, lang.split("-")[0].lower(), DEFAULT_LANGUAGE):
+            table = self.texts.get(candidate)
+            if table is not None and key in table:
+                return table[key]
+        raise KeyError(f"no UI text {key!r}")
+
+    def text(self, lang: str, key: str, **values: object) -> str:
+        """A UI text with its placeholders filled; the caller passes every one it allows."""
+        try:
+            return self.raw_text(lang, key).format(**values)
+        except KeyError as missing:
+            raise KeyError(f"UI text {key!r} needs a value for {missing}") from None

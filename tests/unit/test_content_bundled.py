@@ -1,0 +1,121 @@
+"""The content shipped with the bot is valid, and says what the safety rules need."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.content import default_content_dir
+from bot.content.loader import load_content
+from bot.content.model import Content
+from bot.core.texts import TEXTS
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content(default_content_dir())
+
+
+def clinic_values(content: Content) -> dict[str, str]:
+    clinic = content.clinic
+    return {
+        "clinic_name": clinic.name,
+        "clinic_credentials": clinic.credentials,
+        "clinic_address": clinic.address,
+        "clinic_phone": clinic.phone_display,
+        "clinic_hours": clinic.opening_hours,
+        "clinic_website": clinic.website or "",
+    }
+
+
+def test_default_content_dir_is_the_repository_content() -> None:
+    directory = default_content_dir()
+    assert directory == Path(__file__).resolve().parents[2] / "content"
+    assert (directory / "clinic.yaml").is_file()
+
+
+def test_three_exercises_and_one_program(content: Content) -> None:
+    assert set(content.exercises) == {"arm-leg-raises", "bird-dog", "hook-lying-march"}
+    assert content.default_program.id == "lower-back"
+    assert content.program("lower-back").exercises == ("hook-lying-march", "arm-leg-raises")
+    assert content.program_minutes("lower-back") == 7
+
+
+def test_raises_and_bird_dog_are_each_others_alternative(content: Content) -> None:
+    assert content.exercise("arm-leg-raises").alternative == "bird-dog"
+    assert content.exercise("bird-dog").alternative == "arm-leg-raises"
+    assert content.exercise("hook-lying-march").alternative is None
+
+
+def test_march_is_timed_30_seconds_2_or_3_sets(content: Content) -> None:
+    march = content.exercise("hook-lying-march")
+    assert march.dose.duration_seconds == 30
+    assert (march.dose.sets, march.dose.sets_max) == (2, 3)
+    assert march.timed_step is march.steps[-1]
+    assert [s.timed for s in content.exercise("bird-dog").steps] == [False, False, False]
+
+
+def test_doses_match_the_handout(content: Content) -> None:
+    raises = content.exercise("arm-leg-raises").dose
+    assert (raises.reps, raises.per) == (5, "limb")
+    bird = content.exercise("bird-dog").dose
+    assert (bird.reps, bird.reps_max, bird.per) == (3, 5, "side")
+
+
+def test_every_ui_text_is_in_english(content: Content) -> None:
+    assert set(content.texts["en"]) == set(TEXTS)
+
+
+def test_pain_advice_says_stop_and_gives_the_clinic_phone(content: Content) -> None:
+    advice = content.text("en", "advice_pain", **clinic_values(content))
+    assert "+1 617 720 2329" in advice
+    assert "stop" in advice.lower()
+    assert "doctor" in advice.lower()
+    contact = content.text("en", "clinic_contact", **clinic_values(content))
+    assert "205 Commercial St" in contact
+    assert content.clinic.name in contact
+
+
+def test_phone_display_prefers_the_international_form(content: Content) -> None:
+    assert content.clinic.phone == "(617) 720-2329"
+    assert content.clinic.phone_display == "+1 617 720 2329"
+    assert content.clinic.emergency_number == "911"
+
+
+def test_warning_signs(content: Content) -> None:
+    ids = [sign.id for sign in content.warning_signs]
+    assert len(ids) == 6
+    assert "bladder-bowel" in ids
+    assert all(len(sign.label) <= 80 for sign in content.warning_signs)
+
+
+def test_text_falls_back_to_english(content: Content) -> None:
+    assert content.text("de", "btn_next") == content.texts["en"]["btn_next"]
+    assert content.text("en-GB", "btn_next") == content.texts["en"]["btn_next"]
+
+
+def test_text_fills_placeholders_and_names_a_missing_one(content: Content) -> None:
+    header = content.text(
+        "en", "step_header", exercise_number=1, exercise_count=2, step_number=3, step_count=4
+    )
+    assert "1" in header
+    assert "4" in header
+    with pytest.raises(KeyError, match="step_count"):
+        content.text("en", "step_header", exercise_number=1, exercise_count=2, step_number=3)
+    with pytest.raises(KeyError, match="no_such_key"):
+        content.text("en", "no_such_key")
+
+
+def test_content_is_immutable(content: Content) -> None:
+    with pytest.raises(ValidationError):
+        content.version = "x"  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        content.clinic.phone = "x"  # type: ignore[misc]
+
+
+def test_version_is_a_full_sha256(content: Content) -> None:
+    assert len(content.version) == 64
+    int(content.version, 16)
+    assert content.short_version == content.version[:12]

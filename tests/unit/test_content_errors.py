@@ -1,0 +1,415 @@
+"""Broken content: each kind of mistake is reported with its file, its place and a reason.
+
+Each test copies the bundled content and breaks one thing, so the tests do not go stale
+when the real content changes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.content import default_content_dir
+from bot.content.check import check_content
+from bot.content.errors import ContentError, ContentProblem
+from bot.content.loader import load_content
+
+
+@pytest.fixture
+def content_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(default_content_dir(), target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace one exact piece of a file; fails loudly when the piece is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} not found exactly once in {path}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def problems(directory: Path) -> list[str]:
+    with pytest.raises(ContentError) as info:
+        load_content(directory)
+    return [str(p) for p in info.value.problems]
+
+
+def only_problem(directory: Path) -> str:
+    found = problems(directory)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# --- YAML ----------------------------------------------------------------------------------
+
+
+def test_yaml_syntax_error_gives_file_line_and_column(content_dir: Path) -> None:
+    bird = content_dir / "exercises" / "bird-dog.yaml"
+    lines = bird.read_text(encoding="utf-8").splitlines()
+    number = next(i for i, line in enumerate(lines, 1) if line.startswith("minutes:"))
+    edit(bird, "minutes: 4\n", "minutes: 4: 5\n")
+    assert only_problem(content_dir).startswith(
+        f"{bird}:{number}:11: YAML syntax error: mapping values are not allowed here"
+    )
+
+
+def test_a_key_written_twice_is_reported(content_dir: Path) -> None:
+    texts = content_dir / "texts" / "en.yaml"
+    texts.write_text(texts.read_text(encoding="utf-8") + 'btn_next: "Again"\n', encoding="utf-8")
+    assert re.fullmatch(
+        rf"{re.escape(str(texts))}:\d+:1: .*'btn_next' appears twice", only_problem(content_dir)
+    )
+
+
+def test_empty_file(content_dir: Path) -> None:
+    (content_dir / "safety.yaml").write_text("# nothing yet\n", encoding="utf-8")
+    assert only_problem(content_dir) == f"{content_dir}/safety.yaml: the file is empty"
+
+
+# --- shapes, types, ranges -----------------------------------------------------------------
+
+
+def test_missing_field(content_dir: Path) -> None:
+    raises = content_dir / "exercises" / "arm-leg-raises.yaml"
+    edit(
+        raises, 'purpose: "Makes the muscles of your lower back stronger and more resilient."\n', ""
+    )
+    assert only_problem(content_dir) == f"{raises}: purpose: is required"
+
+
+def test_wrong_type(content_dir: Path) -> None:
+    raises = content_dir / "exercises" / "arm-leg-raises.yaml"
+    edit(raises, "reps: 5", 'reps: "five"')
+    assert only_problem(content_dir) == f"{raises}: dose.reps: must be a whole number"
+
+
+def test_yes_no_is_not_text(content_dir: Path) -> None:
+    texts = content_dir / "texts" / "en.yaml"
+    edit(texts, 'btn_skip: "Skip"', "btn_skip: no")
+    assert only_problem(content_dir).startswith(
+        f"{texts}: btn_skip: must be text; put it in quotes"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "duration_seconds: 30",
+            "duration_seconds: 3",
+            "dose.duration_seconds: must be at least 5",
+        ),
+        (
+            "duration_seconds: 30",
+            "duration_seconds: 601",
+            "dose.duration_seconds: must be at most 600",
+        ),
+        ("sets: 2", "sets: 0", "dose.sets: must be at least 1"),
+        ("sets_max: 3", "sets_max: 1", "dose.sets_max: must be at least sets (2)"),
+    ],
+)
+def test_bad_range(content_dir: Path, old: str, new: str, expected: str) -> None:
+    march = content_dir / "exercises" / "hook-lying-march.yaml"
+    edit(march, old, new)
+    assert only_problem(content_dir) == f"{march}: {expected}"
+
+
+def test_empty_steps(content_dir: Path) -> None:
+    raises = content_dir / "exercises" / "arm-leg-raises.yaml"
+    text = raises.read_text(encoding="utf-8")
+    start = text.index("steps:\n")
+    raises.write_text(text[:start] + "steps: []\n" + text[text.index("dose:") :], encoding="utf-8")
+    assert only_problem(content_dir) == f"{raises}: steps: must not be empty"
+
+
+def test_unknown_key_suggests_the_right_one(content_dir: Path) -> None:
+    bird = content_dir / "exercises" / "bird-dog.yaml"
+    edit(bird, "steps:", "stpes:")
+    assert set(problems(content_dir)) == {
+        f"{bird}: unknown key 'stpes' (did you mean 'steps'?)",
+        f"{bird}: steps: is required",
+    }
+
+
+def test_unknown_key_inside_a_list_item(content_dir: Path) -> None:
+    march = content_dir / "exercises" / "hook-lying-march.yaml"
+    edit(march, "    timed: true", "    timed: true\n    colour: red")
+    assert only_problem(content_dir) == f"{march}: steps[1]: unknown key 'colour'"
+
+
+def test_id_must_match_the_file_name(content_dir: Path) -> None:
+    bird = content_dir / "exercises" / "bird-dog.yaml"
+    edit(bird, "id: bird-dog", "id: birddog")
+    found = problems(content_dir)
+    assert (
+        f"{bird}: id: is 'birddog' but the file is named 'bird-dog.yaml'; make them match" in found
+    )
+
+
+def test_unknown_file(content_dir: Path) -> None:
+    (content_dir / "clinc.yaml").write_text("name: x\n", encoding="utf-8")
+    assert only_problem(content_dir).startswith(f"{content_dir}/clinc.yaml: unknown file;")
+
+
+def test_missing_file(content_dir: Path) -> None:
+    (content_dir / "clinic.yaml").unlink()
+    assert only_problem(content_dir).startswith(f"{content_dir}/clinic.yaml: missing file")
+
+
+def test_not_a_directory(tmp_path: Path) -> None:
+    assert only_problem(tmp_path / "nope") == f"{tmp_path / 'nope'}: is not a directory"
+
+
+# --- references and timers -----------------------------------------------------------------
+
+
+def test_program_refers_to_a_missing_exercise(content_dir: Path) -> None:
+    program = content_dir / "programs" / "lower-back.yaml"
+    edit(program, "  - arm-leg-raises", "  - bird-dgo")
+    assert only_problem(content_dir) == (
+        f"{program}: exercises[1]: refers to exercise 'bird-dgo', which does not exist"
+    )
+
+
+def test_alternative_must_exist_and_not_be_itself(content_dir: Path) -> None:
+    bird = content_dir / "exercises" / "bird-dog.yaml"
+    raises = content_dir / "exercises" / "arm-leg-raises.yaml"
+    edit(bird, "alternative: arm-leg-raises", "alternative: bird-dog")
+    edit(raises, "alternative: bird-dog", "alternative: cat-cow")
+    assert set(problems(content_dir)) == {
+        f"{bird}: alternative: must be another exercise",
+        f"{raises}: alternative: refers to exercise 'cat-cow', which does not exist",
+    }
+
+
+def test_timed_step_needs_a_duration(content_dir: Path) -> None:
+    march = content_dir / "exercises" / "hook-lying-march.yaml"
+    edit(march, "  duration_seconds: 30\n", "")
+    assert set(problems(content_dir)) == {
+        f"{march}: steps[1].timed: needs dose.duration_seconds (how long the timer runs)",
+        f"{march}: dose: needs reps or duration_seconds",
+    }
+
+
+def test_duration_needs_a_timed_step(content_dir: Path) -> None:
+    march = content_dir / "exercises" / "hook-lying-march.yaml"
+    edit(march, "    timed: true\n", "")
+    assert only_problem(content_dir).startswith(f"{march}: dose.duration_seconds: no step")
+
+
+def test_before_you_start_must_be_a_text_key(content_dir: Path) -> None:
+    program = content_dir / "programs" / "lower-back.yaml"
+    edit(program, "before_you_start: advice_before_start", "before_you_start: advice_befor")
+    assert only_problem(content_dir).startswith(
+        f"{program}: before_you_start: refers to text 'advice_befor', which does not exist"
+    )
+
+
+# --- UI texts ------------------------------------------------------------------------------
+
+
+def test_missing_ui_text(content_dir: Path) -> None:
+    texts = content_dir / "texts" / "en.yaml"
+    edit(texts, 'btn_next: "Next"\n', "")
+    assert only_problem(content_dir) == f"{texts}: btn_next: missing text (the bot uses it)"
+
+
+def test_unknown_ui_text(content_dir: Path) -> None:
+    texts = content_dir / "texts" / "en.yaml"
+    edit(texts, 'btn_next: "Next"', 'btn_next: "Next"\nbtn_nxet: "Next"')
+    assert (
+        only_problem(content_dir) == f"{texts}: unknown key 'btn_nxet' (did you mean 'btn_next'?)"
+    )
+
+
+def test_over_long_button_label(content_dir: Path) -> None:
+    texts = content_dir / "texts" / "en.yaml"
+    edit(texts, 'btn_hurts: "It hurts - stop"', 'btn_hurts: "It hurts, please stop right now!!"')
+    assert only_problem(content_dir) == (
+        f"{texts}: btn_hurts: button label is 33 characters; Telegram shows at most 30"
+    )
+
+
+def test_button_length_counts_the_filled_in_value(content_dir: Path) -> None:
+    texts = content_dir / "texts" / "en.yaml"
+    label = "Please start the timer: {seconds} s"
+    assert len(label.format(seconds=600)) <= 30 < len(label)
+    edit(texts, 'btn_start_timer: "Start timer: {seconds} s"', f'btn_start_timer: "{label}"')
+    assert load_content(content_dir).texts["en"]["btn_start_timer"] == label
+
+
+def test_exercise_short_title_is_a_button(content_dir: Path) -> None:
+    bird = content_dir / "exercises" / "bird-dog.yaml"
+    edit(bird, 'short_title: "Bird dog"', 'short_title: "Bird dog, on hands and knees!!!"')
+    assert only_problem(content_dir) == (
+        f"{bird}: short_title: button label is 31 characters; Telegram shows at most 30"
+    )
+
+
+def test_over_long_toast(content_dir: Path) -> None:
+    texts = content_dir / "texts" / "en.yaml"
+    edit(texts, 'toast_timer_started: "Timer started."', f'toast_timer_started: "{"x" * 201}"')
+    assert only_problem(content_dir) == (
+        f"{texts}: toast_timer_started: is 201 characters; a pop-up note shows at most 200"
+    )
+
+
+def test_disallowed_placeholder(content_dir: Path) -> None:
+    texts = content_dir / "texts" / "en.yaml"
+    edit(texts, 'dose_line: "How much: {dose}"', 'dose_line: "How much: {dose} ({phone})"')
+    assert only_problem(content_dir) == (
+        f"{texts}: dose_line: uses {{phone}}, which this text cannot use; allowed: {{dose}}"
+    )
+
+
+def test_missing_required_placeholder(content_dir: Path) -> None:
+    texts = content_dir / "texts" / "en.yaml"
+    edit(texts, "again. Call {clinic_phone}.", "again.")
+    assert only_problem(content_dir) == f"{texts}: advice_pain: must use {{clinic_phone}}"
+
+
+def test_wrong_placeholder_name_in_the_pain_advice(content_dir: Path) -> None:
+    texts = content_dir / "texts" / "en.yaml"
+    edit(texts, "again. Call {clinic_phone}.", "again. Call {phone}.")
+    found = problems(content_dir)
+    assert f"{texts}: advice_pain: must use {{clinic_phone}}" in found
+    assert any(
+        p.startswith(
+            f"{texts}: advice_pain: uses {{phone}}, which this text cannot use; "
+            "allowed: {clinic_address}, {clinic_credentials}"
+        )
+        for p in found
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("How much: {dose", "has a lone '{' or '}'"),
+        ("How much: {}", "uses {}; placeholders are plain names"),
+        ("How much: {dose!r}", "formats {dose}; write just {dose}"),
+    ],
+)
+def test_malformed_placeholder(content_dir: Path, text: str, reason: str) -> None:
+    texts = content_dir / "texts" / "en.yaml"
+    edit(texts, 'dose_line: "How much: {dose}"', f'dose_line: "{text}"')
+    assert only_problem(content_dir).startswith(f"{texts}: dose_line: {reason}")
+
+
+def test_html_is_not_allowed(content_dir: Path) -> None:
+    texts = content_dir / "texts" / "en.yaml"
+    edit(texts, 'well_done: "Well done!', 'well_done: "<b>Well done!</b>')
+    assert only_problem(content_dir).startswith(f"{texts}: well_done: looks like HTML (<b>)")
+
+
+def test_a_step_screen_must_fit_in_one_message(content_dir: Path) -> None:
+    raises = content_dir / "exercises" / "arm-leg-raises.yaml"
+    edit(raises, '  - "Do the same with your other arm."', f'  - "{"word " * 900}"')
+    assert re.fullmatch(
+        rf"{re.escape(str(raises))}: steps\[1\]: its screen is \d+ characters .*at most 4096",
+        only_problem(content_dir),
+    )
+
+
+def test_another_language_may_omit_keys_but_not_invent_them(content_dir: Path) -> None:
+    german = content_dir / "texts" / "de.yaml"
+    german.write_text('btn_next: "Weiter"\nbtn_nex: "Weiter"\n', encoding="utf-8")
+    assert only_problem(content_dir) == (
+        f"{german}: unknown key 'btn_nex' (did you mean 'btn_next'?)"
+    )
+    german.write_text('btn_next: "Weiter"\n', encoding="utf-8")
+    content = load_content(content_dir)
+    assert content.text("de", "btn_next") == "Weiter"
+    assert content.text("de", "btn_back") == content.text("en", "btn_back")
+
+
+def test_language_file_name_must_be_a_code(content_dir: Path) -> None:
+    (content_dir / "texts" / "German.yaml").write_text('btn_next: "Weiter"\n', encoding="utf-8")
+    assert only_problem(content_dir).startswith(
+        f"{content_dir}/texts/German.yaml: the file name must be a language code"
+    )
+
+
+def test_warning_sign_label_length(content_dir: Path) -> None:
+    safety = content_dir / "safety.yaml"
+    edit(safety, 'label: "A fever together with the back pain"', f'label: "{"x" * 81}"')
+    assert only_problem(content_dir) == (
+        f"{safety}: warning_signs[3].label: is 81 characters; keep it to 80"
+    )
+
+
+# --- all at once, the check command, the version ----------------------------------------------
+
+
+def test_every_problem_in_every_file_is_reported_at_once(content_dir: Path) -> None:
+    edit(content_dir / "exercises" / "hook-lying-march.yaml", "sets: 2", "sets: 0")
+    edit(content_dir / "exercises" / "bird-dog.yaml", "steps:", "stpes:")
+    edit(content_dir / "programs" / "lower-back.yaml", "  - arm-leg-raises", "  - bird-dgo")
+    edit(content_dir / "texts" / "en.yaml", 'btn_next: "Next"\n', "")
+    edit(content_dir / "clinic.yaml", 'emergency_number: "911"', 'emergency_number: "nine"')
+    found = problems(content_dir)
+    assert len(found) == 6, found
+    for fragment in (
+        "hook-lying-march.yaml: dose.sets",
+        "bird-dog.yaml: unknown key 'stpes'",
+        "lower-back.yaml: exercises[1]",
+        "en.yaml: btn_next",
+        "clinic.yaml: emergency_number: must be digits only",
+    ):
+        assert any(fragment in p for p in found), fragment
+
+
+def test_problem_without_a_place_in_the_file() -> None:
+    assert str(ContentProblem("content/x.yaml", reason="the file is empty")) == (
+        "content/x.yaml: the file is empty"
+    )
+    assert str(ContentProblem("c.yaml", "a.b", "bad", line=3, column=4)) == "c.yaml:3:4: a.b: bad"
+
+
+def test_paths_are_shown_as_the_directory_was_given(
+    content_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(content_dir.parent)
+    edit(content_dir / "texts" / "en.yaml", 'btn_next: "Next"\n', "")
+    assert only_problem(Path("content")) == (
+        "content/texts/en.yaml: btn_next: missing text (the bot uses it)"
+    )
+
+
+def test_check_content_ok(content_dir: Path) -> None:
+    code, output = check_content(content_dir)
+    assert code == 0
+    assert re.fullmatch(
+        r"content OK: 1 program, 3 exercises, 1 language, version [0-9a-f]{12}", output
+    )
+
+
+def test_check_content_lists_problems(content_dir: Path) -> None:
+    edit(content_dir / "texts" / "en.yaml", 'btn_next: "Next"\n', "")
+    edit(content_dir / "exercises" / "bird-dog.yaml", "steps:", "stpes:")
+    code, output = check_content(content_dir)
+    assert code == 1
+    lines = output.splitlines()
+    assert len(lines) == 4
+    assert lines[-1] == "content has 3 problems; the bot will not start"
+    assert f"{content_dir}/texts/en.yaml: btn_next: missing text (the bot uses it)" in lines
+
+
+def test_version_changes_when_a_file_changes(content_dir: Path) -> None:
+    before = load_content(content_dir).version
+    assert load_content(content_dir).version == before
+    assert load_content(default_content_dir()).version == before
+    edit(content_dir / "texts" / "en.yaml", 'btn_next: "Next"', 'btn_next: "Next step"')
+    assert load_content(content_dir).version != before
+
+
+def test_version_changes_when_a_file_is_renamed(content_dir: Path) -> None:
+    before = load_content(content_dir).version
+    (content_dir / "texts" / "en.yaml").rename(content_dir / "texts" / "en.yaml.bak")
+    shutil.copy(content_dir / "texts" / "en.yaml.bak", content_dir / "texts" / "en.yaml")
+    (content_dir / "texts" / "de.yaml").write_text('btn_next: "Weiter"\n', encoding="utf-8")
+    assert load_content(content_dir).version != before
