@@ -1,0 +1,142 @@
+"""Wiring, in one place: content, database, use cases, the PTB Application and its handlers.
+
+Handler order matters in PTB (the first matching handler of a group wins), so it is written
+down here, top to bottom:
+1. /start, /help, /exercise, /cancel  - commands the bot knows
+2. button taps (every callback query)
+3. any other command                 - "unknown command"
+4. anything else a patient sends      - "please use the buttons", and the screen again
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.content.loader import load_content
+from bot.core.clock import Clock, SystemClock
+from bot.reminders.dispatcher import Dispatcher, Result
+from bot.services import sessions
+from bot.services.context import Services
+from bot.services.replies import Reply
+from bot.store.database import Database
+from bot.store.models import Timer
+from bot.telegram import handlers
+from bot.telegram.commands import bot_commands
+from bot.telegram.render import deliver
+
+log = logging.getLogger(__name__)
+
+
+class SchemaBehind(RuntimeError):
+    pass
+
+
+async def prepare_database(settings: Settings, db: Database) -> None:
+    """Migrate (or refuse to start) so handlers never meet an old schema."""
+    status = await db.schema_status()
+    if status == "current":
+        return
+    if status == "ahead":
+        raise SchemaBehind("the database schema is newer than this version of the bot")
+    if not settings.auto_migrate:
+        raise SchemaBehind(
+            f"the database schema is {status}; run `exercise-bot db upgrade` first")
+    await db.upgrade()
+    log.info("db.migrated", extra={"from": status})
+
+
+async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    content = load_content(settings.content_dir)  # raises ContentError, naming file and field
+    db = Database(settings.database_url)
+    await prepare_database(settings, db)
+    return Services.build(db, content, clock or SystemClock(), settings)
+
+
+@dataclass
+class BotApp:
+    application: Application  # type: ignore[type-arg]
+    services: Services
+    dispatcher: Dispatcher
+
+
+def build_application(
+    services: Services,
+    *,
+    token: str,
+    base_url: str | None = None,
+    base_file_url: str | None = None,
+    dispatch_interval: float | None = None,
+    updater: bool = True,
+) -> BotApp:
+    builder = ApplicationBuilder().token(token)
+    if base_url:
+        builder = builder.base_url(base_url)
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
+    if not updater:
+        builder = builder.updater(None)
+    # Honours 429 retry_after (retrying up to 3 times) and Telegram's 30 messages/s.
+    builder = builder.rate_limiter(AIORateLimiter(
+        overall_max_rate=services.settings.rate_limit_per_second, max_retries=3))
+    application = builder.post_init(_post_init).build()
+    application.bot_data["services"] = services
+
+    application.add_handler(CommandHandler("start", handlers.on_start))
+    application.add_handler(CommandHandler("help", handlers.on_help))
+    application.add_handler(CommandHandler("exercise", handlers.on_exercise))
+    application.add_handler(CommandHandler("cancel", handlers.on_cancel))
+    application.add_handler(CallbackQueryHandler(handlers.on_callback))
+    application.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown_command))
+    application.add_handler(MessageHandler(filters.ALL & ~filters.COMMAND,
+                                           handlers.on_free_input))
+    application.add_error_handler(handlers.on_error)
+
+    dispatcher = Dispatcher(
+        services.db,
+        services.clock,
+        timer_handlers(services, application),
+        batch_size=services.settings.dispatch_batch_size,
+    )
+    interval = (services.settings.dispatch_interval_seconds
+                if dispatch_interval is None else dispatch_interval)
+    if interval > 0 and application.job_queue is not None:
+        async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+            await dispatcher.run_until_idle()
+
+        application.job_queue.run_repeating(dispatch_job, interval=timedelta(seconds=interval),
+                                            first=timedelta(seconds=1), name="dispatch")
+    return BotApp(application, services, dispatcher)
+
+
+def timer_handlers(services: Services, application: Application):  # type: ignore[no-untyped-def,type-arg]
+    async def deliver_to(chat_id: int, reply: Reply) -> None:
+        await deliver(application.bot, chat_id, reply)
+
+    async def step_timer(timer: Timer) -> Result:
+        sent = await sessions.timer_elapsed(services, timer, deliver_to)
+        return Result.SENT if sent else Result.CANCELLED
+
+    return {sessions.STEP_TIMER: step_timer}
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    await application.bot.set_my_commands(bot_commands())
+
+
+def allowed_updates() -> list[str]:
+    return [Update.MESSAGE, Update.CALLBACK_QUERY]

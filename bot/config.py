@@ -1,0 +1,48 @@
+"""Settings from the environment (and an optional ``.env`` file), loaded once in ``main``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_content_dir() -> Path:
+    return Path(__file__).resolve().parents[1] / "content"
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads. Documented in the README; names are the env variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    telegram_bot_token: str | None = Field(default=None, repr=False)
+    telegram_api_base_url: str | None = None
+    telegram_api_file_url: str | None = None
+    database_url: str = "sqlite+aiosqlite:///data/exercise-bot.db"
+    content_dir: Path = Field(default_factory=_default_content_dir)
+    default_language: str = "en"
+    auto_migrate: bool = True
+    log_level: str = "INFO"
+    log_format: str = "json"
+    # reminders
+    dispatch_interval_seconds: float = 2.0
+    dispatch_batch_size: int = 100
+    reminder_grace_minutes: int = 120
+    rate_limit_per_second: float = 30.0
+    rate_limit_per_chat_per_second: float = 1.0
+    # webhook mode (run --webhook)
+    webhook_url: str | None = None
+    webhook_secret: str | None = Field(default=None, repr=False)
+    web_host: str = "0.0.0.0"
+    web_port: int = 8080
+    # safety: the clinic's staff chat for alerts (opt-in per patient)
+    staff_chat_id: int | None = None
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in {"json", "text"}:
+            raise ValueError("must be 'json' or 'text'")
+        return value

@@ -1,0 +1,95 @@
+"""The one place button payloads are encoded and decoded.
+
+Telegram clients can send any bytes as callback data, so decoding is strict: a payload that
+is not exactly what :func:`encode` produces is rejected. A payload names the action, the
+session it belongs to (0 for none) and the revision of the screen it was shown on, so a tap
+on an old screen can be recognised as stale.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+VERSION = "1"
+MAX_BYTES = 64
+_ARG = re.compile(r"[A-Za-z0-9_.\-]{0,32}")
+_INT = re.compile(r"0|[1-9a-z][0-9a-z]{0,12}")
+
+
+class Action(StrEnum):
+    """Every button the bot can show. The values are the short codes on the wire."""
+
+    AGREE = "ag"
+    DECLINE = "dc"
+    START_NOW = "sn"
+    LATER = "lt"
+    BEGIN = "bg"
+    NOT_NOW = "nn"
+    NEXT = "nx"
+    BACK = "bk"
+    ALTERNATIVE = "al"
+    SKIP = "sk"
+    HURTS = "hu"
+    START_TIMER = "st"
+    STOP_TIMER = "sp"
+    FINISH_EXERCISE = "fe"
+    FEEL_FINE = "ff"
+    FEEL_SORE = "fs"
+    FEEL_PAIN = "fp"
+    PAIN_WHICH = "pw"
+    CONTINUE = "co"
+    RESTART = "rs"
+
+
+class InvalidCallback(ValueError):
+    """The payload was not produced by this codec (forged, truncated or from an old version)."""
+
+
+@dataclass(frozen=True)
+class Callback:
+    action: Action
+    session_id: int = 0
+    rev: int = 0
+    arg: str = ""
+
+
+def _b36(number: int) -> str:
+    if number < 0:
+        raise ValueError("negative numbers are not encoded")
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rem = divmod(number, 36)
+        out = digits[rem] + out
+        if number == 0:
+            return out
+
+
+def encode(callback: Callback) -> str:
+    if not _ARG.fullmatch(callback.arg):
+        raise ValueError(f"argument {callback.arg!r} cannot be encoded")
+    data = ":".join(
+        (VERSION, callback.action.value, _b36(callback.session_id), _b36(callback.rev),
+         callback.arg)
+    )
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError("callback data over 64 bytes")
+    return data
+
+
+def decode(data: str | None) -> Callback:
+    if not data or len(data.encode()) > MAX_BYTES:
+        raise InvalidCallback("empty or too long")
+    parts = data.split(":")
+    if len(parts) != 5 or parts[0] != VERSION:
+        raise InvalidCallback("wrong shape or version")
+    _, code, session, rev, arg = parts
+    try:
+        action = Action(code)
+    except ValueError as exc:
+        raise InvalidCallback("unknown action") from exc
+    if not (_INT.fullmatch(session) and _INT.fullmatch(rev) and _ARG.fullmatch(arg)):
+        raise InvalidCallback("malformed field")
+    return Callback(action, int(session, 36), int(rev, 36), arg)

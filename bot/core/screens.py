@@ -1,0 +1,184 @@
+"""What each screen says and which buttons it offers: pure functions of state and content.
+
+Texts come from content and are escaped here, because messages are sent with HTML parse
+mode (titles in bold). A Screen is Telegram-agnostic: the adapter turns each button's
+Callback into callback data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html import escape
+
+from bot.content.model import Content, Exercise
+from bot.core.callbacks import Action, Callback
+from bot.core.session import ExercisePlan, Phase, SessionState, available_actions, is_last_screen
+
+MAX_BUTTONS_PER_ROW = 3
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    callback: Callback
+
+
+@dataclass(frozen=True)
+class Screen:
+    text: str  # HTML
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+def rows(buttons: list[Button], per_row: int = MAX_BUTTONS_PER_ROW) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+
+
+def text(content: Content, lang: str, key: str, **values: object) -> str:
+    """A UI text from content, HTML-escaped."""
+    return escape(content.text(lang, key, **values), quote=False)
+
+
+def clinic_values(content: Content) -> dict[str, str]:
+    clinic = content.clinic
+    return {
+        "clinic_name": clinic.name,
+        "clinic_credentials": clinic.credentials,
+        "clinic_address": clinic.address,
+        "clinic_phone": clinic.phone_display,
+        "clinic_hours": clinic.opening_hours,
+        "clinic_website": clinic.website or "",
+    }
+
+
+def plan_for(exercise: Exercise) -> ExercisePlan:
+    timed = next((i + 1 for i, step in enumerate(exercise.steps) if step.timed), None)
+    dose = exercise.dose
+    return ExercisePlan(
+        exercise_id=exercise.id,
+        step_count=1 + len(exercise.steps),
+        timed_step=timed,
+        timer_seconds=dose.duration_seconds or 0,
+        sets=dose.sets_max or dose.sets or 1,
+        alternative=exercise.alternative,
+    )
+
+
+def catalog_for(content: Content) -> dict[str, ExercisePlan]:
+    return {exercise_id: plan_for(ex) for exercise_id, ex in content.exercises.items()}
+
+
+# --- advice -------------------------------------------------------------------------------
+
+
+def pain_advice(content: Content, lang: str) -> str:
+    """The stop-and-see-a-doctor advice, always in full, always with the clinic's contact."""
+    values = clinic_values(content)
+    return "\n\n".join(
+        (text(content, lang, "advice_pain", **values),
+         text(content, lang, "clinic_contact", **values))
+    )
+
+
+def sore_advice(content: Content, lang: str) -> str:
+    return "\n\n".join(
+        (text(content, lang, "advice_sore"), text(content, lang, "advice_stretch_walk"))
+    )
+
+
+# --- the session --------------------------------------------------------------------------
+
+_LABELS = {
+    Action.BEGIN: "btn_begin",
+    Action.NOT_NOW: "btn_not_now",
+    Action.NEXT: "btn_next",
+    Action.BACK: "btn_back",
+    Action.ALTERNATIVE: "btn_alternative",
+    Action.SKIP: "btn_skip",
+    Action.HURTS: "btn_hurts",
+    Action.STOP_TIMER: "btn_stop_timer",
+    Action.FEEL_FINE: "btn_feel_fine",
+    Action.FEEL_SORE: "btn_feel_sore",
+    Action.FEEL_PAIN: "btn_feel_pain",
+}
+
+
+def session_screen(
+    content: Content,
+    lang: str,
+    catalog: Mapping[str, ExercisePlan],
+    session_id: int,
+    rev: int,
+    state: SessionState,
+    program_title: str,
+) -> Screen:
+    def button(action: Action, label: str | None = None, arg: str = "") -> Button:
+        return Button(label or content.text(lang, _LABELS[action]),
+                      Callback(action, session_id, rev, arg))
+
+    actions = available_actions(catalog, state)
+    if state.phase is Phase.INTRO:
+        return Screen(_intro_text(content, lang, state, program_title),
+                      rows([button(a) for a in actions]))
+    if state.phase in (Phase.STEP, Phase.TIMER):
+        return _step_screen(content, lang, catalog, state, actions, button)
+    if state.phase is Phase.FEELING:
+        return Screen(text(content, lang, "feeling_question"),
+                      tuple((button(a),) for a in actions))
+    if state.phase is Phase.PAIN_WHICH:
+        choices = [
+            button(Action.PAIN_WHICH, content.exercise(ex).short_title, str(i))
+            for i, ex in enumerate(state.exercises)
+        ]
+        choices.append(button(Action.PAIN_WHICH, content.text(lang, "btn_not_sure")))
+        return Screen(text(content, lang, "pain_which"), tuple((b,) for b in choices))
+    raise ValueError(f"no screen for a finished session ({state.phase})")
+
+
+def _intro_text(content: Content, lang: str, state: SessionState, program_title: str) -> str:
+    exercise_list = "\n".join(f"• {content.exercise(ex).title}" for ex in state.exercises)
+    minutes = sum(content.exercise(ex).minutes for ex in state.exercises)
+    return text(content, lang, "session_intro", program_title=program_title,
+                exercise_list=exercise_list, minutes=minutes)
+
+
+def _step_screen(content, lang, catalog, state, actions, button) -> Screen:  # type: ignore[no-untyped-def]
+    exercise = content.exercise(state.exercises[state.exercise_index])
+    plan = catalog[exercise.id]
+    header = text(content, lang, "step_header", exercise_number=state.exercise_index + 1,
+                  exercise_count=len(state.exercises), step_number=state.step_index + 1,
+                  step_count=plan.step_count)
+    if state.step_index == 0:
+        body = f"<i>{text(content, lang, 'setup_step_title')}</i>\n{escape(exercise.setup)}"
+    else:
+        body = escape(exercise.steps[state.step_index - 1].text)
+    parts = [f"<b>{escape(exercise.title)}</b>\n{header}", body,
+             text(content, lang, "dose_line", dose=exercise.dose_text)]
+    timer_values = {"seconds": plan.timer_seconds, "set_count": plan.sets}
+    if state.phase is Phase.TIMER:
+        parts.append("⏱ " + text(content, lang, "timer_running", set_number=state.sets_done + 1,
+                                   **timer_values))
+    elif plan.timed_step == state.step_index and state.sets_done >= plan.sets:
+        parts.append(text(content, lang, "timer_all_done", set_count=plan.sets))
+    elif plan.timed_step == state.step_index and state.sets_done > 0:
+        parts.append(text(content, lang, "timer_set_done", set_number=state.sets_done,
+                          set_count=plan.sets))
+    elif plan.timed_step == state.step_index:
+        parts.append(text(content, lang, "timer_ready", set_number=1, **timer_values))
+
+    buttons: list[Button] = []
+    for action in actions:
+        if action is Action.START_TIMER:
+            label = (content.text(lang, "btn_start_timer", seconds=plan.timer_seconds)
+                     if state.sets_done == 0
+                     else content.text(lang, "btn_next_set", set_number=state.sets_done + 1))
+            buttons.append(button(action, label))
+        elif action is Action.NEXT and is_last_screen(catalog, state):
+            buttons.append(button(action, content.text(lang, "btn_done")))
+        else:
+            buttons.append(button(action))
+    # The pain button always gets a row of its own, last, so it is easy to find.
+    hurts = [b for b in buttons if b.callback.action is Action.HURTS]
+    others = [b for b in buttons if b.callback.action is not Action.HURTS]
+    hurts_row = (tuple(hurts),) if hurts else ()
+    return Screen("\n\n".join(parts), (*rows(others), *hurts_row))

@@ -1,0 +1,140 @@
+"""The one dispatcher: claims due timers in batches and hands each to its kind's handler.
+
+It is driven by PTB's JobQueue (APScheduler) every few seconds in production, and called
+directly by the script runner and tests after they move the fake clock. A handler returns
+what happened; the dispatcher records it, releases the timer for a retry, or gives up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.core.clock import Clock
+from bot.store.database import Database
+from bot.store.models import Timer
+
+log = logging.getLogger(__name__)
+
+
+class Result(StrEnum):
+    SENT = "sent"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+TimerHandler = Callable[[Timer], Awaitable[Result]]
+BlockedHook = Callable[[int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    first_backoff: timedelta = timedelta(seconds=5)
+    factor: float = 3.0
+
+    def backoff(self, attempts: int) -> timedelta:
+        return self.first_backoff * (self.factor ** max(0, attempts - 1))
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        handlers: Mapping[str, TimerHandler],
+        *,
+        on_blocked: BlockedHook | None = None,
+        worker_id: str | None = None,
+        batch_size: int = 100,
+        lease: timedelta = timedelta(minutes=2),
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._handlers = dict(handlers)
+        self._on_blocked = on_blocked
+        self.worker_id = worker_id or default_worker_id()
+        self._batch_size = batch_size
+        self._lease = lease
+        self._retry = retry or RetryPolicy()
+
+    async def run_due(self) -> int:
+        """Claim and process one batch of due timers; returns how many were processed."""
+        now = self._clock.now()
+        async with self._db.unit_of_work() as uow:
+            timers = await uow.timers.claim_due(now, limit=self._batch_size,
+                                                worker_id=self.worker_id, lease=self._lease)
+            await uow.commit()
+        for timer in timers:
+            await self._process(timer)
+        return len(timers)
+
+    async def run_until_idle(self, max_batches: int = 1000) -> int:
+        total = 0
+        for _ in range(max_batches):
+            count = await self.run_due()
+            total += count
+            if count < self._batch_size:
+                break
+        return total
+
+    async def _process(self, timer: Timer) -> None:
+        handler = self._handlers.get(timer.kind)
+        if handler is None:
+            await self._complete(timer, Result.FAILED, error=f"no handler for {timer.kind}")
+            return
+        try:
+            result = await handler(timer)
+        except RetryAfter as error:
+            retry_after = error.retry_after
+            seconds = retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+            await self._release(timer, timedelta(seconds=seconds), "429")
+        except Forbidden:
+            await self._complete(timer, Result.FAILED, error="403 blocked")
+            if self._on_blocked is not None:
+                await self._on_blocked(timer.patient_id)
+        except BadRequest as error:
+            log.warning("timer.bad_request", extra={"timer_id": timer.id, "kind": timer.kind})
+            await self._complete(timer, Result.FAILED, error=f"400 {str(error)[:80]}")
+        except (TimedOut, NetworkError) as error:
+            if timer.attempts >= self._retry.max_attempts:
+                await self._complete(timer, Result.FAILED, error=type(error).__name__)
+            else:
+                await self._release(timer, self._retry.backoff(timer.attempts),
+                                    type(error).__name__)
+        except Exception as error:
+            log.exception("timer.handler_crashed", extra={"timer_id": timer.id})
+            await self._complete(timer, Result.FAILED, error=type(error).__name__)
+        else:
+            await self._complete(timer, result, late=bool(timer.payload.get("late")))
+
+    async def _complete(self, timer: Timer, result: Result, *, late: bool = False,
+                        error: str | None = None) -> None:
+        async with self._db.unit_of_work() as uow:
+            done = await uow.timers.complete(timer.id, self.worker_id, result.value, late=late,
+                                             error=error, now=self._clock.now())
+            await uow.commit()
+        level = logging.INFO if result is not Result.FAILED else logging.WARNING
+        log.log(level, "timer.done", extra={"timer_id": timer.id, "kind": timer.kind,
+                                            "result": result.value, "recorded": done,
+                                            "error": error})
+
+    async def _release(self, timer: Timer, delay: timedelta, error: str) -> None:
+        async with self._db.unit_of_work() as uow:
+            await uow.timers.release(timer.id, self.worker_id, self._clock.now() + delay, error)
+            await uow.commit()
+        log.info("timer.retry", extra={"timer_id": timer.id, "kind": timer.kind,
+                                       "delay_s": delay.total_seconds(), "error": error})

@@ -1,0 +1,19 @@
+"""What a use case asks the Telegram adapter to do, without knowing Telegram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.screens import Screen
+
+
+@dataclass(frozen=True)
+class Reply:
+    edit: Screen | None = None  # replace the message the user tapped
+    send: tuple[Screen, ...] = ()  # new messages, in order
+    toast: str | None = None  # the answer to a button tap (a short notice)
+    strip_buttons_of: int | None = None  # a message id whose buttons are now stale
+
+
+def say(*screens: Screen) -> Reply:
+    return Reply(send=screens)

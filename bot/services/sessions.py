@@ -1,0 +1,302 @@
+"""Use cases of the guided session: open, tap, timer, cancel, free text.
+
+Each one loads the session from the database, asks the pure state machine what happens,
+writes the result with a compare-and-set on the session's revision, and returns a Reply.
+Nothing is kept in memory between taps.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.core import screens
+from bot.core.callbacks import Action, Callback
+from bot.core.screens import Button, Screen
+from bot.core.session import (
+    TIMER_ELAPSED,
+    CancelTimer,
+    Effect,
+    Feeling,
+    Finish,
+    NotAllowed,
+    Outcome,
+    PainReport,
+    Phase,
+    SessionState,
+    StartTimer,
+    advance,
+)
+from bot.services.context import Patron, Services
+from bot.services.replies import Reply, say
+from bot.store.models import ExerciseSession, Patient, Report, Timer
+from bot.store.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+STEP_TIMER = "step_timer"
+
+
+def state_of(session: ExerciseSession) -> SessionState:
+    return SessionState(
+        exercises=tuple(session.exercises),
+        phase=Phase(session.phase),
+        exercise_index=session.exercise_index,
+        step_index=session.step_index,
+        sets_done=session.set_index,
+        timer_due_at=session.timer_due_at,
+    )
+
+
+def _columns(state: SessionState) -> dict[str, object]:
+    return {
+        "exercises": list(state.exercises),
+        "phase": state.phase.value,
+        "exercise_index": state.exercise_index,
+        "step_index": state.step_index,
+        "set_index": state.sets_done,
+        "timer_due_at": state.timer_due_at,
+    }
+
+
+def _program_title(svc: Services, session: ExerciseSession) -> str:
+    return svc.content.program(session.program_id).title
+
+
+def current_screen(svc: Services, lang: str, session: ExerciseSession) -> Screen:
+    return screens.session_screen(svc.content, lang, svc.catalog, session.id, session.rev,
+                                  state_of(session), _program_title(svc, session))
+
+
+def _toast(svc: Services, lang: str, key: str) -> Reply:
+    return Reply(toast=svc.content.text(lang, key))
+
+
+def _exercises_for(svc: Services, patient: Patient, program_id: str) -> list[str]:
+    held = set(patient.held_exercises or [])
+    return [ex for ex in svc.content.program(program_id).exercises if ex not in held]
+
+
+async def _new_session(svc: Services, uow: UnitOfWork, patient: Patient) -> ExerciseSession:
+    program_id = patient.program_id or svc.content.default_program.id
+    now = svc.clock.now()
+    session = ExerciseSession(
+        patient_id=patient.id,
+        program_id=program_id,
+        content_version=svc.content.version,
+        exercises=_exercises_for(svc, patient, program_id),
+        phase=Phase.INTRO.value,
+        exercise_index=0,
+        step_index=0,
+        set_index=0,
+        rev=0,
+        started_at=now,
+        updated_at=now,
+    )
+    await uow.sessions.add(session)
+    return session
+
+
+async def open_session(svc: Services, who: Patron) -> Reply:
+    """/exercise, or a Start button: a new session, or the choice to continue the open one."""
+    lang = who.language
+    async with svc.db.unit_of_work() as uow:
+        patient = await uow.patients.by_telegram_id(who.user_id)
+        if patient is None or patient.consent_at is None:
+            return say(Screen(screens.text(svc.content, lang, "consent_needed")))
+        lang = patient.language
+        existing = await uow.sessions.open_for_patient(patient.id)
+        if existing is not None and existing.phase != Phase.INTRO.value:
+            return say(_open_choice(svc, lang, existing))
+        if existing is not None:  # an untouched intro: just show it again
+            return say(current_screen(svc, lang, existing))
+        session = await _new_session(svc, uow, patient)
+        await uow.commit()
+        log.info("session.opened", extra={"session_id": session.id, "patient_id": patient.id})
+        return say(current_screen(svc, lang, session))
+
+
+def _open_choice(svc: Services, lang: str, session: ExerciseSession) -> Screen:
+    def button(action: Action, key: str) -> Button:
+        return Button(svc.content.text(lang, key), Callback(action, session.id, session.rev))
+
+    return Screen(
+        screens.text(svc.content, lang, "session_open_choice"),
+        ((button(Action.CONTINUE, "btn_continue"), button(Action.RESTART, "btn_restart")),),
+    )
+
+
+async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | None) -> Reply:
+    """A button of a session screen was tapped."""
+    async with svc.db.unit_of_work() as uow:
+        patient = await uow.patients.by_telegram_id(who.user_id)
+        session = await uow.sessions.get(callback.session_id)
+        lang = patient.language if patient else who.language
+        if patient is None or session is None:
+            return _toast(svc, lang, "toast_invalid")
+        if session.patient_id != patient.id:
+            log.warning("callback.foreign_session", extra={"session_id": session.id})
+            return _toast(svc, lang, "toast_not_yours")
+        if session.finished_at is not None:
+            return await _tap_on_finished(svc, uow, patient, session, callback, lang)
+        if callback.action is Action.HURTS:
+            # Safety first: a pain tap is honoured even from an older screen of this session.
+            return await _apply(svc, uow, patient, session, Action.HURTS, "", message_id, lang)
+        if callback.rev != session.rev:
+            return _toast(svc, lang, "toast_stale")
+        if callback.action is Action.CONTINUE:
+            return Reply(toast=None, send=(current_screen(svc, lang, session),),
+                         strip_buttons_of=message_id)
+        if callback.action is Action.RESTART:
+            if not await _finish(uow, svc, session, Outcome.RESTARTED):
+                return _toast(svc, lang, "toast_stale")
+            fresh = await _new_session(svc, uow, patient)
+            await uow.commit()
+            return Reply(edit=current_screen(svc, lang, fresh))
+        return await _apply(svc, uow, patient, session, callback.action, callback.arg,
+                            message_id, lang)
+
+
+async def _tap_on_finished(svc: Services, uow: UnitOfWork, patient: Patient,
+                           session: ExerciseSession, callback: Callback, lang: str) -> Reply:
+    if callback.action is Action.HURTS and session.outcome != Outcome.PAIN.value:
+        # The session ended some other way, but the patient says it hurts: never ignore that.
+        await uow.reports.add(Report(patient_id=patient.id, session_id=session.id, kind="pain",
+                                     source="late_tap", created_at=svc.clock.now()))
+        await uow.commit()
+        return Reply(send=(Screen(screens.pain_advice(svc.content, lang)),))
+    return _toast(svc, lang, "toast_session_over")
+
+
+async def _finish(uow: UnitOfWork, svc: Services, session: ExerciseSession,
+                  outcome: Outcome) -> bool:
+    now = svc.clock.now()
+    ok = await uow.sessions.compare_and_set(
+        session.id, session.rev, phase=Phase.DONE.value, finished_at=now, updated_at=now,
+        outcome=outcome.value, timer_due_at=None,
+    )
+    if ok:
+        await uow.timers.cancel_pending(session.patient_id, [STEP_TIMER])
+    return ok
+
+
+async def _apply(svc: Services, uow: UnitOfWork, patient: Patient, session: ExerciseSession,
+                 action: Action | str, arg: str, message_id: int | None, lang: str,
+                 before_commit: Callable[[Reply], Awaitable[None]] | None = None) -> Reply:
+    now = svc.clock.now()
+    try:
+        transition = advance(svc.catalog, state_of(session), action, now, arg)
+    except NotAllowed:
+        log.info("callback.not_allowed", extra={"session_id": session.id, "phase": session.phase})
+        return _toast(svc, lang, "toast_stale")
+    changes = _columns(transition.state) | {"updated_at": now}
+    if message_id is not None:
+        changes["message_id"] = message_id
+    finish = next((e for e in transition.effects if isinstance(e, Finish)), None)
+    if finish is not None:
+        changes |= {"finished_at": now, "outcome": finish.outcome.value,
+                    "feeling": finish.feeling.value if finish.feeling else None}
+    expected_rev = session.rev  # the CAS refreshes the loaded row, so read it first
+    if not await uow.sessions.compare_and_set(session.id, expected_rev, **changes):
+        return _toast(svc, lang, "toast_stale")
+    new_rev = expected_rev + 1
+    for effect in transition.effects:
+        await _carry_out(svc, uow, patient, session, effect, new_rev)
+    if finish is not None:
+        reply = Reply(edit=Screen(_closing_text(svc, lang, finish)))
+    else:
+        screen = screens.session_screen(svc.content, lang, svc.catalog, session.id, new_rev,
+                                        transition.state, _program_title(svc, session))
+        toast = svc.content.text(lang, "toast_timer_started") if any(
+            isinstance(e, StartTimer) for e in transition.effects) else None
+        reply = Reply(edit=screen, toast=toast)
+    if before_commit is not None:
+        await before_commit(reply)
+    await uow.commit()
+    log.info("session.advanced", extra={"session_id": session.id, "action": str(action),
+                                        "phase": transition.state.phase.value})
+    return reply
+
+
+def _closing_text(svc: Services, lang: str, finish: Finish) -> str:
+    content = svc.content
+    if finish.outcome is Outcome.PAIN:
+        return screens.pain_advice(content, lang)
+    if finish.outcome is Outcome.NOT_STARTED:
+        return screens.text(content, lang, "session_not_started")
+    if finish.feeling is Feeling.SORE:
+        return screens.sore_advice(content, lang)
+    return screens.text(content, lang, "well_done")
+
+
+async def _carry_out(svc: Services, uow: UnitOfWork, patient: Patient,
+                     session: ExerciseSession, effect: Effect, new_rev: int) -> None:
+    now = svc.clock.now()
+    if isinstance(effect, PainReport):
+        await uow.reports.add(Report(
+            patient_id=patient.id, session_id=session.id, exercise_id=effect.exercise_id,
+            step_index=effect.step_index, kind="pain", source=effect.source, created_at=now))
+        log.info("report.pain", extra={"session_id": session.id, "source": effect.source})
+    elif isinstance(effect, Finish) and effect.feeling in (Feeling.NONE, Feeling.SORE):
+        await uow.reports.add(Report(patient_id=patient.id, session_id=session.id,
+                                     kind=effect.feeling.value, source="feeling",
+                                     created_at=now))
+    elif isinstance(effect, StartTimer):
+        await uow.timers.schedule(patient.id, STEP_TIMER, effect.due_at,
+                                  f"step:{session.id}:{new_rev}",
+                                  {"session_id": session.id, "rev": new_rev})
+    elif isinstance(effect, CancelTimer):
+        await uow.timers.cancel_pending(patient.id, [STEP_TIMER])
+
+
+async def timer_elapsed(
+    svc: Services, timer: Timer, deliver: Callable[[int, Reply], Awaitable[None]]
+) -> bool:
+    """A step timer is due: tell the patient, then record it; False when the timer is stale.
+
+    The message is sent before the transaction commits, so a failed send (429, 5xx) rolls
+    the session back to its timer and the dispatcher's retry finds it still due.
+    """
+    session_id = int(timer.payload.get("session_id", 0))
+    async with svc.db.unit_of_work() as uow:
+        session = await uow.sessions.get(session_id)
+        patient = await uow.patients.get(timer.patient_id)
+        if session is None or patient is None or session.finished_at is not None:
+            return False
+        if session.rev != timer.payload.get("rev") or session.phase != Phase.TIMER.value:
+            return False
+        old_message = session.message_id
+        chat_id = patient.chat_id
+
+        async def send_first(reply: Reply) -> None:
+            assert reply.edit is not None
+            await deliver(chat_id, Reply(send=(reply.edit,), strip_buttons_of=old_message))
+
+        await _apply(svc, uow, patient, session, TIMER_ELAPSED, "", None, patient.language,
+                     before_commit=send_first)
+        return True
+
+
+async def cancel(svc: Services, who: Patron) -> Reply:
+    async with svc.db.unit_of_work() as uow:
+        patient = await uow.patients.by_telegram_id(who.user_id)
+        lang = patient.language if patient else who.language
+        session = await uow.sessions.open_for_patient(patient.id) if patient else None
+        if session is None:
+            return say(Screen(screens.text(svc.content, lang, "no_open_session")))
+        await _finish(uow, svc, session, Outcome.CANCELLED)
+        await uow.commit()
+        return Reply(send=(Screen(screens.text(svc.content, lang, "session_cancelled")),),
+                     strip_buttons_of=session.message_id)
+
+
+async def open_screen_for(svc: Services, who: Patron) -> Screen | None:
+    """The screen a patient is in the middle of, if any (shown again after free text)."""
+    async with svc.db.unit_of_work() as uow:
+        patient = await uow.patients.by_telegram_id(who.user_id)
+        if patient is None:
+            return None
+        session = await uow.sessions.open_for_patient(patient.id)
+        if session is None:
+            return None
+        return current_screen(svc, patient.language, session)

@@ -1,0 +1,137 @@
+"""Telegram entry points: decode the update, call one use case, deliver the reply.
+
+Handlers decide nothing that a patient's safety depends on; that lives in bot/core and
+bot/services. They are registered in ``bot/app.py`` in a written-down order.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.core import screens
+from bot.core.callbacks import Action, InvalidCallback, decode
+from bot.core.screens import Screen
+from bot.services import onboarding, sessions
+from bot.services.context import Patron, Services
+from bot.services.replies import Reply
+from bot.telegram.render import deliver, send
+
+log = logging.getLogger(__name__)
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]  # type: ignore[no-any-return]
+
+
+def patron(update: Update) -> Patron:
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    return Patron(user.id, chat.id, (user.language_code or "en").split("-")[0])
+
+
+async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    await deliver(context.bot, chat.id, reply)
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, context, await onboarding.start(services(context), patron(update)))
+
+
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, context, onboarding.help_text(services(context), patron(update)))
+
+
+async def on_exercise(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, context, await sessions.open_session(services(context), patron(update)))
+
+
+async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, context, await sessions.cancel(services(context), patron(update)))
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    who = patron(update)
+    await _reply(update, context, Reply(send=(
+        Screen(screens.text(svc.content, _lang(svc, who), "unknown_command")),)))
+
+
+def _lang(svc: Services, who: Patron) -> str:
+    return who.language if who.language in svc.content.texts else svc.settings.default_language
+
+
+async def on_free_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text, stickers, photos... where the bot expects a tap: a friendly hint, screen again."""
+    svc = services(context)
+    who = patron(update)
+    lang = _lang(svc, who)
+    current = await sessions.open_screen_for(svc, who)
+    hint = Screen(screens.text(svc.content, lang, "expect_button"))
+    await _reply(update, context, Reply(send=(hint, current) if current else (hint,)))
+
+
+
+
+async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every button tap. The query is answered exactly once, whatever happens."""
+    query = update.callback_query
+    assert query is not None
+    svc = services(context)
+    who = patron(update)
+    message = query.message
+    message_id = message.message_id if message is not None else None
+    try:
+        callback = decode(query.data)
+    except InvalidCallback as error:
+        log.warning("callback.invalid", extra={"reason": str(error)})
+        await query.answer(svc.content.text(_lang(svc, who), "toast_invalid"))
+        return
+    answered = False
+    try:
+        reply = await _route(svc, who, callback, message_id)
+        await query.answer(reply.toast)
+        answered = True
+        await deliver(context.bot, who.chat_id, reply, tapped_message_id=message_id)
+    finally:
+        if not answered:
+            await query.answer()
+
+
+async def _route(svc: Services, who: Patron, callback, message_id: int | None) -> Reply:  # type: ignore[no-untyped-def]
+    action = callback.action
+    if action is Action.AGREE:
+        return await onboarding.agree(svc, who)
+    if action is Action.DECLINE:
+        return onboarding.decline(svc, who)
+    if action is Action.LATER:
+        return onboarding.later(svc, who)
+    if action is Action.START_NOW:
+        reply = await sessions.open_session(svc, who)
+        # The session screen replaces the offer the patient tapped.
+        if len(reply.send) == 1 and reply.edit is None:
+            return Reply(edit=reply.send[0])
+        return reply
+    return await sessions.tap(svc, who, callback, message_id)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log what an operator needs (never message texts or tokens) and apologise."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("handler.error", extra={"update_id": update_id, "error": type(error).__name__},
+              exc_info=error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        svc = services(context)
+        lang = _lang(svc, patron(update)) if update.effective_user else "en"
+        try:
+            await send(context.bot, update.effective_chat.id,
+                       Screen(screens.text(svc.content, lang, "error_generic")))
+        except Exception as send_error:  # noqa: BLE001 - the apology is best effort
+            log.warning("handler.error_reply_failed",
+                        extra={"error": type(send_error).__name__})

@@ -1,0 +1,78 @@
+"""Steps shared by the end-to-end tests: a patient tapping through the bot."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.sandbox.harness import Sandbox
+from bot.sandbox.world import SimUser
+from bot.store.models import ExerciseSession, Patient, Report
+
+
+def label(sandbox: Sandbox, key: str, **values: object) -> str:
+    assert sandbox.services is not None
+    return sandbox.services.content.text("en", key, **values)
+
+
+async def say(sandbox: Sandbox, user: SimUser, text: str) -> None:
+    user.send_text(text)
+    await sandbox.settle()
+
+
+async def tap(sandbox: Sandbox, user: SimUser, key_or_label: str, **values: object) -> None:
+    assert sandbox.services is not None
+    texts = sandbox.services.content.texts["en"]
+    user.tap(label(sandbox, key_or_label, **values) if key_or_label in texts else key_or_label)
+    await sandbox.settle()
+
+
+async def onboard(sandbox: Sandbox, user: SimUser) -> None:
+    await say(sandbox, user, "/start")
+    await tap(sandbox, user, "btn_agree")
+
+
+async def open_session(sandbox: Sandbox, user: SimUser) -> None:
+    await onboard(sandbox, user)
+    await tap(sandbox, user, "btn_start_now")
+    await tap(sandbox, user, "btn_begin")
+
+
+async def tap_next_until_question(sandbox: Sandbox, user: SimUser) -> int:
+    taps = 0
+    while True:
+        message = user.last_bot_message(with_buttons=True)
+        assert message is not None
+        labels = [b.text for row in message.buttons for b in row]
+        step = label(sandbox, "btn_next") if label(sandbox, "btn_next") in labels else None
+        step = step or (label(sandbox, "btn_done") if label(sandbox, "btn_done") in labels else None)
+        if step is None:
+            return taps
+        user.tap(step)
+        await sandbox.settle()
+        taps += 1
+        assert taps < 100
+
+
+def last_text(user: SimUser) -> str:
+    message = user.last_bot_message()
+    assert message is not None and message.text is not None
+    return message.text
+
+
+async def sessions_of(sandbox: Sandbox, user: SimUser) -> list[ExerciseSession]:
+    assert sandbox.services is not None
+    async with sandbox.services.db.unit_of_work() as uow:
+        patient = (await uow.session.execute(
+            select(Patient).where(Patient.telegram_user_id == user.id))).scalar_one()
+        rows = await uow.session.execute(select(ExerciseSession)
+                                         .where(ExerciseSession.patient_id == patient.id)
+                                         .order_by(ExerciseSession.id))
+        return list(rows.scalars())
+
+
+async def reports_of(sandbox: Sandbox, user: SimUser) -> list[Report]:
+    assert sandbox.services is not None
+    async with sandbox.services.db.unit_of_work() as uow:
+        patient = await uow.patients.by_telegram_id(user.id)
+        assert patient is not None
+        return list(await uow.reports.for_patient(patient.id))

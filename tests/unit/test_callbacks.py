@@ -1,0 +1,59 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.callbacks import Action, Callback, InvalidCallback, decode, encode
+
+
+def test_round_trip_of_every_action() -> None:
+    for action in Action:
+        callback = Callback(action, session_id=123456789, rev=42, arg="2")
+        assert decode(encode(callback)) == callback
+
+
+@given(
+    st.sampled_from(list(Action)),
+    st.integers(min_value=0, max_value=2**53),
+    st.integers(min_value=0, max_value=2**40),
+    st.from_regex(r"[A-Za-z0-9_.\-]{0,32}", fullmatch=True),
+)
+def test_round_trip_fits_telegram_limit(action: Action, sid: int, rev: int, arg: str) -> None:
+    data = encode(Callback(action, sid, rev, arg))
+    assert len(data.encode()) <= 64
+    assert decode(data) == Callback(action, sid, rev, arg)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "",
+        "hello",
+        "2:nx:1:1:",  # unknown version
+        "1:zz:1:1:",  # unknown action
+        "1:nx:1:1",  # missing field
+        "1:nx:1:1::",  # extra field
+        "1:nx:-1:1:",  # negative
+        "1:nx:01:1:",  # leading zero is not what encode produces
+        "1:nx:1:1:<script>",
+        "1:nx:1:1:" + "a" * 60,  # over 64 bytes
+        "1:nx:ZZ:1:",  # upper-case digits
+    ],
+)
+def test_forged_payloads_are_rejected(data: str | None) -> None:
+    with pytest.raises(InvalidCallback):
+        decode(data)
+
+
+@given(st.text(max_size=80))
+def test_decode_never_raises_anything_but_invalid_callback(data: str) -> None:
+    try:
+        callback = decode(data)
+    except InvalidCallback:
+        return
+    assert encode(callback) == data
+
+
+def test_encode_refuses_what_it_cannot_decode() -> None:
+    with pytest.raises(ValueError, match="cannot be encoded"):
+        encode(Callback(Action.NEXT, 1, 1, "a:b"))
