@@ -2,7 +2,7 @@
 
 Handler order matters in PTB (the first matching handler of a group wins), so it is written
 down here, top to bottom:
-1. /start, /help, /exercise, /cancel  - commands the bot knows
+1. /start, /help, /exercise, /cancel, /mydata, /forget - commands the bot knows
 2. button taps (every callback query)
 3. any other command                 - "unknown command"
 4. anything else a patient sends      - "please use the buttons", and the screen again
@@ -54,8 +54,7 @@ async def prepare_database(settings: Settings, db: Database) -> None:
     if status == "ahead":
         raise SchemaBehind("the database schema is newer than this version of the bot")
     if not settings.auto_migrate:
-        raise SchemaBehind(
-            f"the database schema is {status}; run `exercise-bot db upgrade` first")
+        raise SchemaBehind(f"the database schema is {status}; run `exercise-bot db upgrade` first")
     await db.upgrade()
     log.info("db.migrated", extra={"from": status})
 
@@ -91,8 +90,9 @@ def build_application(
     if not updater:
         builder = builder.updater(None)
     # Honours 429 retry_after (retrying up to 3 times) and Telegram's 30 messages/s.
-    builder = builder.rate_limiter(AIORateLimiter(
-        overall_max_rate=services.settings.rate_limit_per_second, max_retries=3))
+    builder = builder.rate_limiter(
+        AIORateLimiter(overall_max_rate=services.settings.rate_limit_per_second, max_retries=3)
+    )
     application = builder.post_init(_post_init).build()
     application.bot_data["services"] = services
 
@@ -100,10 +100,11 @@ def build_application(
     application.add_handler(CommandHandler("help", handlers.on_help))
     application.add_handler(CommandHandler("exercise", handlers.on_exercise))
     application.add_handler(CommandHandler("cancel", handlers.on_cancel))
+    application.add_handler(CommandHandler("mydata", handlers.on_mydata))
+    application.add_handler(CommandHandler("forget", handlers.on_forget))
     application.add_handler(CallbackQueryHandler(handlers.on_callback))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown_command))
-    application.add_handler(MessageHandler(filters.ALL & ~filters.COMMAND,
-                                           handlers.on_free_input))
+    application.add_handler(MessageHandler(filters.ALL & ~filters.COMMAND, handlers.on_free_input))
     application.add_error_handler(handlers.on_error)
 
     dispatcher = Dispatcher(
@@ -112,14 +113,22 @@ def build_application(
         timer_handlers(services, application),
         batch_size=services.settings.dispatch_batch_size,
     )
-    interval = (services.settings.dispatch_interval_seconds
-                if dispatch_interval is None else dispatch_interval)
+    interval = (
+        services.settings.dispatch_interval_seconds
+        if dispatch_interval is None
+        else dispatch_interval
+    )
     if interval > 0 and application.job_queue is not None:
+
         async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             await dispatcher.run_until_idle()
 
-        application.job_queue.run_repeating(dispatch_job, interval=timedelta(seconds=interval),
-                                            first=timedelta(seconds=1), name="dispatch")
+        application.job_queue.run_repeating(
+            dispatch_job,
+            interval=timedelta(seconds=interval),
+            first=timedelta(seconds=1),
+            name="dispatch",
+        )
     return BotApp(application, services, dispatcher)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import os
 import sys
@@ -49,7 +50,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def _ensure_sqlite_dir(url: str) -> None:
     prefix = "sqlite+aiosqlite:///"
     if url.startswith(prefix) and url != prefix + ":memory:":
-        Path(url[len(prefix):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -57,8 +58,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = _settings()
     if not settings.telegram_bot_token:
-        print("TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it "
-              "(or try `exercise-bot demo`, which needs none).", file=sys.stderr)
+        print(
+            "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and set it "
+            "(or try `exercise-bot demo`, which needs none).",
+            file=sys.stderr,
+        )
         return 2
     logs.configure(settings.log_level, settings.log_format)
     _ensure_sqlite_dir(settings.database_url)
@@ -69,10 +73,8 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     from bot.sandbox.emulator import serve_forever
 
     logs.configure("WARNING", "text")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_forever(host=args.host, port=args.port, token=args.token))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -96,21 +98,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings()
     url = os.environ.get("DATABASE_URL") or "sqlite+aiosqlite:///data/demo.db"
     _ensure_sqlite_dir(url)
-    try:
+    with contextlib.suppress(KeyboardInterrupt, EOFError):
         asyncio.run(run_console(database_url=url, content_dir=settings.content_dir))
-    except (KeyboardInterrupt, EOFError):
-        pass
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="exercise-bot",
-                                     description="Home exercise programs on Telegram.")
+    parser = argparse.ArgumentParser(
+        prog="exercise-bot", description="Home exercise programs on Telegram."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the bot (polling, or --webhook)")
-    run.add_argument("--webhook", action="store_true",
-                     help="receive updates on WEBHOOK_URL instead of polling")
+    run.add_argument(
+        "--webhook", action="store_true", help="receive updates on WEBHOOK_URL instead of polling"
+    )
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="chat with the bot in this terminal, no token needed")

@@ -24,10 +24,13 @@ async def run_bot(settings: Settings, *, webhook: bool = False) -> int:
             print(problem)
         return 1
     assert settings.telegram_bot_token
-    bot = build_application(services, token=settings.telegram_bot_token,
-                            base_url=settings.telegram_api_base_url,
-                            base_file_url=settings.telegram_api_file_url,
-                            updater=not webhook)
+    bot = build_application(
+        services,
+        token=settings.telegram_bot_token,
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.telegram_api_file_url,
+        updater=not webhook,
+    )
     app = bot.application
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -42,15 +45,23 @@ async def run_bot(settings: Settings, *, webhook: bool = False) -> int:
             if not settings.webhook_url:
                 print("WEBHOOK_URL is not set (the public HTTPS URL of /webhook).")
                 return 2
-            await app.bot.set_webhook(settings.webhook_url, secret_token=settings.webhook_secret,
-                                      allowed_updates=allowed_updates())
+            await app.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=allowed_updates(),
+            )
         else:
             assert app.updater is not None
             await app.updater.start_polling(allowed_updates=allowed_updates())
         if app.post_init:
             await app.post_init(app)
-        log.info("bot.started", extra={"mode": "webhook" if webhook else "polling",
-                                       "content_version": services.content.short_version})
+        log.info(
+            "bot.started",
+            extra={
+                "mode": "webhook" if webhook else "polling",
+                "content_version": services.content.short_version,
+            },
+        )
         await stop.wait()
         log.info("bot.stopping")
         if app.updater is not None and app.updater.running:

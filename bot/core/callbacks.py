@@ -41,6 +41,8 @@ class Action(StrEnum):
     PAIN_WHICH = "pw"
     CONTINUE = "co"
     RESTART = "rs"
+    FORGET_YES = "fy"
+    FORGET_NO = "fn"
 
 
 class InvalidCallback(ValueError):
@@ -71,8 +73,13 @@ def encode(callback: Callback) -> str:
     if not _ARG.fullmatch(callback.arg):
         raise ValueError(f"argument {callback.arg!r} cannot be encoded")
     data = ":".join(
-        (VERSION, callback.action.value, _b36(callback.session_id), _b36(callback.rev),
-         callback.arg)
+        (
+            VERSION,
+            callback.action.value,
+            _b36(callback.session_id),
+            _b36(callback.rev),
+            callback.arg,
+        )
     )
     if len(data.encode()) > MAX_BYTES:
         raise ValueError("callback data over 64 bytes")

@@ -30,7 +30,9 @@ class Screen:
     buttons: tuple[tuple[Button, ...], ...] = ()
 
 
-def rows(buttons: list[Button], per_row: int = MAX_BUTTONS_PER_ROW) -> tuple[tuple[Button, ...], ...]:
+def rows(
+    buttons: list[Button], per_row: int = MAX_BUTTONS_PER_ROW
+) -> tuple[tuple[Button, ...], ...]:
     return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
 
 
@@ -75,8 +77,10 @@ def pain_advice(content: Content, lang: str) -> str:
     """The stop-and-see-a-doctor advice, always in full, always with the clinic's contact."""
     values = clinic_values(content)
     return "\n\n".join(
-        (text(content, lang, "advice_pain", **values),
-         text(content, lang, "clinic_contact", **values))
+        (
+            text(content, lang, "advice_pain", **values),
+            text(content, lang, "clinic_contact", **values),
+        )
     )
 
 
@@ -113,18 +117,19 @@ def session_screen(
     program_title: str,
 ) -> Screen:
     def button(action: Action, label: str | None = None, arg: str = "") -> Button:
-        return Button(label or content.text(lang, _LABELS[action]),
-                      Callback(action, session_id, rev, arg))
+        return Button(
+            label or content.text(lang, _LABELS[action]), Callback(action, session_id, rev, arg)
+        )
 
     actions = available_actions(catalog, state)
     if state.phase is Phase.INTRO:
-        return Screen(_intro_text(content, lang, state, program_title),
-                      rows([button(a) for a in actions]))
+        return Screen(
+            _intro_text(content, lang, state, program_title), rows([button(a) for a in actions])
+        )
     if state.phase in (Phase.STEP, Phase.TIMER):
         return _step_screen(content, lang, catalog, state, actions, button)
     if state.phase is Phase.FEELING:
-        return Screen(text(content, lang, "feeling_question"),
-                      tuple((button(a),) for a in actions))
+        return Screen(text(content, lang, "feeling_question"), tuple((button(a),) for a in actions))
     if state.phase is Phase.PAIN_WHICH:
         choices = [
             button(Action.PAIN_WHICH, content.exercise(ex).short_title, str(i))
@@ -138,40 +143,60 @@ def session_screen(
 def _intro_text(content: Content, lang: str, state: SessionState, program_title: str) -> str:
     exercise_list = "\n".join(f"• {content.exercise(ex).title}" for ex in state.exercises)
     minutes = sum(content.exercise(ex).minutes for ex in state.exercises)
-    return text(content, lang, "session_intro", program_title=program_title,
-                exercise_list=exercise_list, minutes=minutes)
+    return text(
+        content,
+        lang,
+        "session_intro",
+        program_title=program_title,
+        exercise_list=exercise_list,
+        minutes=minutes,
+    )
 
 
 def _step_screen(content, lang, catalog, state, actions, button) -> Screen:  # type: ignore[no-untyped-def]
     exercise = content.exercise(state.exercises[state.exercise_index])
     plan = catalog[exercise.id]
-    header = text(content, lang, "step_header", exercise_number=state.exercise_index + 1,
-                  exercise_count=len(state.exercises), step_number=state.step_index + 1,
-                  step_count=plan.step_count)
+    header = text(
+        content,
+        lang,
+        "step_header",
+        exercise_number=state.exercise_index + 1,
+        exercise_count=len(state.exercises),
+        step_number=state.step_index + 1,
+        step_count=plan.step_count,
+    )
     if state.step_index == 0:
         body = f"<i>{text(content, lang, 'setup_step_title')}</i>\n{escape(exercise.setup)}"
     else:
         body = escape(exercise.steps[state.step_index - 1].text)
-    parts = [f"<b>{escape(exercise.title)}</b>\n{header}", body,
-             text(content, lang, "dose_line", dose=exercise.dose_text)]
+    parts = [
+        f"<b>{escape(exercise.title)}</b>\n{header}",
+        body,
+        text(content, lang, "dose_line", dose=exercise.dose_text),
+    ]
     timer_values = {"seconds": plan.timer_seconds, "set_count": plan.sets}
     if state.phase is Phase.TIMER:
-        parts.append("⏱ " + text(content, lang, "timer_running", set_number=state.sets_done + 1,
-                                   **timer_values))
+        parts.append(
+            "⏱ "
+            + text(content, lang, "timer_running", set_number=state.sets_done + 1, **timer_values)
+        )
     elif plan.timed_step == state.step_index and state.sets_done >= plan.sets:
         parts.append(text(content, lang, "timer_all_done", set_count=plan.sets))
     elif plan.timed_step == state.step_index and state.sets_done > 0:
-        parts.append(text(content, lang, "timer_set_done", set_number=state.sets_done,
-                          set_count=plan.sets))
+        parts.append(
+            text(content, lang, "timer_set_done", set_number=state.sets_done, set_count=plan.sets)
+        )
     elif plan.timed_step == state.step_index:
         parts.append(text(content, lang, "timer_ready", set_number=1, **timer_values))
 
     buttons: list[Button] = []
     for action in actions:
         if action is Action.START_TIMER:
-            label = (content.text(lang, "btn_start_timer", seconds=plan.timer_seconds)
-                     if state.sets_done == 0
-                     else content.text(lang, "btn_next_set", set_number=state.sets_done + 1))
+            label = (
+                content.text(lang, "btn_start_timer", seconds=plan.timer_seconds)
+                if state.sets_done == 0
+                else content.text(lang, "btn_next_set", set_number=state.sets_done + 1)
+            )
             buttons.append(button(action, label))
         elif action is Action.NEXT and is_last_screen(catalog, state):
             buttons.append(button(action, content.text(lang, "btn_done")))

@@ -107,8 +107,14 @@ def _plan(catalog: Mapping[str, ExercisePlan], state: SessionState) -> ExerciseP
 
 def _next_exercise(state: SessionState) -> SessionState:
     if state.exercise_index + 1 < len(state.exercises):
-        return replace(state, phase=Phase.STEP, exercise_index=state.exercise_index + 1,
-                       step_index=0, sets_done=0, timer_due_at=None)
+        return replace(
+            state,
+            phase=Phase.STEP,
+            exercise_index=state.exercise_index + 1,
+            step_index=0,
+            sets_done=0,
+            timer_due_at=None,
+        )
     return replace(state, phase=Phase.FEELING, timer_due_at=None)
 
 
@@ -143,8 +149,9 @@ def available_actions(catalog: Mapping[str, ExercisePlan], state: SessionState) 
 
 def is_last_screen(catalog: Mapping[str, ExercisePlan], state: SessionState) -> bool:
     plan = _plan(catalog, state)
-    return (state.exercise_index == len(state.exercises) - 1
-            and state.step_index == plan.step_count - 1)
+    return (
+        state.exercise_index == len(state.exercises) - 1 and state.step_index == plan.step_count - 1
+    )
 
 
 def advance(
@@ -177,8 +184,7 @@ def advance(
         if action is Action.FEEL_PAIN:
             return Transition(replace(state, phase=Phase.PAIN_WHICH))
         feeling = Feeling.SORE if action is Action.FEEL_SORE else Feeling.NONE
-        return Transition(replace(state, phase=Phase.DONE),
-                          (Finish(Outcome.COMPLETED, feeling),))
+        return Transition(replace(state, phase=Phase.DONE), (Finish(Outcome.COMPLETED, feeling),))
 
     # PAIN_WHICH: arg is the exercise index or "" for "not sure"
     exercise_id: str | None = None
@@ -214,8 +220,14 @@ def _step_action(
         if state.step_index > 0:
             return Transition(replace(state, step_index=state.step_index - 1))
         previous = catalog[state.exercises[state.exercise_index - 1]]
-        return Transition(replace(state, exercise_index=state.exercise_index - 1,
-                                  step_index=previous.step_count - 1, sets_done=0))
+        return Transition(
+            replace(
+                state,
+                exercise_index=state.exercise_index - 1,
+                step_index=previous.step_count - 1,
+                sets_done=0,
+            )
+        )
     if action is Action.ALTERNATIVE:
         assert plan.alternative is not None
         exercises = list(state.exercises)
@@ -231,5 +243,6 @@ def _step_action(
 def _timer_elapsed(catalog: Mapping[str, ExercisePlan], state: SessionState) -> Transition:
     if state.phase is not Phase.TIMER:
         raise NotAllowed("no timer running")
-    return Transition(replace(state, phase=Phase.STEP, sets_done=state.sets_done + 1,
-                              timer_due_at=None))
+    return Transition(
+        replace(state, phase=Phase.STEP, sets_done=state.sets_done + 1, timer_due_at=None)
+    )

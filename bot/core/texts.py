@@ -25,8 +25,14 @@ def _b(*placeholders: str) -> TextSpec:
     return TextSpec(frozenset(placeholders), frozenset(), is_button=True)
 
 
-CLINIC = ("clinic_name", "clinic_credentials", "clinic_address", "clinic_phone", "clinic_hours",
-          "clinic_website")
+CLINIC = (
+    "clinic_name",
+    "clinic_credentials",
+    "clinic_address",
+    "clinic_phone",
+    "clinic_hours",
+    "clinic_website",
+)
 
 TEXTS: dict[str, TextSpec] = {
     # --- onboarding and general -------------------------------------------------------
@@ -55,13 +61,16 @@ TEXTS: dict[str, TextSpec] = {
     "advice_stretch_walk": _t(),
     "advice_sore_persisting": _t(*CLINIC, required=("clinic_phone",)),
     # --- the guided session -----------------------------------------------------------
-    "session_intro": _t("program_title", "exercise_list", "minutes",
-                        required=("exercise_list",)),
+    "session_intro": _t("program_title", "exercise_list", "minutes", required=("exercise_list",)),
     "btn_begin": _b(),
     "btn_not_now": _b(),
-    "step_header": _t("exercise_number", "exercise_count", "step_number", "step_count",
-                      required=("exercise_number", "exercise_count", "step_number",
-                                "step_count")),
+    "step_header": _t(
+        "exercise_number",
+        "exercise_count",
+        "step_number",
+        "step_count",
+        required=("exercise_number", "exercise_count", "step_number", "step_count"),
+    ),
     "setup_step_title": _t(),
     "dose_line": _t("dose", required=("dose",)),
     "alternative_note": _t("exercise_title", required=("exercise_title",)),
@@ -98,4 +107,12 @@ TEXTS: dict[str, TextSpec] = {
     "toast_not_yours": _t(),
     "toast_session_over": _t(),
     "toast_timer_started": _t(),
+    # --- your data (/mydata, /forget) -------------------------------------------------
+    "mydata_intro": _t(),
+    "mydata_none": _t(),
+    "forget_confirm": _t(),
+    "btn_forget_yes": _b(),
+    "btn_forget_no": _b(),
+    "forgotten": _t(),
+    "forget_kept": _t(),
 }

@@ -75,8 +75,9 @@ class Dispatcher:
         """Claim and process one batch of due timers; returns how many were processed."""
         now = self._clock.now()
         async with self._db.unit_of_work() as uow:
-            timers = await uow.timers.claim_due(now, limit=self._batch_size,
-                                                worker_id=self.worker_id, lease=self._lease)
+            timers = await uow.timers.claim_due(
+                now, limit=self._batch_size, worker_id=self.worker_id, lease=self._lease
+            )
             await uow.commit()
         for timer in timers:
             await self._process(timer)
@@ -100,7 +101,11 @@ class Dispatcher:
             result = await handler(timer)
         except RetryAfter as error:
             retry_after = error.retry_after
-            seconds = retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
+            seconds = (
+                retry_after.total_seconds()
+                if isinstance(retry_after, timedelta)
+                else float(retry_after)
+            )
             await self._release(timer, timedelta(seconds=seconds), "429")
         except Forbidden:
             await self._complete(timer, Result.FAILED, error="403 blocked")
@@ -113,28 +118,51 @@ class Dispatcher:
             if timer.attempts >= self._retry.max_attempts:
                 await self._complete(timer, Result.FAILED, error=type(error).__name__)
             else:
-                await self._release(timer, self._retry.backoff(timer.attempts),
-                                    type(error).__name__)
+                await self._release(
+                    timer, self._retry.backoff(timer.attempts), type(error).__name__
+                )
         except Exception as error:
             log.exception("timer.handler_crashed", extra={"timer_id": timer.id})
             await self._complete(timer, Result.FAILED, error=type(error).__name__)
         else:
             await self._complete(timer, result, late=bool(timer.payload.get("late")))
 
-    async def _complete(self, timer: Timer, result: Result, *, late: bool = False,
-                        error: str | None = None) -> None:
+    async def _complete(
+        self, timer: Timer, result: Result, *, late: bool = False, error: str | None = None
+    ) -> None:
         async with self._db.unit_of_work() as uow:
-            done = await uow.timers.complete(timer.id, self.worker_id, result.value, late=late,
-                                             error=error, now=self._clock.now())
+            done = await uow.timers.complete(
+                timer.id,
+                self.worker_id,
+                result.value,
+                late=late,
+                error=error,
+                now=self._clock.now(),
+            )
             await uow.commit()
         level = logging.INFO if result is not Result.FAILED else logging.WARNING
-        log.log(level, "timer.done", extra={"timer_id": timer.id, "kind": timer.kind,
-                                            "result": result.value, "recorded": done,
-                                            "error": error})
+        log.log(
+            level,
+            "timer.done",
+            extra={
+                "timer_id": timer.id,
+                "kind": timer.kind,
+                "result": result.value,
+                "recorded": done,
+                "error": error,
+            },
+        )
 
     async def _release(self, timer: Timer, delay: timedelta, error: str) -> None:
         async with self._db.unit_of_work() as uow:
             await uow.timers.release(timer.id, self.worker_id, self._clock.now() + delay, error)
             await uow.commit()
-        log.info("timer.retry", extra={"timer_id": timer.id, "kind": timer.kind,
-                                       "delay_s": delay.total_seconds(), "error": error})
+        log.info(
+            "timer.retry",
+            extra={
+                "timer_id": timer.id,
+                "kind": timer.kind,
+                "delay_s": delay.total_seconds(),
+                "error": error,
+            },
+        )

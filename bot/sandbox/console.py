@@ -56,8 +56,12 @@ async def _read_line(prompt: str) -> str:
 async def run_console(*, database_url: str, content_dir: Path) -> None:
     from bot.sandbox.harness import Sandbox
 
-    sandbox = Sandbox(database_url=database_url, content_dir=content_dir, clock=SystemClock(),
-                      dispatch_interval_seconds=1.0)
+    sandbox = Sandbox(
+        database_url=database_url,
+        content_dir=content_dir,
+        clock=SystemClock(),
+        dispatch_interval_seconds=1.0,
+    )
 
     def show(event: ChatEvent) -> None:
         for line in format_event(event):

@@ -116,7 +116,7 @@ class Sandbox:
     def user(self, first_name: str = "Alex", language_code: str = "en") -> SimUser:
         return self.emulator.world.create_user(first_name=first_name, language_code=language_code)
 
-    async def settle(self, timeout: float = 15.0) -> None:
+    async def settle(self, timeout: float = 15.0) -> None:  # noqa: ASYNC109
         """Wait until every update so far is delivered and handled."""
         assert self.bot is not None
         for _ in range(3):

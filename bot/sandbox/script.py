@@ -300,7 +300,7 @@ async def run_script(
 
     from bot.sandbox.harness import Sandbox
 
-    steps = parse_script(path.read_text(encoding="utf-8"))
+    steps = parse_script(path.read_text(encoding="utf-8"))  # noqa: ASYNC240 - before any I/O
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'script.db'}"
         sandbox = Sandbox(database_url=url, content_dir=content_dir)

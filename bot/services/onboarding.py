@@ -38,19 +38,36 @@ async def start(svc: Services, who: Patron) -> Reply:
                 await uow.commit()
                 log.info("patient.reactivated", extra={"patient_id": patient.id})
             program = content.program(patient.program_id or content.default_program.id)
-            return say(Screen(
-                screens.text(content, lang, "welcome_back", program_title=program.title),
-                ((_button(svc, lang, "btn_start_now", Action.START_NOW),
-                  _button(svc, lang, "btn_later", Action.LATER)),),
-            ))
+            return say(
+                Screen(
+                    screens.text(content, lang, "welcome_back", program_title=program.title),
+                    (
+                        (
+                            _button(svc, lang, "btn_start_now", Action.START_NOW),
+                            _button(svc, lang, "btn_later", Action.LATER),
+                        ),
+                    ),
+                )
+            )
     lang = _lang(svc, who.language)
-    body = "\n\n".join((
-        screens.text(content, lang, "welcome_new", clinic_name=content.clinic.name),
-        screens.text(content, lang, "advice_before_start"),
-        screens.text(content, lang, "consent_prompt"),
-    ))
-    return say(Screen(body, ((_button(svc, lang, "btn_agree", Action.AGREE),
-                              _button(svc, lang, "btn_decline", Action.DECLINE)),)))
+    body = "\n\n".join(
+        (
+            screens.text(content, lang, "welcome_new", clinic_name=content.clinic.name),
+            screens.text(content, lang, "advice_before_start"),
+            screens.text(content, lang, "consent_prompt"),
+        )
+    )
+    return say(
+        Screen(
+            body,
+            (
+                (
+                    _button(svc, lang, "btn_agree", Action.AGREE),
+                    _button(svc, lang, "btn_decline", Action.DECLINE),
+                ),
+            ),
+        )
+    )
 
 
 async def agree(svc: Services, who: Patron) -> Reply:
@@ -62,8 +79,9 @@ async def agree(svc: Services, who: Patron) -> Reply:
         if patient is not None and patient.consent_at is not None:
             return Reply(toast=content.text(patient.language, "toast_stale"))
         if patient is None:
-            patient = Patient(telegram_user_id=who.user_id, chat_id=who.chat_id, language=lang,
-                              created_at=now)
+            patient = Patient(
+                telegram_user_id=who.user_id, chat_id=who.chat_id, language=lang, created_at=now
+            )
             await uow.patients.add(patient)
         patient.consent_at = now
         patient.status = "active"
@@ -72,11 +90,17 @@ async def agree(svc: Services, who: Patron) -> Reply:
         await uow.commit()
         log.info("patient.consented", extra={"patient_id": patient.id})
     program = content.default_program
-    return Reply(edit=Screen(
-        screens.text(content, lang, "program_chosen", program_title=program.title),
-        ((_button(svc, lang, "btn_start_now", Action.START_NOW),
-          _button(svc, lang, "btn_later", Action.LATER)),),
-    ))
+    return Reply(
+        edit=Screen(
+            screens.text(content, lang, "program_chosen", program_title=program.title),
+            (
+                (
+                    _button(svc, lang, "btn_start_now", Action.START_NOW),
+                    _button(svc, lang, "btn_later", Action.LATER),
+                ),
+            ),
+        )
+    )
 
 
 def decline(svc: Services, who: Patron) -> Reply:
@@ -89,5 +113,6 @@ def later(svc: Services, who: Patron) -> Reply:
 
 def help_text(svc: Services, who: Patron) -> Reply:
     lang = _lang(svc, who.language)
-    return say(Screen(screens.text(svc.content, lang, "help",
-                                   **screens.clinic_values(svc.content))))
+    return say(
+        Screen(screens.text(svc.content, lang, "help", **screens.clinic_values(svc.content)))
+    )

@@ -64,8 +64,15 @@ def _program_title(svc: Services, session: ExerciseSession) -> str:
 
 
 def current_screen(svc: Services, lang: str, session: ExerciseSession) -> Screen:
-    return screens.session_screen(svc.content, lang, svc.catalog, session.id, session.rev,
-                                  state_of(session), _program_title(svc, session))
+    return screens.session_screen(
+        svc.content,
+        lang,
+        svc.catalog,
+        session.id,
+        session.rev,
+        state_of(session),
+        _program_title(svc, session),
+    )
 
 
 def _toast(svc: Services, lang: str, key: str) -> Reply:
@@ -145,44 +152,73 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
         if callback.rev != session.rev:
             return _toast(svc, lang, "toast_stale")
         if callback.action is Action.CONTINUE:
-            return Reply(toast=None, send=(current_screen(svc, lang, session),),
-                         strip_buttons_of=message_id)
+            return Reply(
+                toast=None, send=(current_screen(svc, lang, session),), strip_buttons_of=message_id
+            )
         if callback.action is Action.RESTART:
             if not await _finish(uow, svc, session, Outcome.RESTARTED):
                 return _toast(svc, lang, "toast_stale")
             fresh = await _new_session(svc, uow, patient)
             await uow.commit()
             return Reply(edit=current_screen(svc, lang, fresh))
-        return await _apply(svc, uow, patient, session, callback.action, callback.arg,
-                            message_id, lang)
+        return await _apply(
+            svc, uow, patient, session, callback.action, callback.arg, message_id, lang
+        )
 
 
-async def _tap_on_finished(svc: Services, uow: UnitOfWork, patient: Patient,
-                           session: ExerciseSession, callback: Callback, lang: str) -> Reply:
+async def _tap_on_finished(
+    svc: Services,
+    uow: UnitOfWork,
+    patient: Patient,
+    session: ExerciseSession,
+    callback: Callback,
+    lang: str,
+) -> Reply:
     if callback.action is Action.HURTS and session.outcome != Outcome.PAIN.value:
         # The session ended some other way, but the patient says it hurts: never ignore that.
-        await uow.reports.add(Report(patient_id=patient.id, session_id=session.id, kind="pain",
-                                     source="late_tap", created_at=svc.clock.now()))
+        await uow.reports.add(
+            Report(
+                patient_id=patient.id,
+                session_id=session.id,
+                kind="pain",
+                source="late_tap",
+                created_at=svc.clock.now(),
+            )
+        )
         await uow.commit()
         return Reply(send=(Screen(screens.pain_advice(svc.content, lang)),))
     return _toast(svc, lang, "toast_session_over")
 
 
-async def _finish(uow: UnitOfWork, svc: Services, session: ExerciseSession,
-                  outcome: Outcome) -> bool:
+async def _finish(
+    uow: UnitOfWork, svc: Services, session: ExerciseSession, outcome: Outcome
+) -> bool:
     now = svc.clock.now()
     ok = await uow.sessions.compare_and_set(
-        session.id, session.rev, phase=Phase.DONE.value, finished_at=now, updated_at=now,
-        outcome=outcome.value, timer_due_at=None,
+        session.id,
+        session.rev,
+        phase=Phase.DONE.value,
+        finished_at=now,
+        updated_at=now,
+        outcome=outcome.value,
+        timer_due_at=None,
     )
     if ok:
         await uow.timers.cancel_pending(session.patient_id, [STEP_TIMER])
     return ok
 
 
-async def _apply(svc: Services, uow: UnitOfWork, patient: Patient, session: ExerciseSession,
-                 action: Action | str, arg: str, message_id: int | None, lang: str,
-                 before_commit: Callable[[Reply], Awaitable[None]] | None = None) -> Reply:
+async def _apply(
+    svc: Services,
+    uow: UnitOfWork,
+    patient: Patient,
+    session: ExerciseSession,
+    action: Action | str,
+    arg: str,
+    message_id: int | None,
+    lang: str,
+    before_commit: Callable[[Reply], Awaitable[None]] | None = None,
+) -> Reply:
     now = svc.clock.now()
     try:
         transition = advance(svc.catalog, state_of(session), action, now, arg)
@@ -194,8 +230,11 @@ async def _apply(svc: Services, uow: UnitOfWork, patient: Patient, session: Exer
         changes["message_id"] = message_id
     finish = next((e for e in transition.effects if isinstance(e, Finish)), None)
     if finish is not None:
-        changes |= {"finished_at": now, "outcome": finish.outcome.value,
-                    "feeling": finish.feeling.value if finish.feeling else None}
+        changes |= {
+            "finished_at": now,
+            "outcome": finish.outcome.value,
+            "feeling": finish.feeling.value if finish.feeling else None,
+        }
     expected_rev = session.rev  # the CAS refreshes the loaded row, so read it first
     if not await uow.sessions.compare_and_set(session.id, expected_rev, **changes):
         return _toast(svc, lang, "toast_stale")
@@ -205,16 +244,32 @@ async def _apply(svc: Services, uow: UnitOfWork, patient: Patient, session: Exer
     if finish is not None:
         reply = Reply(edit=Screen(_closing_text(svc, lang, finish)))
     else:
-        screen = screens.session_screen(svc.content, lang, svc.catalog, session.id, new_rev,
-                                        transition.state, _program_title(svc, session))
-        toast = svc.content.text(lang, "toast_timer_started") if any(
-            isinstance(e, StartTimer) for e in transition.effects) else None
+        screen = screens.session_screen(
+            svc.content,
+            lang,
+            svc.catalog,
+            session.id,
+            new_rev,
+            transition.state,
+            _program_title(svc, session),
+        )
+        toast = (
+            svc.content.text(lang, "toast_timer_started")
+            if any(isinstance(e, StartTimer) for e in transition.effects)
+            else None
+        )
         reply = Reply(edit=screen, toast=toast)
     if before_commit is not None:
         await before_commit(reply)
     await uow.commit()
-    log.info("session.advanced", extra={"session_id": session.id, "action": str(action),
-                                        "phase": transition.state.phase.value})
+    log.info(
+        "session.advanced",
+        extra={
+            "session_id": session.id,
+            "action": str(action),
+            "phase": transition.state.phase.value,
+        },
+    )
     return reply
 
 
@@ -229,22 +284,46 @@ def _closing_text(svc: Services, lang: str, finish: Finish) -> str:
     return screens.text(content, lang, "well_done")
 
 
-async def _carry_out(svc: Services, uow: UnitOfWork, patient: Patient,
-                     session: ExerciseSession, effect: Effect, new_rev: int) -> None:
+async def _carry_out(
+    svc: Services,
+    uow: UnitOfWork,
+    patient: Patient,
+    session: ExerciseSession,
+    effect: Effect,
+    new_rev: int,
+) -> None:
     now = svc.clock.now()
     if isinstance(effect, PainReport):
-        await uow.reports.add(Report(
-            patient_id=patient.id, session_id=session.id, exercise_id=effect.exercise_id,
-            step_index=effect.step_index, kind="pain", source=effect.source, created_at=now))
+        await uow.reports.add(
+            Report(
+                patient_id=patient.id,
+                session_id=session.id,
+                exercise_id=effect.exercise_id,
+                step_index=effect.step_index,
+                kind="pain",
+                source=effect.source,
+                created_at=now,
+            )
+        )
         log.info("report.pain", extra={"session_id": session.id, "source": effect.source})
     elif isinstance(effect, Finish) and effect.feeling in (Feeling.NONE, Feeling.SORE):
-        await uow.reports.add(Report(patient_id=patient.id, session_id=session.id,
-                                     kind=effect.feeling.value, source="feeling",
-                                     created_at=now))
+        await uow.reports.add(
+            Report(
+                patient_id=patient.id,
+                session_id=session.id,
+                kind=effect.feeling.value,
+                source="feeling",
+                created_at=now,
+            )
+        )
     elif isinstance(effect, StartTimer):
-        await uow.timers.schedule(patient.id, STEP_TIMER, effect.due_at,
-                                  f"step:{session.id}:{new_rev}",
-                                  {"session_id": session.id, "rev": new_rev})
+        await uow.timers.schedule(
+            patient.id,
+            STEP_TIMER,
+            effect.due_at,
+            f"step:{session.id}:{new_rev}",
+            {"session_id": session.id, "rev": new_rev},
+        )
     elif isinstance(effect, CancelTimer):
         await uow.timers.cancel_pending(patient.id, [STEP_TIMER])
 
@@ -272,8 +351,17 @@ async def timer_elapsed(
             assert reply.edit is not None
             await deliver(chat_id, Reply(send=(reply.edit,), strip_buttons_of=old_message))
 
-        await _apply(svc, uow, patient, session, TIMER_ELAPSED, "", None, patient.language,
-                     before_commit=send_first)
+        await _apply(
+            svc,
+            uow,
+            patient,
+            session,
+            TIMER_ELAPSED,
+            "",
+            None,
+            patient.language,
+            before_commit=send_first,
+        )
         return True
 
 
@@ -286,8 +374,10 @@ async def cancel(svc: Services, who: Patron) -> Reply:
             return say(Screen(screens.text(svc.content, lang, "no_open_session")))
         await _finish(uow, svc, session, Outcome.CANCELLED)
         await uow.commit()
-        return Reply(send=(Screen(screens.text(svc.content, lang, "session_cancelled")),),
-                     strip_buttons_of=session.message_id)
+        return Reply(
+            send=(Screen(screens.text(svc.content, lang, "session_cancelled")),),
+            strip_buttons_of=session.message_id,
+        )
 
 
 async def open_screen_for(svc: Services, who: Patron) -> Screen | None:

@@ -9,6 +9,8 @@ MENU: tuple[tuple[str, str], ...] = (
     ("cancel", "Stop the session in progress"),
     ("help", "What this bot can do"),
     ("start", "Welcome and safety note"),
+    ("mydata", "See what is stored about you"),
+    ("forget", "Delete everything about you"),
 )
 
 

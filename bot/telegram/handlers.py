@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot.core import screens
 from bot.core.callbacks import Action, InvalidCallback, decode
 from bot.core.screens import Screen
-from bot.services import onboarding, sessions
+from bot.services import onboarding, privacy, sessions
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply
 from bot.telegram.render import deliver, send
@@ -55,11 +55,22 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, context, await sessions.cancel(services(context), patron(update)))
 
 
+async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, context, await privacy.my_data(services(context), patron(update)))
+
+
+async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, context, privacy.forget_question(services(context), patron(update)))
+
+
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     who = patron(update)
-    await _reply(update, context, Reply(send=(
-        Screen(screens.text(svc.content, _lang(svc, who), "unknown_command")),)))
+    await _reply(
+        update,
+        context,
+        Reply(send=(Screen(screens.text(svc.content, _lang(svc, who), "unknown_command")),)),
+    )
 
 
 def _lang(svc: Services, who: Patron) -> str:
@@ -74,8 +85,6 @@ async def on_free_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     current = await sessions.open_screen_for(svc, who)
     hint = Screen(screens.text(svc.content, lang, "expect_button"))
     await _reply(update, context, Reply(send=(hint, current) if current else (hint,)))
-
-
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -111,6 +120,8 @@ async def _route(svc: Services, who: Patron, callback, message_id: int | None) -
         return onboarding.decline(svc, who)
     if action is Action.LATER:
         return onboarding.later(svc, who)
+    if action in (Action.FORGET_YES, Action.FORGET_NO):
+        return await privacy.forget(svc, who, confirmed=action is Action.FORGET_YES)
     if action is Action.START_NOW:
         reply = await sessions.open_session(svc, who)
         # The session screen replaces the offer the patient tapped.
@@ -124,14 +135,19 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log what an operator needs (never message texts or tokens) and apologise."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("handler.error", extra={"update_id": update_id, "error": type(error).__name__},
-              exc_info=error)
+    log.error(
+        "handler.error",
+        extra={"update_id": update_id, "error": type(error).__name__},
+        exc_info=error,
+    )
     if isinstance(update, Update) and update.effective_chat is not None:
         svc = services(context)
         lang = _lang(svc, patron(update)) if update.effective_user else "en"
         try:
-            await send(context.bot, update.effective_chat.id,
-                       Screen(screens.text(svc.content, lang, "error_generic")))
-        except Exception as send_error:  # noqa: BLE001 - the apology is best effort
-            log.warning("handler.error_reply_failed",
-                        extra={"error": type(send_error).__name__})
+            await send(
+                context.bot,
+                update.effective_chat.id,
+                Screen(screens.text(svc.content, lang, "error_generic")),
+            )
+        except Exception as send_error:
+            log.warning("handler.error_reply_failed", extra={"error": type(send_error).__name__})

@@ -19,8 +19,10 @@ def markup(screen: Screen) -> InlineKeyboardMarkup | None:
     if not screen.buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=encode(b.callback)) for b in row]
-         for row in screen.buttons]
+        [
+            [InlineKeyboardButton(b.label, callback_data=encode(b.callback)) for b in row]
+            for row in screen.buttons
+        ]
     )
 
 
@@ -29,14 +31,20 @@ def _not_modified(error: BadRequest) -> bool:
 
 
 async def send(bot: Bot, chat_id: int, screen: Screen) -> Message:
-    return await bot.send_message(chat_id, screen.text, parse_mode=ParseMode.HTML,
-                                  reply_markup=markup(screen))
+    return await bot.send_message(
+        chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=markup(screen)
+    )
 
 
 async def edit(bot: Bot, chat_id: int, message_id: int, screen: Screen) -> None:
     try:
-        await bot.edit_message_text(screen.text, chat_id=chat_id, message_id=message_id,
-                                    parse_mode=ParseMode.HTML, reply_markup=markup(screen))
+        await bot.edit_message_text(
+            screen.text,
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup(screen),
+        )
     except BadRequest as error:
         if not _not_modified(error):
             raise
@@ -44,14 +52,17 @@ async def edit(bot: Bot, chat_id: int, message_id: int, screen: Screen) -> None:
 
 async def strip_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
     try:
-        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id,
-                                            reply_markup=None)
+        await bot.edit_message_reply_markup(
+            chat_id=chat_id, message_id=message_id, reply_markup=None
+        )
     except BadRequest as error:
         # Already without buttons, or deleted by the user: nothing to do.
         log.debug("strip_buttons.skipped", extra={"reason": type(error).__name__})
 
 
-async def deliver(bot: Bot, chat_id: int, reply: Reply, tapped_message_id: int | None = None) -> None:
+async def deliver(
+    bot: Bot, chat_id: int, reply: Reply, tapped_message_id: int | None = None
+) -> None:
     """Carry out a reply (the toast, if any, is answered by the callback handler)."""
     if reply.strip_buttons_of is not None and reply.strip_buttons_of != tapped_message_id:
         await strip_buttons(bot, chat_id, reply.strip_buttons_of)

@@ -19,12 +19,13 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 APP_KEY = web.AppKey("application", Application)
 COUNTS_KEY = web.AppKey("counts", Counter)
+SECRET_KEY = web.AppKey("secret", str)
 
 
 async def _webhook(request: web.Request) -> web.Response:
     application = request.app[APP_KEY]
     counts = request.app[COUNTS_KEY]
-    secret = request.app["secret"]
+    secret = request.app[SECRET_KEY]
     given = request.headers.get(SECRET_HEADER, "")
     if secret and not hmac.compare_digest(given, secret):
         counts["webhook_rejected"] += 1
@@ -63,11 +64,13 @@ async def _metrics(request: web.Request) -> web.Response:
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
 
 
-def make_web_app(application: Application, secret: str | None, path: str = "/webhook") -> web.Application:  # type: ignore[type-arg]
+def make_web_app(
+    application: Application, secret: str | None, path: str = "/webhook"
+) -> web.Application:  # type: ignore[type-arg]
     app = web.Application()
     app[APP_KEY] = application
     app[COUNTS_KEY] = Counter()
-    app["secret"] = secret or ""
+    app[SECRET_KEY] = secret or ""
     app.router.add_post(path, _webhook)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)

@@ -44,7 +44,9 @@ async def tap_next_until_question(sandbox: Sandbox, user: SimUser) -> int:
         assert message is not None
         labels = [b.text for row in message.buttons for b in row]
         step = label(sandbox, "btn_next") if label(sandbox, "btn_next") in labels else None
-        step = step or (label(sandbox, "btn_done") if label(sandbox, "btn_done") in labels else None)
+        step = step or (
+            label(sandbox, "btn_done") if label(sandbox, "btn_done") in labels else None
+        )
         if step is None:
             return taps
         user.tap(step)
@@ -62,11 +64,14 @@ def last_text(user: SimUser) -> str:
 async def sessions_of(sandbox: Sandbox, user: SimUser) -> list[ExerciseSession]:
     assert sandbox.services is not None
     async with sandbox.services.db.unit_of_work() as uow:
-        patient = (await uow.session.execute(
-            select(Patient).where(Patient.telegram_user_id == user.id))).scalar_one()
-        rows = await uow.session.execute(select(ExerciseSession)
-                                         .where(ExerciseSession.patient_id == patient.id)
-                                         .order_by(ExerciseSession.id))
+        patient = (
+            await uow.session.execute(select(Patient).where(Patient.telegram_user_id == user.id))
+        ).scalar_one()
+        rows = await uow.session.execute(
+            select(ExerciseSession)
+            .where(ExerciseSession.patient_id == patient.id)
+            .order_by(ExerciseSession.id)
+        )
         return list(rows.scalars())
 
 

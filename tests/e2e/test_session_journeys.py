@@ -77,8 +77,11 @@ async def test_pain_at_the_end_asks_which_exercise_then_advises(
     [session] = await sessions_of(sandbox, user)
     assert sandbox.services is not None
     content = sandbox.services.content
-    choice = (content.exercise(session.exercises[which]).short_title if which is not None
-              else label(sandbox, "btn_not_sure"))
+    choice = (
+        content.exercise(session.exercises[which]).short_title
+        if which is not None
+        else label(sandbox, "btn_not_sure")
+    )
     await tap(sandbox, user, choice)
     assert phone(sandbox) in last_text(user)
     [report] = await reports_of(sandbox, user)
@@ -139,16 +142,20 @@ async def test_stale_tap_after_the_session_ended_changes_nothing(sandbox: Sandbo
     await open_session(sandbox, user)
     old = user.last_bot_message(with_buttons=True)
     assert old is not None
-    next_data = next(b.callback_data for row in old.buttons for b in row
-                     if b.text == label(sandbox, "btn_next"))
+    next_data = next(
+        b.callback_data for row in old.buttons for b in row if b.text == label(sandbox, "btn_next")
+    )
     await say(sandbox, user, "/cancel")
     [before] = await sessions_of(sandbox, user)
     user.tap_data(old.message_id, next_data)  # the old screen's button
     await sandbox.settle()
     assert user.toasts[-1] == label(sandbox, "toast_session_over")
     [after] = await sessions_of(sandbox, user)
-    assert (after.rev, after.step_index, after.outcome) == (before.rev, before.step_index,
-                                                           "cancelled")
+    assert (after.rev, after.step_index, after.outcome) == (
+        before.rev,
+        before.step_index,
+        "cancelled",
+    )
 
 
 async def test_double_tap_on_the_same_screen_advances_once(sandbox: Sandbox) -> None:
@@ -156,8 +163,12 @@ async def test_double_tap_on_the_same_screen_advances_once(sandbox: Sandbox) -> 
     await open_session(sandbox, user)
     message = user.last_bot_message(with_buttons=True)
     assert message is not None
-    data = next(b.callback_data for row in message.buttons for b in row
-                if b.text == label(sandbox, "btn_next"))
+    data = next(
+        b.callback_data
+        for row in message.buttons
+        for b in row
+        if b.text == label(sandbox, "btn_next")
+    )
     [before] = await sessions_of(sandbox, user)
     assert data is not None
     user.tap_data(message.message_id, data)
@@ -269,15 +280,18 @@ async def test_timer_says_when_the_set_is_done(sandbox: Sandbox) -> None:
     assert sandbox.services is not None
     content = sandbox.services.content
     [session] = await sessions_of(sandbox, user)
-    timed_index = next(i for i, ex in enumerate(session.exercises)
-                       if content.exercise(ex).timed_step is not None)
+    timed_index = next(
+        i for i, ex in enumerate(session.exercises) if content.exercise(ex).timed_step is not None
+    )
     for _ in range(timed_index):
         await tap(sandbox, user, "btn_skip")
     exercise = content.exercise(session.exercises[timed_index])
     seconds = exercise.dose.duration_seconds
     assert seconds is not None
     while label(sandbox, "btn_start_timer", seconds=seconds) not in [
-        b.text for row in user.last_bot_message(with_buttons=True).buttons for b in row  # type: ignore[union-attr]
+        b.text
+        for row in user.last_bot_message(with_buttons=True).buttons
+        for b in row  # type: ignore[union-attr]
     ]:
         await tap(sandbox, user, "btn_next")
     await tap(sandbox, user, "btn_start_timer", seconds=seconds)
@@ -313,3 +327,23 @@ async def test_returning_patient_is_greeted_without_consent_again(sandbox: Sandb
     message = user.last_bot_message(with_buttons=True)
     assert message is not None
     assert label(sandbox, "btn_agree") not in [b for row in message.labels for b in row]
+
+
+async def test_mydata_shows_and_forget_deletes_everything(sandbox: Sandbox) -> None:
+    user = sandbox.user()
+    await open_session(sandbox, user)
+    await tap(sandbox, user, "btn_hurts")
+    await say(sandbox, user, "/mydata")
+    dump = "\n".join(m.text or "" for m in user.bot_messages[-3:])
+    assert '"kind": "pain"' in dump and '"telegram_user_id": ' + str(user.id) in dump
+    await say(sandbox, user, "/forget")
+    await tap(sandbox, user, "btn_forget_no")
+    assert last_text(user) == label(sandbox, "forget_kept")
+    await say(sandbox, user, "/forget")
+    await tap(sandbox, user, "btn_forget_yes")
+    assert last_text(user) == label(sandbox, "forgotten")
+    assert sandbox.services is not None
+    async with sandbox.services.db.unit_of_work() as uow:
+        assert await uow.patients.count() == 0
+    await say(sandbox, user, "/mydata")
+    assert last_text(user) == label(sandbox, "mydata_none")

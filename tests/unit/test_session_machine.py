@@ -99,8 +99,7 @@ def test_timer_runs_per_set_and_stops() -> None:
     stopped = advance(CATALOG, run(state, Action.START_TIMER), Action.STOP_TIMER, NOW)
     assert stopped.effects == (CancelTimer(),)
     assert stopped.state.sets_done == 1
-    state = run(stopped.state, Action.START_TIMER, TIMER_ELAPSED, Action.START_TIMER,
-                TIMER_ELAPSED)
+    state = run(stopped.state, Action.START_TIMER, TIMER_ELAPSED, Action.START_TIMER, TIMER_ELAPSED)
     assert state.sets_done == 3
     assert Action.START_TIMER not in available_actions(CATALOG, state)
 
@@ -149,8 +148,10 @@ def test_pain_at_the_end_asks_which_exercise(arg: str, exercise: str | None) -> 
     state = run(START, Action.BEGIN, Action.SKIP, Action.SKIP, Action.FEEL_PAIN)
     assert state.phase is Phase.PAIN_WHICH
     result = advance(CATALOG, state, Action.PAIN_WHICH, NOW, arg)
-    assert result.effects == (PainReport(exercise, None, "feeling"),
-                              Finish(Outcome.PAIN, Feeling.PAIN))
+    assert result.effects == (
+        PainReport(exercise, None, "feeling"),
+        Finish(Outcome.PAIN, Feeling.PAIN),
+    )
 
 
 @pytest.mark.parametrize("arg", ["2", "x", "-1"])
