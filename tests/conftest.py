@@ -48,8 +48,10 @@ async def postgres_url() -> AsyncIterator[str]:
     """A fresh, empty PostgreSQL database for one test (skips when none is configured)."""
     admin = _postgres_admin_url()
     if not admin:
-        pytest.skip(f"PostgreSQL not configured: set {POSTGRES_ENV} (e.g. "
-                    "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres)")
+        pytest.skip(
+            f"PostgreSQL not configured: set {POSTGRES_ENV} (e.g. "
+            "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres)"
+        )
     name, url = await _create_pg_database(admin)
     try:
         yield url

@@ -1,0 +1,415 @@
+"""Repositories: queries and statements, never commits (the unit of work owns that).
+
+Reads use ``populate_existing`` so an object already in the session is refreshed from
+the row, because several writes here are set-based UPDATEs that bypass the identity map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, func, inspect, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.codes import new_patient_code
+from bot.store.models import Base, ExerciseSession, Patient, Report, Timer
+
+FRESH = {"populate_existing": True}
+NO_SYNC = {"synchronize_session": False}
+FINAL_TIMER_STATES = frozenset({"sent", "missed", "failed", "cancelled"})
+NewTimer = tuple[str, datetime, str, dict[str, Any] | None]
+
+
+def dialect_insert(dialect: str) -> Callable[..., Any]:
+    """The dialect's INSERT construct, which is where ``ON CONFLICT`` lives."""
+    if dialect == "postgresql":
+        return pg_insert
+    if dialect == "sqlite":
+        return sqlite_insert
+    raise NotImplementedError(f"unsupported database dialect: {dialect}")
+
+
+def as_plain_dict(row: Base) -> dict[str, Any]:
+    """Column values as JSON-able data (datetimes as ISO 8601 strings)."""
+    data: dict[str, Any] = {}
+    for attr in inspect(type(row)).column_attrs:
+        value = getattr(row, attr.key)
+        data[attr.key] = value.isoformat() if isinstance(value, datetime) else value
+    return data
+
+
+def _clip(text: str | None, limit: int = 200) -> str | None:
+    return None if text is None else text[:limit]
+
+
+class PatientRepository:
+    def __init__(
+        self, session: AsyncSession, code_factory: Callable[[], str] = new_patient_code
+    ) -> None:
+        self.session = session
+        self.code_factory = code_factory
+
+    async def get(self, patient_id: int) -> Patient | None:
+        return await self.session.get(Patient, patient_id, populate_existing=True)
+
+    async def by_telegram_id(self, telegram_user_id: int) -> Patient | None:
+        stmt = select(Patient).where(Patient.telegram_user_id == telegram_user_id)
+        return (await self.session.scalars(stmt, execution_options=FRESH)).one_or_none()
+
+    async def add(self, patient: Patient) -> Patient:
+        """Stage a new patient with a fresh unique code; flushed so ``id`` is set."""
+        if not patient.code:
+            patient.code = await self._unused_code()
+        self.session.add(patient)
+        await self.session.flush()
+        return patient
+
+    async def _unused_code(self, attempts: int = 20) -> str:
+        for _ in range(attempts):
+            code = self.code_factory()
+            taken = await self.session.scalar(select(Patient.id).where(Patient.code == code))
+            if taken is None:
+                return code
+        raise RuntimeError("could not find an unused patient code")
+
+    async def count(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(Patient)) or 0)
+
+    async def delete_everything(self, patient_id: int) -> dict[str, int]:
+        """The ``/forget`` command: every row about this patient, counted per table.
+
+        Deletes child tables explicitly rather than trusting ``ON DELETE CASCADE`` alone,
+        so a SQLite connection without ``foreign_keys=ON`` still forgets everything.
+        """
+        counts: dict[str, int] = {}
+        for name, model in (
+            ("timers", Timer),
+            ("reports", Report),
+            ("sessions", ExerciseSession),
+        ):
+            stmt = delete(model).where(model.patient_id == patient_id)
+            result = await self.session.execute(stmt, execution_options=NO_SYNC)
+            counts[name] = result.rowcount  # type: ignore[attr-defined]
+        result = await self.session.execute(
+            delete(Patient).where(Patient.id == patient_id), execution_options=NO_SYNC
+        )
+        counts["patients"] = result.rowcount  # type: ignore[attr-defined]
+        for obj in list(self.session.identity_map.values()):
+            if getattr(obj, "patient_id", None) == patient_id or (
+                isinstance(obj, Patient) and obj.id == patient_id
+            ):
+                self.session.expunge(obj)
+        return counts
+
+    async def export(self, patient_id: int) -> dict[str, Any]:
+        """The ``/mydata`` command: everything stored about one patient, as plain data."""
+        patient = await self.get(patient_id)
+        if patient is None:
+            return {}
+
+        async def rows(stmt: Select[Any]) -> list[dict[str, Any]]:
+            found = await self.session.scalars(stmt, execution_options=FRESH)
+            return [as_plain_dict(row) for row in found]
+
+        return {
+            "patient": as_plain_dict(patient),
+            "sessions": await rows(
+                select(ExerciseSession)
+                .where(ExerciseSession.patient_id == patient_id)
+                .order_by(ExerciseSession.started_at, ExerciseSession.id)
+            ),
+            "reports": await rows(
+                select(Report)
+                .where(Report.patient_id == patient_id)
+                .order_by(Report.created_at, Report.id)
+            ),
+            "timers": await rows(
+                select(Timer).where(Timer.patient_id == patient_id).order_by(Timer.due_at, Timer.id)
+            ),
+        }
+
+
+class SessionRepository:
+    _cas_forbidden = frozenset({"id", "rev", "patient_id"})
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, session_id: int) -> ExerciseSession | None:
+        return await self.session.get(ExerciseSession, session_id, populate_existing=True)
+
+    async def add(self, exercise_session: ExerciseSession) -> ExerciseSession:
+        self.session.add(exercise_session)
+        await self.session.flush()
+        return exercise_session
+
+    async def open_for_patient(self, patient_id: int) -> ExerciseSession | None:
+        """The patient's newest unfinished session, if any."""
+        stmt = (
+            select(ExerciseSession)
+            .where(ExerciseSession.patient_id == patient_id, ExerciseSession.finished_at.is_(None))
+            .order_by(ExerciseSession.started_at.desc(), ExerciseSession.id.desc())
+            .limit(1)
+        )
+        return (await self.session.scalars(stmt, execution_options=FRESH)).first()
+
+    async def recent_for_patient(self, patient_id: int, since: datetime) -> list[ExerciseSession]:
+        stmt = (
+            select(ExerciseSession)
+            .where(ExerciseSession.patient_id == patient_id, ExerciseSession.started_at >= since)
+            .order_by(ExerciseSession.started_at, ExerciseSession.id)
+        )
+        return list(await self.session.scalars(stmt, execution_options=FRESH))
+
+    async def compare_and_set(self, session_id: int, expected_rev: int, **changes: Any) -> bool:
+        """Apply ``changes`` only if the session is still at ``expected_rev``; bump ``rev``.
+
+        One conditional UPDATE, so of two concurrent taps made from the same screen
+        exactly one advances the session; the other sees ``False`` and is stale.
+        """
+        columns = {attr.key for attr in inspect(ExerciseSession).column_attrs}
+        bad = set(changes) - (columns - self._cas_forbidden)
+        if bad:
+            raise ValueError(f"cannot compare-and-set {sorted(bad)}")
+        stmt = (
+            update(ExerciseSession)
+            .where(ExerciseSession.id == session_id, ExerciseSession.rev == expected_rev)
+            .values(rev=ExerciseSession.rev + 1, **changes)
+            .returning(ExerciseSession)
+        )
+        result = await self.session.scalars(stmt, execution_options={**FRESH, **NO_SYNC})
+        return result.one_or_none() is not None
+
+
+class ReportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, report: Report) -> Report:
+        report.detail = _clip(report.detail)
+        self.session.add(report)
+        await self.session.flush()
+        return report
+
+    async def for_patient(self, patient_id: int, since: datetime | None = None) -> list[Report]:
+        stmt = select(Report).where(Report.patient_id == patient_id)
+        if since is not None:
+            stmt = stmt.where(Report.created_at >= since)
+        stmt = stmt.order_by(Report.created_at, Report.id)
+        return list(await self.session.scalars(stmt, execution_options=FRESH))
+
+    async def last_kinds(self, patient_id: int, n: int) -> list[str]:
+        """Kinds of the patient's ``n`` latest reports, newest first."""
+        stmt = (
+            select(Report.kind)
+            .where(Report.patient_id == patient_id)
+            .order_by(Report.created_at.desc(), Report.id.desc())
+            .limit(n)
+        )
+        return list(await self.session.scalars(stmt))
+
+
+class TimerRepository:
+    """The durable timers table; see DESIGN.md, "The reminder engine"."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self.session = session
+        self.dialect = dialect
+        self._insert = dialect_insert(dialect)
+
+    async def get(self, timer_id: int) -> Timer | None:
+        return await self.session.get(Timer, timer_id, populate_existing=True)
+
+    async def schedule(
+        self,
+        patient_id: int,
+        kind: str,
+        due_at: datetime,
+        idempotency_key: str,
+        payload: dict[str, Any] | None = None,
+    ) -> Timer | None:
+        """Insert a pending timer; ``None`` if its idempotency key already exists."""
+        stmt = (
+            self._insert(Timer)
+            .values(
+                patient_id=patient_id,
+                kind=kind,
+                due_at=due_at,
+                idempotency_key=idempotency_key,
+                payload=payload or {},
+            )
+            .on_conflict_do_nothing(index_elements=[Timer.idempotency_key])
+            .returning(Timer)
+        )
+        return (await self.session.scalars(stmt, execution_options=FRESH)).one_or_none()
+
+    async def replace_pending(
+        self,
+        patient_id: int,
+        kinds: Iterable[str],
+        new: Iterable[NewTimer] | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> list[Timer]:
+        """Cancel the patient's pending timers of ``kinds``, then schedule ``new``.
+
+        A new timer whose key belongs to a cancelled row (typically one cancelled just
+        above, e.g. today's reminder moved to another time) revives that row with the
+        new due time; a key already sent, missed or still pending is left alone, so the
+        idempotency guarantee ("never two reminders for one local day") holds.
+        Returns the timers that are pending as a result.
+        """
+        await self.cancel_pending(patient_id, kinds, now=now)
+        scheduled: list[Timer] = []
+        for kind, due_at, key, payload in new or ():
+            ins = self._insert(Timer).values(
+                patient_id=patient_id,
+                kind=kind,
+                due_at=due_at,
+                idempotency_key=key,
+                payload=payload or {},
+            )
+            stmt = ins.on_conflict_do_update(
+                index_elements=[Timer.idempotency_key],
+                set_={
+                    "kind": ins.excluded.kind,
+                    "due_at": ins.excluded.due_at,
+                    "payload": ins.excluded.payload,
+                    "state": "pending",
+                    "attempts": 0,
+                    "claimed_by": None,
+                    "claimed_until": None,
+                    "finished_at": None,
+                    "late": False,
+                    "last_error": None,
+                },
+                where=and_(Timer.state == "cancelled", Timer.patient_id == patient_id),
+            ).returning(Timer)
+            timer = (await self.session.scalars(stmt, execution_options=FRESH)).one_or_none()
+            if timer is not None:
+                scheduled.append(timer)
+        return scheduled
+
+    async def cancel_pending(
+        self, patient_id: int, kinds: Iterable[str] | None = None, *, now: datetime | None = None
+    ) -> int:
+        """Cancel pending (not claimed: those are in flight) timers; returns how many."""
+        stmt = update(Timer).where(Timer.patient_id == patient_id, Timer.state == "pending")
+        if kinds is not None:
+            stmt = stmt.where(Timer.kind.in_(list(kinds)))
+        stmt = stmt.values(state="cancelled", finished_at=now)
+        result = await self.session.execute(stmt, execution_options=NO_SYNC)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claim_due(
+        self, now: datetime, *, limit: int, worker_id: str, lease: timedelta
+    ) -> list[Timer]:
+        """Lease up to ``limit`` due timers to ``worker_id``, oldest due first.
+
+        Due means pending with ``due_at <= now``, or claimed by a worker whose lease ran
+        out (it crashed or hung: its work is taken over). PostgreSQL picks rows with
+        ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers split the work; on SQLite
+        the unit of work already holds the database write lock (``BEGIN IMMEDIATE``),
+        and the pick and the update are one statement anyway.
+        """
+        if limit <= 0:
+            return []
+        due = or_(
+            and_(Timer.state == "pending", Timer.due_at <= now),
+            and_(Timer.state == "claimed", Timer.claimed_until < now),
+        )
+        pick = select(Timer.id).where(due).order_by(Timer.due_at, Timer.id).limit(limit)
+        if self.dialect == "postgresql":
+            ids = list(await self.session.scalars(pick.with_for_update(skip_locked=True)))
+            if not ids:
+                return []
+            chosen = Timer.id.in_(ids)
+        else:
+            chosen = Timer.id.in_(pick.scalar_subquery())
+        stmt = (
+            update(Timer)
+            .where(chosen)
+            .values(
+                state="claimed",
+                claimed_by=worker_id,
+                claimed_until=now + lease,
+                attempts=Timer.attempts + 1,
+            )
+            .returning(Timer)
+        )
+        claimed = list(await self.session.scalars(stmt, execution_options={**FRESH, **NO_SYNC}))
+        claimed.sort(key=lambda t: (t.due_at, t.id))
+        return claimed
+
+    async def complete(
+        self,
+        timer_id: int,
+        worker_id: str,
+        state: str,
+        *,
+        late: bool = False,
+        error: str | None = None,
+        now: datetime,
+    ) -> bool:
+        """Record the outcome, only if ``worker_id`` still holds the claim.
+
+        A worker whose lease expired and was taken over gets ``False`` and must not
+        assume its result counted (the new holder's result wins).
+        """
+        if state not in FINAL_TIMER_STATES:
+            raise ValueError(f"not a final timer state: {state!r}")
+        stmt = (
+            update(Timer)
+            .where(Timer.id == timer_id, Timer.state == "claimed", Timer.claimed_by == worker_id)
+            .values(
+                state=state, finished_at=now, late=late, last_error=_clip(error), claimed_until=None
+            )
+        )
+        result = await self.session.execute(stmt, execution_options=NO_SYNC)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def release(
+        self, timer_id: int, worker_id: str, retry_at: datetime, error: str | None
+    ) -> bool:
+        """Hand a claimed timer back as pending at ``retry_at`` (429 retry_after, backoff)."""
+        stmt = (
+            update(Timer)
+            .where(Timer.id == timer_id, Timer.state == "claimed", Timer.claimed_by == worker_id)
+            .values(
+                state="pending",
+                due_at=retry_at,
+                claimed_by=None,
+                claimed_until=None,
+                last_error=_clip(error),
+            )
+        )
+        result = await self.session.execute(stmt, execution_options=NO_SYNC)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def next_due_at(self) -> datetime | None:
+        """When the dispatcher next has work: earliest pending due time or lease expiry."""
+        pending = await self.session.scalar(
+            select(func.min(Timer.due_at)).where(Timer.state == "pending")
+        )
+        lease_end = await self.session.scalar(
+            select(func.min(Timer.claimed_until)).where(Timer.state == "claimed")
+        )
+        candidates = [t for t in (pending, lease_end) if t is not None]
+        return min(candidates) if candidates else None
+
+    async def pending_for_patient(
+        self, patient_id: int, kinds: Iterable[str] | None = None
+    ) -> list[Timer]:
+        stmt = select(Timer).where(Timer.patient_id == patient_id, Timer.state == "pending")
+        if kinds is not None:
+            stmt = stmt.where(Timer.kind.in_(list(kinds)))
+        stmt = stmt.order_by(Timer.due_at, Timer.id)
+        return list(await self.session.scalars(stmt, execution_options=FRESH))
+
+    async def count_by_state(self) -> dict[str, int]:
+        stmt = select(Timer.state, func.count()).group_by(Timer.state)
+        return {state: int(n) for state, n in (await self.session.execute(stmt)).all()}
