@@ -121,7 +121,8 @@ class Sandbox:
         assert self.bot is not None
         for _ in range(3):
             await self.emulator.world.wait_delivered(timeout=timeout)
-            await asyncio.wait_for(self.bot.application.update_queue.join(), timeout)
+            async with asyncio.timeout(timeout):
+                await self.bot.application.update_queue.join()
             if self.emulator.world.pending_updates == 0:
                 return
 

@@ -1,0 +1,135 @@
+"""A thin async client for the emulator's HTTP control API (for tools in other processes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+
+class SandboxError(RuntimeError):
+    """The control API refused a request (e.g. no such button); `.body` has the details."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"sandbox control API answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class SandboxClient:
+    """`SandboxClient("http://127.0.0.1:8081")`; use as an async context manager."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/") + "/_sandbox"
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> SandboxClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _request(self, verb: str, path: str, json: Any = None, **query: Any) -> Any:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        async with self._session.request(
+            verb, self.url + path, json=json, params=query or None
+        ) as resp:
+            body = await resp.json(content_type=None)
+            if resp.status >= 400:
+                raise SandboxError(resp.status, body)
+            return body
+
+    # --- users --------------------------------------------------------------------------
+
+    async def create_user(
+        self, user_id: int | None = None, first_name: str = "Alex", language_code: str = "en"
+    ) -> dict[str, Any]:
+        payload = {"user_id": user_id, "first_name": first_name, "language_code": language_code}
+        return await self._request("POST", "/users", payload)
+
+    async def users(self) -> list[dict[str, Any]]:
+        return await self._request("GET", "/users")
+
+    async def send_text(self, user_id: int, text: str) -> int:
+        return (await self._request("POST", f"/users/{user_id}/send", {"text": text}))["update_id"]
+
+    async def send_sticker(self, user_id: int) -> int:
+        body = await self._request("POST", f"/users/{user_id}/send", {"sticker": True})
+        return body["update_id"]
+
+    async def share_location(self, user_id: int, latitude: float, longitude: float) -> int:
+        payload = {"latitude": latitude, "longitude": longitude}
+        return (await self._request("POST", f"/users/{user_id}/location", payload))["update_id"]
+
+    async def tap(
+        self,
+        user_id: int,
+        label: str | None = None,
+        *,
+        pattern: str | None = None,
+        message_id: int | None = None,
+    ) -> int:
+        payload = {"label": label, "pattern": pattern, "message_id": message_id}
+        return (await self._request("POST", f"/users/{user_id}/tap", payload))["update_id"]
+
+    async def tap_data(self, user_id: int, message_id: int, data: str) -> int:
+        payload = {"message_id": message_id, "data": data}
+        return (await self._request("POST", f"/users/{user_id}/tap", payload))["update_id"]
+
+    async def block(self, user_id: int) -> None:
+        await self._request("POST", f"/users/{user_id}/block")
+
+    async def unblock(self, user_id: int) -> None:
+        await self._request("POST", f"/users/{user_id}/unblock")
+
+    async def chat(self, user_id: int) -> dict[str, Any]:
+        """{"user": ..., "messages": [...], "toasts": [...]}"""
+        return await self._request("GET", f"/users/{user_id}/chat")
+
+    # --- observation and faults ---------------------------------------------------------
+
+    async def events(self, since: int = 0) -> list[dict[str, Any]]:
+        return await self._request("GET", "/events", since=since)
+
+    async def calls(self, since: int = 0) -> list[dict[str, Any]]:
+        return await self._request("GET", "/calls", since=since)
+
+    async def status(self) -> dict[str, Any]:
+        return await self._request("GET", "/status")
+
+    async def wait_delivered(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        await self._request("POST", "/wait_delivered", {"timeout": timeout})
+
+    async def fail_next(
+        self, n: int = 1, status: int = 429, method: str | None = None, retry_after: int = 3
+    ) -> None:
+        payload = {
+            "kind": "fail",
+            "n": n,
+            "status": status,
+            "method": method,
+            "retry_after": retry_after,
+        }
+        await self._request("POST", "/faults", payload)
+
+    async def delay_next(self, n: int, seconds: float, method: str | None = None) -> None:
+        payload = {"kind": "delay", "n": n, "seconds": seconds, "method": method}
+        await self._request("POST", "/faults", payload)
+
+    async def drop_next(self, n: int = 1, method: str | None = None) -> None:
+        await self._request("POST", "/faults", {"kind": "drop", "n": n, "method": method})
+
+    async def random_faults(
+        self, fraction: float, seed: int, statuses: tuple[int, ...] = (500,)
+    ) -> None:
+        payload = {"kind": "random", "fraction": fraction, "seed": seed, "statuses": statuses}
+        await self._request("POST", "/faults", payload)
+
+    async def clear_faults(self) -> None:
+        await self._request("DELETE", "/faults")

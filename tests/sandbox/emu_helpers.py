@@ -1,0 +1,54 @@
+"""Helpers for the sandbox tests: a raw Bot API client speaking JSON, form or query strings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from bot.sandbox.emulator import Emulator
+
+TOKEN = "123456:TEST-TOKEN"
+FIXED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def result(self) -> Any:
+        assert self.body["ok"] is True, self.body
+        return self.body["result"]
+
+    @property
+    def description(self) -> str:
+        return self.body["description"]
+
+
+class Api:
+    """Calls the emulator like a bot would: JSON bodies, form bodies or query strings."""
+
+    def __init__(self, session: aiohttp.ClientSession, emu: Emulator) -> None:
+        self.session = session
+        self.emu = emu
+
+    async def __call__(self, method: str, **params: Any) -> Reply:
+        return await self.json(method, params)
+
+    async def json(self, method: str, params: dict[str, Any], token: str = TOKEN) -> Reply:
+        url = f"{self.emu.url}/bot{token}/{method}"
+        async with self.session.post(url, json=params) as resp:
+            return Reply(resp.status, await resp.json())
+
+    async def form(self, method: str, data: Any) -> Reply:
+        url = f"{self.emu.base_url}{TOKEN}/{method}"
+        async with self.session.post(url, data=data) as resp:
+            return Reply(resp.status, await resp.json())
+
+    async def get(self, path: str) -> Reply:
+        async with self.session.get(f"{self.emu.url}{path}") as resp:
+            return Reply(resp.status, await resp.json())
