@@ -6,12 +6,25 @@ from pathlib import Path
 import pytest
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
-ADAPTERS = ("bot.store", "bot.telegram", "bot.sandbox", "bot.web", "bot.reminders",
-            "bot.services", "bot.app", "telegram", "sqlalchemy", "aiohttp")
+ADAPTERS = (
+    "bot.store",
+    "bot.telegram",
+    "bot.sandbox",
+    "bot.web",
+    "bot.reminders",
+    "bot.services",
+    "bot.app",
+    "telegram",
+    "sqlalchemy",
+    "aiohttp",
+)
 
 
-@pytest.mark.parametrize("path", sorted((BOT / "core").glob("*.py"))
-                         + sorted((BOT / "content").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted((BOT / "core").glob("*.py")) + sorted((BOT / "content").glob("*.py")),
+    ids=lambda p: p.name,
+)
 def test_pure_modules_import_no_adapter(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
