@@ -2,10 +2,13 @@
 
 Handler order matters in PTB (the first matching handler of a group wins), so it is written
 down here, top to bottom:
-1. /start, /help, /exercise, /cancel, /mydata, /forget - commands the bot knows
+1. /start, /help, /exercise, /cancel, /settings, /next, /pause, /resume, /stop, /mydata,
+   /forget - commands the bot knows
 2. button taps (every callback query)
 3. any other command                 - "unknown command"
-4. anything else a patient sends      - "please use the buttons", and the screen again
+4. anything else a patient sends      - typed time/zone or a location for the settings
+                                        dialogue; otherwise "please use the buttons" and
+                                        the screen again
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -30,14 +32,16 @@ from bot.config import Settings
 from bot.content.loader import load_content
 from bot.core.clock import Clock, SystemClock
 from bot.reminders.dispatcher import Dispatcher, Result
-from bot.services import sessions
+from bot.services import reminders, sessions
 from bot.services.context import Services
 from bot.services.replies import Reply
 from bot.store.database import Database
+from bot.store.locks import acquire_dispatch_lock
 from bot.store.models import Timer
 from bot.telegram import handlers
 from bot.telegram.commands import bot_commands
-from bot.telegram.render import deliver
+from bot.telegram.ratelimit import ChatRateLimiter
+from bot.telegram.render import deliver, send
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +93,13 @@ def build_application(
         builder = builder.base_file_url(base_file_url)
     if not updater:
         builder = builder.updater(None)
-    # Honours 429 retry_after (retrying up to 3 times) and Telegram's 30 messages/s.
+    # Honours 429 retry_after (retrying up to 3 times), 30 messages/s, ~1/s per chat.
+    settings = services.settings
     builder = builder.rate_limiter(
-        AIORateLimiter(overall_max_rate=services.settings.rate_limit_per_second, max_retries=3)
+        ChatRateLimiter(
+            overall_max_rate=settings.rate_limit_per_second,
+            per_chat_rate=settings.rate_limit_per_chat_per_second,
+        )
     )
     application = builder.post_init(_post_init).build()
     application.bot_data["services"] = services
@@ -100,6 +108,11 @@ def build_application(
     application.add_handler(CommandHandler("help", handlers.on_help))
     application.add_handler(CommandHandler("exercise", handlers.on_exercise))
     application.add_handler(CommandHandler("cancel", handlers.on_cancel))
+    application.add_handler(CommandHandler("settings", handlers.on_settings))
+    application.add_handler(CommandHandler("next", handlers.on_next))
+    application.add_handler(CommandHandler("pause", handlers.on_pause))
+    application.add_handler(CommandHandler("resume", handlers.on_resume))
+    application.add_handler(CommandHandler("stop", handlers.on_stop))
     application.add_handler(CommandHandler("mydata", handlers.on_mydata))
     application.add_handler(CommandHandler("forget", handlers.on_forget))
     application.add_handler(CallbackQueryHandler(handlers.on_callback))
@@ -107,10 +120,14 @@ def build_application(
     application.add_handler(MessageHandler(filters.ALL & ~filters.COMMAND, handlers.on_free_input))
     application.add_error_handler(handlers.on_error)
 
+    async def on_blocked(patient_id: int) -> None:
+        await reminders.patient_blocked(services, patient_id)
+
     dispatcher = Dispatcher(
         services.db,
         services.clock,
         timer_handlers(services, application),
+        on_blocked=on_blocked,
         batch_size=services.settings.dispatch_batch_size,
     )
     interval = (
@@ -121,7 +138,8 @@ def build_application(
     if interval > 0 and application.job_queue is not None:
 
         async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-            await dispatcher.run_until_idle()
+            if await may_dispatch(services, dispatcher.worker_id, interval):
+                await dispatcher.run_until_idle()
 
         application.job_queue.run_repeating(
             dispatch_job,
@@ -140,7 +158,31 @@ def timer_handlers(services: Services, application: Application):  # type: ignor
         sent = await sessions.timer_elapsed(services, timer, deliver_to)
         return Result.SENT if sent else Result.CANCELLED
 
-    return {sessions.STEP_TIMER: step_timer}
+    async def daily_timer(timer: Timer) -> Result:
+        outcome, chat_id, screen = await reminders.due_reminder(services, timer)
+        if outcome == "cancelled":
+            return Result.CANCELLED
+        if outcome == "missed":
+            return Result.MISSED
+        assert chat_id is not None and screen is not None
+        await send(application.bot, chat_id, screen)
+        return Result.SENT_LATE if outcome == "late" else Result.SENT
+
+    return {
+        sessions.STEP_TIMER: step_timer,
+        reminders.REMINDER: daily_timer,
+        reminders.SNOOZE: daily_timer,
+        reminders.NUDGE: daily_timer,
+    }
+
+
+async def may_dispatch(services: Services, worker_id: str, interval: float) -> bool:
+    """On SQLite one process dispatches (the others stand by); PostgreSQL shares the work."""
+    if services.db.dialect != "sqlite":
+        return True
+    return await acquire_dispatch_lock(
+        services.db, worker_id, services.clock.now(), timedelta(seconds=max(30.0, interval * 5))
+    )
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

@@ -43,6 +43,20 @@ class Action(StrEnum):
     RESTART = "rs"
     FORGET_YES = "fy"
     FORGET_NO = "fn"
+    SETUP_REMINDERS = "sr"
+    DAYS_TOGGLE = "dt"
+    DAYS_DONE = "dd"
+    SET_TIME = "tm"
+    OTHER_TIME = "to"
+    SET_ZONE = "zn"
+    OTHER_ZONE = "zo"
+    REMINDER_START = "rg"
+    SNOOZE = "rz"
+    SNOOZE_FOR = "rf"
+    SKIP_TODAY = "rk"
+    PAUSE_FOR = "pa"
+    STOP_YES = "sy"
+    STOP_NO = "so"
 
 
 class InvalidCallback(ValueError):

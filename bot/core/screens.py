@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
+from zoneinfo import ZoneInfo
 
 from bot.content.model import Content, Exercise
 from bot.core.callbacks import Action, Callback
@@ -207,3 +209,30 @@ def _step_screen(content, lang, catalog, state, actions, button) -> Screen:  # t
     others = [b for b in buttons if b.callback.action is not Action.HURTS]
     hurts_row = (tuple(hurts),) if hurts else ()
     return Screen("\n\n".join(parts), (*rows(others), *hurts_row))
+
+
+# --- reminders ----------------------------------------------------------------------------
+
+
+def mask_to_days(mask: int) -> frozenset[int]:
+    """Weekday bitmask (Mon = bit 0) to weekday numbers (0 = Monday)."""
+    return frozenset(day for day in range(7) if mask >> day & 1)
+
+
+def describe_mask(content: Content, lang: str, mask: int) -> str:
+    from bot.core.schedule import describe_days
+
+    return describe_days(
+        mask_to_days(mask),
+        content.text(lang, "days_short").split(),
+        content.text(lang, "every_day"),
+        content.text(lang, "weekdays_label"),
+    )
+
+
+def format_when(content: Content, lang: str, instant: datetime, zone: str) -> str:
+    """'Wed 26 Nov, 07:30' in the patient's zone, with names from content."""
+    local = instant.astimezone(ZoneInfo(zone))
+    day = content.text(lang, "days_short").split()[local.weekday()]
+    month = content.text(lang, "months_short").split()[local.month - 1]
+    return f"{day} {local.day} {month}, {local:%H:%M}"

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 class Result(StrEnum):
     SENT = "sent"
+    SENT_LATE = "sent_late"  # sent, but later than its due time (after downtime)
     MISSED = "missed"
     CANCELLED = "cancelled"
     FAILED = "failed"
@@ -125,7 +126,7 @@ class Dispatcher:
             log.exception("timer.handler_crashed", extra={"timer_id": timer.id})
             await self._complete(timer, Result.FAILED, error=type(error).__name__)
         else:
-            await self._complete(timer, result, late=bool(timer.payload.get("late")))
+            await self._complete(timer, result)
 
     async def _complete(
         self, timer: Timer, result: Result, *, late: bool = False, error: str | None = None

@@ -39,6 +39,7 @@ class Sandbox:
         overrides: dict[str, object] = {
             "database_url": database_url,
             "dispatch_interval_seconds": 0.0,
+            "rate_limit_per_chat_per_second": 0.0,  # tests tap faster than a person
             **settings,
         }
         if content_dir is not None:

@@ -10,6 +10,7 @@ import logging
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
 from bot.core.screens import Button, Screen
+from bot.services import reminders
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
 from bot.store.models import Patient
@@ -35,6 +36,7 @@ async def start(svc: Services, who: Patron) -> Reply:
                 patient.status = "active"
                 patient.blocked_at = None
                 patient.updated_at = svc.clock.now()
+                await reminders.reschedule(svc, uow, patient, svc.clock.now())
                 await uow.commit()
                 log.info("patient.reactivated", extra={"patient_id": patient.id})
             program = content.program(patient.program_id or content.default_program.id)
@@ -90,6 +92,10 @@ async def agree(svc: Services, who: Patron) -> Reply:
         await uow.commit()
         log.info("patient.consented", extra={"patient_id": patient.id})
     program = content.default_program
+    offer = Screen(
+        screens.text(content, lang, "settings_offer"),
+        ((_button(svc, lang, "btn_set_reminders", Action.SETUP_REMINDERS),),),
+    )
     return Reply(
         edit=Screen(
             screens.text(content, lang, "program_chosen", program_title=program.title),
@@ -99,7 +105,8 @@ async def agree(svc: Services, who: Patron) -> Reply:
                     _button(svc, lang, "btn_later", Action.LATER),
                 ),
             ),
-        )
+        ),
+        send=(offer,),
     )
 
 

@@ -118,6 +118,7 @@ async def open_session(svc: Services, who: Patron) -> Reply:
         if existing is not None:  # an untouched intro: just show it again
             return say(current_screen(svc, lang, existing))
         session = await _new_session(svc, uow, patient)
+        await uow.timers.cancel_pending(patient.id, ["snooze", "nudge"], now=svc.clock.now())
         await uow.commit()
         log.info("session.opened", extra={"session_id": session.id, "patient_id": patient.id})
         return say(current_screen(svc, lang, session))

@@ -390,6 +390,15 @@ class TimerRepository:
         result = await self.session.execute(stmt, execution_options=NO_SYNC)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def count_keys_with_prefix(self, prefix: str) -> int:
+        """How many timers (any state) have an idempotency key starting with ``prefix``."""
+        stmt = (
+            select(func.count())
+            .select_from(Timer)
+            .where(Timer.idempotency_key.startswith(prefix, autoescape=True))
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
     async def next_due_at(self) -> datetime | None:
         """When the dispatcher next has work: earliest pending due time or lease expiry."""
         pending = await self.session.scalar(

@@ -7,6 +7,11 @@ from telegram import BotCommand
 MENU: tuple[tuple[str, str], ...] = (
     ("exercise", "Start today's exercises"),
     ("cancel", "Stop the session in progress"),
+    ("settings", "Choose reminder days, time and zone"),
+    ("next", "When is my next reminder?"),
+    ("pause", "Pause reminders"),
+    ("resume", "Turn reminders back on"),
+    ("stop", "Stop all reminders"),
     ("help", "What this bot can do"),
     ("start", "Welcome and safety note"),
     ("mydata", "See what is stored about you"),

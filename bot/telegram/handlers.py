@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot.core import screens
 from bot.core.callbacks import Action, InvalidCallback, decode
 from bot.core.screens import Screen
-from bot.services import onboarding, privacy, sessions
+from bot.services import onboarding, privacy, reminders, sessions
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply
 from bot.telegram.render import deliver, send
@@ -55,6 +55,26 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, context, await sessions.cancel(services(context), patron(update)))
 
 
+async def on_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, context, await reminders.open_settings(services(context), patron(update)))
+
+
+async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, context, await reminders.show_next(services(context), patron(update)))
+
+
+async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, context, reminders.pause_question(services(context), patron(update)))
+
+
+async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, context, await reminders.resume(services(context), patron(update)))
+
+
+async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, context, reminders.stop_question(services(context), patron(update)))
+
+
 async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, context, await privacy.my_data(services(context), patron(update)))
 
@@ -81,6 +101,17 @@ async def on_free_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """Text, stickers, photos... where the bot expects a tap: a friendly hint, screen again."""
     svc = services(context)
     who = patron(update)
+    message = update.effective_message
+    location = message.location if message is not None else None
+    typed = await reminders.typed_input(
+        svc,
+        who,
+        message.text if message is not None else None,
+        (location.latitude, location.longitude) if location is not None else None,
+    )
+    if typed is not None:
+        await _reply(update, context, typed)
+        return
     lang = _lang(svc, who)
     current = await sessions.open_screen_for(svc, who)
     hint = Screen(screens.text(svc.content, lang, "expect_button"))
@@ -112,6 +143,19 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await query.answer()
 
 
+_SETTINGS = frozenset(
+    {
+        Action.SETUP_REMINDERS,
+        Action.DAYS_TOGGLE,
+        Action.DAYS_DONE,
+        Action.SET_TIME,
+        Action.OTHER_TIME,
+        Action.SET_ZONE,
+        Action.OTHER_ZONE,
+    }
+)
+
+
 async def _route(svc: Services, who: Patron, callback, message_id: int | None) -> Reply:  # type: ignore[no-untyped-def]
     action = callback.action
     if action is Action.AGREE:
@@ -122,7 +166,15 @@ async def _route(svc: Services, who: Patron, callback, message_id: int | None) -
         return onboarding.later(svc, who)
     if action in (Action.FORGET_YES, Action.FORGET_NO):
         return await privacy.forget(svc, who, confirmed=action is Action.FORGET_YES)
-    if action is Action.START_NOW:
+    if action in _SETTINGS:
+        return await reminders.settings_tap(svc, who, callback)
+    if action in (Action.SNOOZE, Action.SNOOZE_FOR, Action.SKIP_TODAY):
+        return await reminders.reminder_tap(svc, who, callback)
+    if action is Action.PAUSE_FOR:
+        return await reminders.pause(svc, who, callback.arg)
+    if action in (Action.STOP_YES, Action.STOP_NO):
+        return await reminders.stop(svc, who, confirmed=action is Action.STOP_YES)
+    if action in (Action.START_NOW, Action.REMINDER_START):
         reply = await sessions.open_session(svc, who)
         # The session screen replaces the offer the patient tapped.
         if len(reply.send) == 1 and reply.edit is None:

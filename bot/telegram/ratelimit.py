@@ -1,0 +1,62 @@
+"""Telegram's flood limits: ~30 messages/s per bot (PTB's AIORateLimiter) plus about one
+message a second per private chat, which AIORateLimiter does not cover."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.ext import AIORateLimiter
+
+_PER_CHAT_METHODS = frozenset({"sendMessage", "sendPhoto"})
+_BURST_SECONDS = 3.0  # a chat may get a short burst, averaging the per-chat rate
+
+
+class ChatRateLimiter(AIORateLimiter):
+    def __init__(
+        self,
+        *,
+        overall_max_rate: float,
+        per_chat_rate: float,
+        max_retries: int = 3,
+        max_chats: int = 10_000,
+    ) -> None:
+        super().__init__(overall_max_rate=overall_max_rate, max_retries=max_retries)
+        self._per_chat_rate = per_chat_rate
+        self._max_chats = max_chats
+        self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
+
+    def _limiter_for(self, chat_id: int) -> AsyncLimiter:
+        limiter = self._chats.pop(chat_id, None) or AsyncLimiter(
+            max(1.0, self._per_chat_rate * _BURST_SECONDS), _BURST_SECONDS
+        )
+        self._chats[chat_id] = limiter  # most recently used last
+        while len(self._chats) > self._max_chats:
+            self._chats.popitem(last=False)
+        return limiter
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat_id = data.get("chat_id")
+        if (
+            self._per_chat_rate > 0
+            and endpoint in _PER_CHAT_METHODS
+            and isinstance(chat_id, int)
+            and chat_id > 0
+        ):
+            async with self._limiter_for(chat_id):
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
