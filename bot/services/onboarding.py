@@ -92,21 +92,23 @@ async def agree(svc: Services, who: Patron) -> Reply:
         await uow.commit()
         log.info("patient.consented", extra={"patient_id": patient.id})
     program = content.default_program
-    offer = Screen(
-        screens.text(content, lang, "settings_offer"),
-        ((_button(svc, lang, "btn_set_reminders", Action.SETUP_REMINDERS),),),
+    body = "\n\n".join(
+        (
+            screens.text(content, lang, "program_chosen", program_title=program.title),
+            screens.text(content, lang, "settings_offer"),
+        )
     )
     return Reply(
         edit=Screen(
-            screens.text(content, lang, "program_chosen", program_title=program.title),
+            body,
             (
                 (
                     _button(svc, lang, "btn_start_now", Action.START_NOW),
                     _button(svc, lang, "btn_later", Action.LATER),
                 ),
+                (_button(svc, lang, "btn_set_reminders", Action.SETUP_REMINDERS),),
             ),
-        ),
-        send=(offer,),
+        )
     )
 
 
