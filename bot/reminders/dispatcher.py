@@ -131,6 +131,8 @@ class Dispatcher:
     async def _complete(
         self, timer: Timer, result: Result, *, late: bool = False, error: str | None = None
     ) -> None:
+        if result is Result.SENT_LATE:
+            result, late = Result.SENT, True
         async with self._db.unit_of_work() as uow:
             done = await uow.timers.complete(
                 timer.id,
