@@ -2,8 +2,8 @@
 
 Handler order matters in PTB (the first matching handler of a group wins), so it is written
 down here, top to bottom:
-1. /start, /help, /exercise, /cancel, /settings, /next, /pause, /resume, /stop, /mydata,
-   /forget - commands the bot knows
+1. /start, /help, /exercise, /cancel, /settings, /next, /pause, /resume, /stop, /history,
+   /patient (staff chat only), /mydata, /forget - commands the bot knows
 2. button taps (every callback query)
 3. any other command                 - "unknown command"
 4. anything else a patient sends      - typed time/zone or a location for the settings
@@ -13,6 +13,7 @@ down here, top to bottom:
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,8 +32,9 @@ from telegram.ext import (
 from bot.config import Settings
 from bot.content.loader import load_content
 from bot.core.clock import Clock, SystemClock
+from bot.core.screens import Screen
 from bot.reminders.dispatcher import Dispatcher, Result
-from bot.services import reminders, sessions
+from bot.services import reminders, safety, sessions
 from bot.services.context import Services
 from bot.services.replies import Reply
 from bot.store.database import Database
@@ -113,6 +115,8 @@ def build_application(
     application.add_handler(CommandHandler("pause", handlers.on_pause))
     application.add_handler(CommandHandler("resume", handlers.on_resume))
     application.add_handler(CommandHandler("stop", handlers.on_stop))
+    application.add_handler(CommandHandler("history", handlers.on_history))
+    application.add_handler(CommandHandler("patient", handlers.on_patient))
     application.add_handler(CommandHandler("mydata", handlers.on_mydata))
     application.add_handler(CommandHandler("forget", handlers.on_forget))
     application.add_handler(CallbackQueryHandler(handlers.on_callback))
@@ -168,7 +172,29 @@ def timer_handlers(services: Services, application: Application):  # type: ignor
         await send(application.bot, chat_id, screen)
         return Result.SENT_LATE if outcome == "late" else Result.SENT
 
+    async def screen_timer(found: tuple[int, Screen] | None) -> Result:
+        if found is None:
+            return Result.CANCELLED
+        await send(application.bot, found[0], found[1])
+        return Result.SENT
+
+    async def checkin(timer: Timer) -> Result:
+        return await screen_timer(await safety.due_checkin(services, timer.patient_id))
+
+    async def sore_followup(timer: Timer) -> Result:
+        return await screen_timer(await safety.due_sore_followup(services, timer.patient_id))
+
+    async def staff_alert(timer: Timer) -> Result:
+        chat = services.settings.staff_chat_id
+        if chat is None:
+            return Result.CANCELLED
+        await send(application.bot, chat, Screen(html.escape(str(timer.payload.get("text")))))
+        return Result.SENT
+
     return {
+        safety.CHECKIN: checkin,
+        safety.SORE_FOLLOWUP: sore_followup,
+        safety.STAFF_ALERT: staff_alert,
         sessions.STEP_TIMER: step_timer,
         reminders.REMINDER: daily_timer,
         reminders.SNOOZE: daily_timer,

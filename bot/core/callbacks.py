@@ -57,6 +57,15 @@ class Action(StrEnum):
     PAUSE_FOR = "pa"
     STOP_YES = "sy"
     STOP_NO = "so"
+    CLEARED = "cl"
+    RESUME_ALL = "ra"
+    RESUME_WITHOUT = "rw"
+    NOT_YET = "ny"
+    CHECKIN = "ci"
+    SORE_FOLLOWUP = "sf"
+    WARNING = "wa"
+    ALERTS = "at"
+    STAFF_CLEAR = "sc"
 
 
 class InvalidCallback(ValueError):

@@ -10,7 +10,7 @@ import logging
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
 from bot.core.screens import Button, Screen
-from bot.services import reminders
+from bot.services import reminders, safety
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
 from bot.store.models import Patient
@@ -98,7 +98,10 @@ async def agree(svc: Services, who: Patron) -> Reply:
             screens.text(content, lang, "settings_offer"),
         )
     )
+    # The clinic-alerts question is asked once, and only when a staff chat is configured.
+    extra = (safety.alerts_question(svc, lang),) if svc.settings.staff_chat_id else ()
     return Reply(
+        send=extra,
         edit=Screen(
             body,
             (
@@ -108,7 +111,7 @@ async def agree(svc: Services, who: Patron) -> Reply:
                 ),
                 (_button(svc, lang, "btn_set_reminders", Action.SETUP_REMINDERS),),
             ),
-        )
+        ),
     )
 
 

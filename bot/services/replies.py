@@ -13,6 +13,7 @@ class Reply:
     send: tuple[Screen, ...] = ()  # new messages, in order
     toast: str | None = None  # the answer to a button tap (a short notice)
     strip_buttons_of: int | None = None  # a message id whose buttons are now stale
+    notify: tuple[tuple[int, Screen], ...] = ()  # messages to other chats (chat id, screen)
 
 
 def say(*screens: Screen) -> Reply:

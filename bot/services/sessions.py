@@ -17,6 +17,7 @@ from bot.core.session import (
     TIMER_ELAPSED,
     CancelTimer,
     Effect,
+    ExercisePlan,
     Feeling,
     Finish,
     NotAllowed,
@@ -27,9 +28,10 @@ from bot.core.session import (
     StartTimer,
     advance,
 )
+from bot.services import safety
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
-from bot.store.models import ExerciseSession, Patient, Report, Timer
+from bot.store.models import ExerciseSession, Patient, Timer
 from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -63,16 +65,45 @@ def _program_title(svc: Services, session: ExerciseSession) -> str:
     return svc.content.program(session.program_id).title
 
 
-def current_screen(svc: Services, lang: str, session: ExerciseSession) -> Screen:
-    return screens.session_screen(
+def catalog_for(svc: Services, patient: Patient) -> dict[str, ExercisePlan]:
+    """The exercises this patient may do: held ones (after a pain report) are left out,
+    so neither the program nor the "Try the alternative" button offers them."""
+    held = set(patient.held_exercises or ())
+    return {ex: plan for ex, plan in svc.catalog.items() if ex not in held}
+
+
+def _screen(
+    svc: Services,
+    lang: str,
+    patient: Patient,
+    session: ExerciseSession,
+    state: SessionState,
+    rev: int,
+) -> Screen:
+    screen = screens.session_screen(
         svc.content,
         lang,
-        svc.catalog,
+        catalog_for(svc, patient),
         session.id,
-        session.rev,
-        state_of(session),
+        rev,
+        state,
         _program_title(svc, session),
     )
+    if state.phase is Phase.INTRO:
+        program = svc.content.program(session.program_id)
+        left_out = [
+            svc.content.exercise(ex).title for ex in program.exercises if ex not in state.exercises
+        ]
+        if left_out:
+            note = screens.text(
+                svc.content, lang, "session_intro_held", held_list=", ".join(left_out)
+            )
+            screen = Screen(f"{screen.text}\n\n{note}", screen.buttons)
+    return screen
+
+
+def current_screen(svc: Services, lang: str, patient: Patient, session: ExerciseSession) -> Screen:
+    return _screen(svc, lang, patient, session, state_of(session), session.rev)
 
 
 def _toast(svc: Services, lang: str, key: str) -> Reply:
@@ -80,8 +111,18 @@ def _toast(svc: Services, lang: str, key: str) -> Reply:
 
 
 def _exercises_for(svc: Services, patient: Patient, program_id: str) -> list[str]:
+    """The program's exercises; a held one is replaced by its alternative when that one
+    was cleared, otherwise left out."""
     held = set(patient.held_exercises or [])
-    return [ex for ex in svc.content.program(program_id).exercises if ex not in held]
+    chosen = []
+    for exercise_id in svc.content.program(program_id).exercises:
+        if exercise_id not in held:
+            chosen.append(exercise_id)
+            continue
+        alternative = svc.content.exercise(exercise_id).alternative
+        if alternative and alternative not in held:
+            chosen.append(alternative)
+    return chosen
 
 
 async def _new_session(svc: Services, uow: UnitOfWork, patient: Patient) -> ExerciseSession:
@@ -112,16 +153,18 @@ async def open_session(svc: Services, who: Patron) -> Reply:
         if patient is None or patient.consent_at is None:
             return say(Screen(screens.text(svc.content, lang, "consent_needed")))
         lang = patient.language
+        if patient.hold_since is not None:
+            return say(safety.hold_screen(svc, lang))
         existing = await uow.sessions.open_for_patient(patient.id)
         if existing is not None and existing.phase != Phase.INTRO.value:
             return say(_open_choice(svc, lang, existing))
         if existing is not None:  # an untouched intro: just show it again
-            return say(current_screen(svc, lang, existing))
+            return say(current_screen(svc, lang, patient, existing))
         session = await _new_session(svc, uow, patient)
         await uow.timers.cancel_pending(patient.id, ["snooze", "nudge"], now=svc.clock.now())
         await uow.commit()
         log.info("session.opened", extra={"session_id": session.id, "patient_id": patient.id})
-        return say(current_screen(svc, lang, session))
+        return say(current_screen(svc, lang, patient, session))
 
 
 def _open_choice(svc: Services, lang: str, session: ExerciseSession) -> Screen:
@@ -154,14 +197,16 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
             return _toast(svc, lang, "toast_stale")
         if callback.action is Action.CONTINUE:
             return Reply(
-                toast=None, send=(current_screen(svc, lang, session),), strip_buttons_of=message_id
+                toast=None,
+                send=(current_screen(svc, lang, patient, session),),
+                strip_buttons_of=message_id,
             )
         if callback.action is Action.RESTART:
             if not await _finish(uow, svc, session, Outcome.RESTARTED):
                 return _toast(svc, lang, "toast_stale")
             fresh = await _new_session(svc, uow, patient)
             await uow.commit()
-            return Reply(edit=current_screen(svc, lang, fresh))
+            return Reply(edit=current_screen(svc, lang, patient, fresh))
         return await _apply(
             svc, uow, patient, session, callback.action, callback.arg, message_id, lang
         )
@@ -177,17 +222,22 @@ async def _tap_on_finished(
 ) -> Reply:
     if callback.action is Action.HURTS and session.outcome != Outcome.PAIN.value:
         # The session ended some other way, but the patient says it hurts: never ignore that.
-        await uow.reports.add(
-            Report(
-                patient_id=patient.id,
-                session_id=session.id,
-                kind="pain",
-                source="late_tap",
-                created_at=svc.clock.now(),
-            )
+        await safety.record_pain(
+            svc,
+            uow,
+            patient,
+            session_id=session.id,
+            exercise_id=None,
+            step_index=None,
+            source="late_tap",
         )
         await uow.commit()
-        return Reply(send=(Screen(screens.pain_advice(svc.content, lang)),))
+        return Reply(
+            send=(
+                Screen(safety.pain_closing(svc, lang)),
+                safety.warning_screen(svc, lang, session.id),
+            )
+        )
     return _toast(svc, lang, "toast_session_over")
 
 
@@ -222,7 +272,7 @@ async def _apply(
 ) -> Reply:
     now = svc.clock.now()
     try:
-        transition = advance(svc.catalog, state_of(session), action, now, arg)
+        transition = advance(catalog_for(svc, patient), state_of(session), action, now, arg)
     except NotAllowed:
         log.info("callback.not_allowed", extra={"session_id": session.id, "phase": session.phase})
         return _toast(svc, lang, "toast_stale")
@@ -243,17 +293,9 @@ async def _apply(
     for effect in transition.effects:
         await _carry_out(svc, uow, patient, session, effect, new_rev)
     if finish is not None:
-        reply = Reply(edit=Screen(_closing_text(svc, lang, finish)))
+        reply = await _closing(svc, uow, patient, session, finish, lang)
     else:
-        screen = screens.session_screen(
-            svc.content,
-            lang,
-            svc.catalog,
-            session.id,
-            new_rev,
-            transition.state,
-            _program_title(svc, session),
-        )
+        screen = _screen(svc, lang, patient, session, transition.state, new_rev)
         toast = (
             svc.content.text(lang, "toast_timer_started")
             if any(isinstance(e, StartTimer) for e in transition.effects)
@@ -274,15 +316,29 @@ async def _apply(
     return reply
 
 
-def _closing_text(svc: Services, lang: str, finish: Finish) -> str:
+async def _closing(
+    svc: Services,
+    uow: UnitOfWork,
+    patient: Patient,
+    session: ExerciseSession,
+    finish: Finish,
+    lang: str,
+) -> Reply:
+    """The last screen of a session; pain adds the warning-sign question below the advice."""
     content = svc.content
     if finish.outcome is Outcome.PAIN:
-        return screens.pain_advice(content, lang)
+        return Reply(
+            edit=Screen(safety.pain_closing(svc, lang)),
+            send=(safety.warning_screen(svc, lang, session.id),),
+        )
     if finish.outcome is Outcome.NOT_STARTED:
-        return screens.text(content, lang, "session_not_started")
+        return Reply(edit=Screen(screens.text(content, lang, "session_not_started")))
+    persisting = await safety.record_feeling(
+        svc, uow, patient, session.id, sore=finish.feeling is Feeling.SORE
+    )
     if finish.feeling is Feeling.SORE:
-        return screens.sore_advice(content, lang)
-    return screens.text(content, lang, "well_done")
+        return Reply(edit=Screen(safety.sore_closing(svc, lang, persisting)))
+    return Reply(edit=Screen(screens.text(content, lang, "well_done")))
 
 
 async def _carry_out(
@@ -293,30 +349,17 @@ async def _carry_out(
     effect: Effect,
     new_rev: int,
 ) -> None:
-    now = svc.clock.now()
     if isinstance(effect, PainReport):
-        await uow.reports.add(
-            Report(
-                patient_id=patient.id,
-                session_id=session.id,
-                exercise_id=effect.exercise_id,
-                step_index=effect.step_index,
-                kind="pain",
-                source=effect.source,
-                created_at=now,
-            )
+        await safety.record_pain(
+            svc,
+            uow,
+            patient,
+            session_id=session.id,
+            exercise_id=effect.exercise_id,
+            step_index=effect.step_index,
+            source=effect.source,
         )
         log.info("report.pain", extra={"session_id": session.id, "source": effect.source})
-    elif isinstance(effect, Finish) and effect.feeling in (Feeling.NONE, Feeling.SORE):
-        await uow.reports.add(
-            Report(
-                patient_id=patient.id,
-                session_id=session.id,
-                kind=effect.feeling.value,
-                source="feeling",
-                created_at=now,
-            )
-        )
     elif isinstance(effect, StartTimer):
         await uow.timers.schedule(
             patient.id,
@@ -390,4 +433,4 @@ async def open_screen_for(svc: Services, who: Patron) -> Screen | None:
         session = await uow.sessions.open_for_patient(patient.id)
         if session is None:
             return None
-        return current_screen(svc, patient.language, session)
+        return current_screen(svc, patient.language, patient, session)

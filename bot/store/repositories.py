@@ -60,6 +60,11 @@ class PatientRepository:
         stmt = select(Patient).where(Patient.telegram_user_id == telegram_user_id)
         return (await self.session.scalars(stmt, execution_options=FRESH)).one_or_none()
 
+    async def by_code(self, code: str) -> Patient | None:
+        """The pseudonymous code the clinic sees in alerts."""
+        stmt = select(Patient).where(Patient.code == code)
+        return (await self.session.scalars(stmt, execution_options=FRESH)).one_or_none()
+
     async def add(self, patient: Patient) -> Patient:
         """Stage a new patient with a fresh unique code; flushed so ``id`` is set."""
         if not patient.code:

@@ -12,6 +12,7 @@ MENU: tuple[tuple[str, str], ...] = (
     ("pause", "Pause reminders"),
     ("resume", "Turn reminders back on"),
     ("stop", "Stop all reminders"),
+    ("history", "My last 14 days"),
     ("help", "What this bot can do"),
     ("start", "Welcome and safety note"),
     ("mydata", "See what is stored about you"),

@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot.core import screens
 from bot.core.callbacks import Action, InvalidCallback, decode
 from bot.core.screens import Screen
-from bot.services import onboarding, privacy, reminders, sessions
+from bot.services import clinic, onboarding, privacy, reminders, safety, sessions
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply
 from bot.telegram.render import deliver, send
@@ -73,6 +73,20 @@ async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _reply(update, context, reminders.stop_question(services(context), patron(update)))
+
+
+async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(update, context, await clinic.history(services(context), patron(update)))
+
+
+async def on_patient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/patient CODE, for staff, only in the staff chat; elsewhere an unknown command."""
+    svc = services(context)
+    who = patron(update)
+    if not clinic.is_staff_chat(svc, who.chat_id):
+        await on_unknown_command(update, context)
+        return
+    await _reply(update, context, await clinic.patient_lookup(svc, who, list(context.args or [])))
 
 
 async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -156,6 +170,11 @@ _SETTINGS = frozenset(
 )
 
 
+_HOLD = frozenset(
+    {Action.CLEARED, Action.NOT_YET, Action.RESUME_ALL, Action.RESUME_WITHOUT, Action.CHECKIN}
+)
+
+
 async def _route(svc: Services, who: Patron, callback, message_id: int | None) -> Reply:  # type: ignore[no-untyped-def]
     action = callback.action
     if action is Action.AGREE:
@@ -170,6 +189,16 @@ async def _route(svc: Services, who: Patron, callback, message_id: int | None) -
         return await reminders.settings_tap(svc, who, callback)
     if action in (Action.SNOOZE, Action.SNOOZE_FOR, Action.SKIP_TODAY):
         return await reminders.reminder_tap(svc, who, callback)
+    if action in _HOLD:
+        return await safety.on_hold_tap(svc, who.user_id, callback)
+    if action is Action.WARNING:
+        return await safety.warning_answer(svc, who.user_id, callback)
+    if action is Action.SORE_FOLLOWUP:
+        return await safety.sore_followup_answer(svc, who.user_id, callback)
+    if action is Action.ALERTS:
+        return await safety.set_alerts(svc, who.user_id, callback)
+    if action is Action.STAFF_CLEAR:
+        return await clinic.staff_clear(svc, who, callback)
     if action is Action.PAUSE_FOR:
         return await reminders.pause(svc, who, callback.arg)
     if action in (Action.STOP_YES, Action.STOP_NO):

@@ -75,3 +75,5 @@ async def deliver(
         await strip_buttons(bot, chat_id, tapped_message_id)
     for screen in reply.send:
         await send(bot, chat_id, screen)
+    for other_chat, screen in reply.notify:
+        await send(bot, other_chat, screen)

@@ -60,9 +60,15 @@ async def test_it_hurts_on_every_screen(
     )
     await tap(sandbox, user, "btn_hurts")
 
-    advice = user.last_bot_message()
-    assert advice is not None and advice.text is not None
+    # the screen the patient tapped becomes the advice; the warning-sign question follows
+    advice = next(m for m in user.bot_messages if m.message_id == screen.message_id)
+    assert advice.text is not None
     assert advice.buttons == []
+    question = user.last_bot_message(with_buttons=True)
+    assert question is not None and question.message_id > advice.message_id
+    assert question.text is not None
+    assert all(sign.label in question.text for sign in CONTENT.warning_signs)
+    assert label(sandbox, "hold_notice") in advice.text
     expected = screens.pain_advice(CONTENT, "en")
     for paragraph in expected.split("\n\n"):
         assert paragraph in advice.text  # the advice in full, not a summary
@@ -74,7 +80,8 @@ async def test_it_hurts_on_every_screen(
     assert session.outcome == "pain" and session.finished_at is not None
     assert sandbox.services is not None
     async with sandbox.services.db.unit_of_work() as uow:
-        assert await uow.timers.pending_for_patient(session.patient_id) == []
+        pending = await uow.timers.pending_for_patient(session.patient_id)
+        assert [t.kind for t in pending] == ["checkin"]  # on hold: no reminder, one check-in
     # a double tap (or a redelivered update) records nothing more
     assert hurts_data is not None
     user.tap_data(screen.message_id, hurts_data)
