@@ -249,7 +249,8 @@ async def _save(
             time=hhmm,
             zone=zone,
             next=_when(svc, lang, patient, due),
-        )
+        ),
+        ((Button(_t(svc, lang, "btn_start_now"), Callback(Action.START_NOW)),),),
     )
 
 
