@@ -85,7 +85,9 @@ async def test_pain_at_the_end_asks_which_exercise_then_advises(
     await tap(sandbox, user, choice)
     advice, question = user.bot_messages[-2:]
     assert advice.text is not None and phone(sandbox) in advice.text
-    assert question.labels == [[label(sandbox, "btn_warning_yes"), label(sandbox, "btn_warning_no")]]
+    assert question.labels == [
+        [label(sandbox, "btn_warning_yes"), label(sandbox, "btn_warning_no")]
+    ]
     [report] = await reports_of(sandbox, user)
     assert report.kind == "pain" and report.source == "feeling"
     assert report.exercise_id == (session.exercises[which] if which is not None else None)

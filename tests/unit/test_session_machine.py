@@ -166,3 +166,12 @@ def test_nothing_is_allowed_after_the_end() -> None:
     for action in Action:
         with pytest.raises(NotAllowed):
             advance(CATALOG, state, action, NOW)
+
+
+def test_alternative_is_not_offered_when_it_is_held() -> None:
+    """A held alternative is left out of the patient's catalog, so the button disappears."""
+    held_catalog = {k: v for k, v in CATALOG.items() if k != "dog"}
+    state = run(START, Action.BEGIN)
+    assert Action.ALTERNATIVE not in available_actions(held_catalog, state)
+    with pytest.raises(NotAllowed):
+        advance(held_catalog, state, Action.ALTERNATIVE, NOW)

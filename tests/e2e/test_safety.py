@@ -1,0 +1,284 @@
+"""Safety follow-through end to end: holds, check-ins, clearance, soreness, warning signs,
+clinic alerts and staff commands."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+import pytest
+
+from bot.core.screens import clinic_values
+from bot.sandbox.harness import Sandbox
+from bot.sandbox.world import SimUser
+from tests.e2e.journeys import label, last_text, onboard, say, sessions_of, tap
+from tests.e2e.test_reminders import patient_of, reminders_received, subscribe, timers_of
+
+STAFF_ID = 990_001
+MONDAY_MORNING = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)  # 06:00 in New York
+
+
+@pytest.fixture
+async def clinic_sandbox(database_url: str) -> AsyncIterator[Sandbox]:
+    async with Sandbox(database_url=database_url, staff_chat_id=STAFF_ID) as running:
+        yield running
+
+
+def events(sandbox: Sandbox, user: SimUser, text_key: str) -> list[datetime]:
+    start = label(sandbox, text_key)[:20]
+    return [
+        e.at
+        for e in sandbox.world.events
+        if e.kind == "bot_message"
+        and e.user_id == user.chat_id
+        and (e.text or "").startswith(start)
+    ]
+
+
+async def hurt_during_second_exercise(sandbox: Sandbox, user: SimUser) -> None:
+    await say(sandbox, user, "/exercise")
+    await tap(sandbox, user, "btn_begin")
+    await tap(sandbox, user, "btn_skip")
+    await tap(sandbox, user, "btn_hurts")
+
+
+async def test_pain_holds_reminders_and_checks_in_at_most_every_two_days(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.clock.set(MONDAY_MORNING)
+    user = sandbox.user()
+    await subscribe(sandbox, user, at="18:00")
+    await hurt_during_second_exercise(sandbox, user)
+    assert (await patient_of(sandbox, user)).hold_since is not None
+    pending = [t.kind for t in await timers_of(sandbox, user) if t.state == "pending"]
+    assert pending == ["checkin"]  # the daily reminder was cancelled, not hidden
+    await sandbox.advance(timedelta(days=7))
+    assert reminders_received(sandbox, user) == []
+    checkins = events(sandbox, user, "checkin_question")
+    assert 3 <= len(checkins) <= 4
+    assert checkins[0] == datetime(2026, 3, 3, 23, 0, tzinfo=UTC)  # next day, 18:00 local
+    gaps = [b - a for a, b in pairwise(checkins)]
+    assert all(gap >= timedelta(days=2) for gap in gaps)
+    # "the same" gets the advice again, with the phone
+    await tap(sandbox, user, "btn_checkin_same")
+    assert sandbox.services is not None
+    assert sandbox.services.content.clinic.phone_display in last_text(user)
+    # /resume never resumes silently
+    await say(sandbox, user, "/resume")
+    assert last_text(user) == label(sandbox, "on_hold")
+    await tap(sandbox, user, "btn_cleared")
+    await tap(sandbox, user, "btn_resume_all")
+    assert last_text(user) == label(sandbox, "resumed_all")
+    await sandbox.advance(timedelta(days=1))
+    assert len(reminders_received(sandbox, user)) == 1
+    kinds = [r.kind for r in await _reports(sandbox, user)]
+    assert "checkin_same" in kinds and "cleared" in kinds
+
+
+async def _reports(sandbox: Sandbox, user: SimUser):  # type: ignore[no-untyped-def]
+    from tests.e2e.journeys import reports_of
+
+    return await reports_of(sandbox, user)
+
+
+async def test_no_session_while_on_hold(sandbox: Sandbox) -> None:
+    user = sandbox.user()
+    await onboard(sandbox, user)
+    await hurt_during_second_exercise(sandbox, user)
+    await say(sandbox, user, "/exercise")
+    assert last_text(user) == label(sandbox, "on_hold")
+    await tap(sandbox, user, "btn_not_yet")
+    assert last_text(user) == label(sandbox, "not_yet")
+    assert (await patient_of(sandbox, user)).hold_since is not None
+
+
+@pytest.mark.parametrize(
+    ("choice", "expect_alternative"),
+    [("btn_resume_without", False), ("btn_resume_without_keep_alt", True)],
+)
+async def test_resume_without_the_exercise_that_hurt(
+    sandbox: Sandbox, choice: str, expect_alternative: bool
+) -> None:
+    user = sandbox.user()
+    await onboard(sandbox, user)
+    await hurt_during_second_exercise(sandbox, user)
+    [hurt_session] = await sessions_of(sandbox, user)
+    assert sandbox.services is not None
+    content = sandbox.services.content
+    hurt = content.exercise(hurt_session.exercises[1])
+    assert hurt.alternative is not None
+    alternative = content.exercise(hurt.alternative)
+    await say(sandbox, user, "/exercise")
+    await tap(sandbox, user, "btn_cleared")
+    values = (
+        {"exercise_title": hurt.short_title}
+        if choice == "btn_resume_without"
+        else {"alternative_title": alternative.short_title}
+    )
+    await tap(sandbox, user, choice, **values)
+    await say(sandbox, user, "/exercise")
+    intro = last_text(user)
+    assert hurt.title in intro  # "left out for now: ..."
+    session = (await sessions_of(sandbox, user))[-1]
+    assert hurt.id not in session.exercises
+    assert (alternative.id in session.exercises) is expect_alternative
+    patient = await patient_of(sandbox, user)
+    assert hurt.id in patient.held_exercises
+    assert (alternative.id in patient.held_exercises) is not expect_alternative
+
+
+async def test_sore_gets_a_follow_up_two_days_later(sandbox: Sandbox) -> None:
+    sandbox.clock.set(MONDAY_MORNING)
+    user = sandbox.user()
+    await onboard(sandbox, user)
+    await say(sandbox, user, "/exercise")
+    await tap(sandbox, user, "btn_begin")
+    await tap(sandbox, user, "btn_skip")
+    await tap(sandbox, user, "btn_skip")
+    await tap(sandbox, user, "btn_feel_sore")
+    await sandbox.advance(timedelta(days=1))
+    assert events(sandbox, user, "sore_followup_question") == []
+    await sandbox.advance(timedelta(days=1, hours=6))
+    [asked] = events(sandbox, user, "sore_followup_question")
+    assert asked == datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # 10:00 local (UTC here)
+    await tap(sandbox, user, "btn_sore_still")
+    assert sandbox.services is not None
+    assert sandbox.services.content.clinic.phone_display in last_text(user)
+    values = clinic_values(sandbox.services.content)
+    assert label(sandbox, "advice_sore_persisting", **values) in last_text(user)
+
+
+async def test_three_sore_answers_in_a_row_prompt_the_advice(sandbox: Sandbox) -> None:
+    user = sandbox.user()
+    await onboard(sandbox, user)
+    for round_number in range(3):
+        await say(sandbox, user, "/exercise")
+        await tap(sandbox, user, "btn_begin")
+        await tap(sandbox, user, "btn_skip")
+        await tap(sandbox, user, "btn_skip")
+        await tap(sandbox, user, "btn_feel_sore")
+        persisting = label(
+            sandbox,
+            "advice_sore_persisting",
+            clinic_name="",
+            clinic_phone="",
+            clinic_credentials="",
+            clinic_address="",
+            clinic_hours="",
+            clinic_website="",
+        )[:30]
+        assert (persisting in last_text(user)) is (round_number == 2)
+
+
+async def test_warning_sign_yes_shows_urgent_care_first(sandbox: Sandbox) -> None:
+    user = sandbox.user()
+    await onboard(sandbox, user)
+    await hurt_during_second_exercise(sandbox, user)
+    await tap(sandbox, user, "btn_warning_yes")
+    assert sandbox.services is not None
+    clinic = sandbox.services.content.clinic
+    text = last_text(user)
+    urgent = label(sandbox, "advice_urgent", emergency_number=clinic.emergency_number)
+    assert text.startswith(urgent)  # first, and in full
+    assert text.index(urgent) < text.index(clinic.phone_display)
+    assert clinic.emergency_number in text
+    reports = await _reports(sandbox, user)
+    assert [(r.kind, r.detail) for r in reports if r.kind == "warning_sign"] == [
+        ("warning_sign", "yes")
+    ]
+    # answering again from the same message changes nothing
+    message = next(m for m in user.bot_messages if m.text == text)
+    user.tap_data(message.message_id, "1:wa:" + format(reports[0].session_id, "x") + ":0:y")
+    await sandbox.settle()
+    assert len([r for r in await _reports(sandbox, user) if r.kind == "warning_sign"]) == 1
+
+
+async def test_warning_sign_no(sandbox: Sandbox) -> None:
+    user = sandbox.user()
+    await onboard(sandbox, user)
+    await hurt_during_second_exercise(sandbox, user)
+    await tap(sandbox, user, "btn_warning_no")
+    assert last_text(user) == label(sandbox, "warning_none")
+
+
+def staff_messages(sandbox: Sandbox) -> list[str]:
+    return [
+        e.text or ""
+        for e in sandbox.world.events
+        if e.kind == "bot_message" and e.user_id == STAFF_ID
+    ]
+
+
+async def test_alert_needs_both_setting_and_opt_in(clinic_sandbox: Sandbox) -> None:
+    sandbox = clinic_sandbox
+    sandbox.world.create_user(user_id=STAFF_ID, first_name="Staff")
+    yes, no = sandbox.user("Yes"), sandbox.user("No")
+    for user, answer in ((yes, "btn_alerts_yes"), (no, "btn_alerts_no")):
+        await say(sandbox, user, "/start")
+        await tap(sandbox, user, "btn_agree")
+        await tap(sandbox, user, answer)
+        await hurt_during_second_exercise(sandbox, user)
+        await tap(sandbox, user, "btn_warning_yes")
+    await sandbox.advance(timedelta(seconds=1))
+    messages = staff_messages(sandbox)
+    code = (await patient_of(sandbox, yes)).code
+    other = (await patient_of(sandbox, no)).code
+    assert len(messages) == 2  # the pain report and the warning-sign answer
+    assert all(code in m for m in messages)
+    assert not any(other in m for m in messages)
+    assert all("Alex" not in m and "Yes" not in m.split(":")[0] for m in messages)
+
+
+async def test_no_alerts_and_no_question_without_a_staff_chat(sandbox: Sandbox) -> None:
+    user = sandbox.user()
+    await say(sandbox, user, "/start")
+    await tap(sandbox, user, "btn_agree")
+    assert all(
+        label(sandbox, "btn_alerts_yes") not in [b for row in m.labels for b in row]
+        for m in user.bot_messages
+    )
+    await hurt_during_second_exercise(sandbox, user)
+    await sandbox.advance(timedelta(seconds=1))
+    assert [t for t in await timers_of(sandbox, user) if t.kind == "staff_alert"] == []
+
+
+async def test_staff_can_look_up_and_clear_a_patient(clinic_sandbox: Sandbox) -> None:
+    sandbox = clinic_sandbox
+    staff = sandbox.world.create_user(user_id=STAFF_ID, first_name="Staff")
+    user = sandbox.user()
+    await say(sandbox, user, "/start")
+    await tap(sandbox, user, "btn_agree")
+    await tap(sandbox, user, "btn_alerts_yes")
+    await hurt_during_second_exercise(sandbox, user)
+    code = (await patient_of(sandbox, user)).code
+    # anyone else gets the ordinary unknown-command answer
+    await say(sandbox, user, f"/patient {code}")
+    assert last_text(user) == label(sandbox, "unknown_command")
+    await say(sandbox, staff, f"/patient {code}")
+    assert code in last_text(staff)
+    assert "pain" in last_text(staff)
+    await say(sandbox, staff, "/patient P-NOPE")
+    assert last_text(staff) == label(sandbox, "staff_no_patient", code="P-NOPE")
+    await say(sandbox, staff, f"/patient {code}")
+    await tap(sandbox, staff, "btn_staff_clear")
+    assert last_text(staff) == label(sandbox, "staff_cleared", code=code)
+    assert last_text(user) == label(sandbox, "cleared_by_clinic")
+    assert (await patient_of(sandbox, user)).hold_since is None
+
+
+async def test_history_lists_the_last_14_days(sandbox: Sandbox) -> None:
+    sandbox.clock.set(MONDAY_MORNING)
+    user = sandbox.user()
+    await onboard(sandbox, user)
+    for answer in ("btn_feel_fine", "btn_feel_sore"):
+        await say(sandbox, user, "/exercise")
+        await tap(sandbox, user, "btn_begin")
+        await tap(sandbox, user, "btn_skip")
+        await tap(sandbox, user, "btn_skip")
+        await tap(sandbox, user, answer)
+        await sandbox.advance(timedelta(days=1))
+    await say(sandbox, user, "/history")
+    text = last_text(user)
+    assert f"Mon 2 Mar: {label(sandbox, 'btn_feel_fine')}" in text
+    assert f"Tue 3 Mar: {label(sandbox, 'btn_feel_sore')}" in text
