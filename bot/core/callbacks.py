@@ -66,6 +66,7 @@ class Action(StrEnum):
     WARNING = "wa"
     ALERTS = "at"
     STAFF_CLEAR = "sc"
+    NUDGE_SETTING = "ns"
 
 
 class InvalidCallback(ValueError):

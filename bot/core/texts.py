@@ -129,6 +129,13 @@ TEXTS: dict[str, TextSpec] = {
     "zone_location_failed": _t(),
     "settings_saved": _t("days", "time", "zone", "next", required=("days", "time", "zone", "next")),
     "btn_set_reminders": _b(),
+    "btn_nudge_setting": _b(),
+    "nudge_question": _t(),
+    "btn_nudge_off": _b(),
+    "btn_nudge_hours": _b(),
+    "btn_nudge_hour": _b(),
+    "nudge_on": _t("hours", required=("hours",)),
+    "nudge_off": _t(),
     "settings_offer": _t(),
     # --- reminders: the reminder and its buttons --------------------------------------
     "reminder": _t("minutes"),

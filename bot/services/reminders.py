@@ -250,7 +250,10 @@ async def _save(
             zone=zone,
             next=_when(svc, lang, patient, due),
         ),
-        ((Button(_t(svc, lang, "btn_start_now"), Callback(Action.START_NOW)),),),
+        (
+            (Button(_t(svc, lang, "btn_start_now"), Callback(Action.START_NOW)),),
+            (Button(_t(svc, lang, "btn_nudge_setting"), Callback(Action.NUDGE_SETTING)),),
+        ),
     )
 
 
@@ -288,6 +291,40 @@ async def typed_input(
             if zone is None:
                 return say(Screen(screens.text(svc.content, lang, "zone_invalid")))
         return say(await _save(svc, uow, patient, mask, hhmm, zone))
+
+
+NUDGE_CHOICES = (0, 60, 120)
+
+
+async def nudge_setting(svc: Services, who: Patron, callback: Callback) -> Reply:
+    """The optional second reminder: off (default), or once 1 or 2 hours later."""
+    async with svc.db.unit_of_work() as uow:
+        patient = await _patient(uow, who)
+        if patient is None:
+            return Reply(toast=_t(svc, who.language, "toast_invalid"))
+        lang = patient.language
+        if not callback.arg:
+            buttons = [
+                Button(_t(svc, lang, "btn_nudge_off"), Callback(Action.NUDGE_SETTING, arg="0")),
+                Button(_t(svc, lang, "btn_nudge_hour"), Callback(Action.NUDGE_SETTING, arg="60")),
+                Button(
+                    _t(svc, lang, "btn_nudge_hours"),
+                    Callback(Action.NUDGE_SETTING, arg="120"),
+                ),
+            ]
+            return Reply(
+                edit=Screen(
+                    screens.text(svc.content, lang, "nudge_question"), tuple((b,) for b in buttons)
+                )
+            )
+        if not callback.arg.isdigit() or int(callback.arg) not in NUDGE_CHOICES:
+            return Reply(toast=_t(svc, lang, "toast_invalid"))
+        minutes = int(callback.arg)
+        patient.nudge_minutes = minutes or None
+        await uow.commit()
+        if not minutes:
+            return Reply(edit=Screen(screens.text(svc.content, lang, "nudge_off")))
+        return Reply(edit=Screen(screens.text(svc.content, lang, "nudge_on", hours=minutes // 60)))
 
 
 # --- the reminder message and its buttons -------------------------------------------------

@@ -199,6 +199,8 @@ async def _route(svc: Services, who: Patron, callback, message_id: int | None) -
         return await safety.set_alerts(svc, who.user_id, callback)
     if action is Action.STAFF_CLEAR:
         return await clinic.staff_clear(svc, who, callback)
+    if action is Action.NUDGE_SETTING:
+        return await reminders.nudge_setting(svc, who, callback)
     if action is Action.PAUSE_FOR:
         return await reminders.pause(svc, who, callback.arg)
     if action in (Action.STOP_YES, Action.STOP_NO):

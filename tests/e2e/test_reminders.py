@@ -280,3 +280,31 @@ async def test_down_for_three_days_records_missed_and_never_bursts(sandbox: Sand
     assert states.count("pending") == 1
     await sandbox.advance(timedelta(days=1))
     assert len(reminders_received(sandbox, user)) == 1
+
+
+async def test_remind_again_if_not_started(sandbox: Sandbox) -> None:
+    sandbox.clock.set(datetime(2026, 3, 2, 11, 0, tzinfo=UTC))
+    user = sandbox.user()
+    await subscribe(sandbox, user, at="7:30")
+    await tap(sandbox, user, "btn_nudge_setting")
+    await tap(sandbox, user, "btn_nudge_hour")
+    assert last_text(user) == label(sandbox, "nudge_on", hours=1)
+    nudge = label(sandbox, "nudge")
+    # day 1: not started, so one nudge an hour after the reminder
+    await sandbox.advance(timedelta(hours=4))
+    nudges = [
+        e.at
+        for e in sandbox.world.events
+        if e.kind == "bot_message" and (e.text or "").startswith(nudge[:30])
+    ]
+    assert nudges == [datetime(2026, 3, 2, 13, 30, tzinfo=UTC)]
+    # day 2: started from the reminder, so no nudge
+    await sandbox.advance(timedelta(hours=21, minutes=31))  # 07:31 local on day 2
+    await tap(sandbox, user, "btn_rem_start")
+    await sandbox.advance(timedelta(hours=3))
+    later = [
+        e
+        for e in sandbox.world.events
+        if e.kind == "bot_message" and (e.text or "").startswith(nudge[:30])
+    ]
+    assert len(later) == 1
