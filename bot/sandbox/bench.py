@@ -23,30 +23,38 @@ _FIELDS = {
 }
 
 
-async def _client(url: str, chat_id: int, n: int) -> float:
-    """n sequential form-encoded sendMessage calls (like PTB's), encoded once."""
+async def _client(url: str, chat_id: int, n: int, connections: int = 1) -> float:
+    """n form-encoded sendMessage calls (like PTB's), encoded once, spread over
+    ``connections`` keep-alive connections that each send one call after another."""
     data = urlencode({"chat_id": str(chat_id), **_FIELDS}).encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    connector = aiohttp.TCPConnector(limit=1)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        for _ in range(50):  # warm up
-            async with session.post(url, data=data, headers=headers) as resp:
-                await resp.read()
-        started = time.perf_counter()
-        for _ in range(n):
+    connector = aiohttp.TCPConnector(limit=connections)
+
+    async def worker(session: aiohttp.ClientSession, count: int) -> None:
+        for _ in range(count):
             async with session.post(url, data=data, headers=headers) as resp:
                 await resp.read()
                 if resp.status != 200:
                     raise RuntimeError(f"unexpected status {resp.status}")
+
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(worker(session, 50) for _ in range(connections)))  # warm up
+        started = time.perf_counter()
+        share, rest = divmod(n, connections)
+        await asyncio.gather(*(worker(session, share + (i < rest)) for i in range(connections)))
         return n / (time.perf_counter() - started)
 
 
-async def measure_send_rate(n: int = 5000, *, same_process: bool = False) -> float:
+async def measure_send_rate(
+    n: int = 5000, *, same_process: bool = False, connections: int = 1
+) -> float:
     """sendMessage calls per second the emulator answers (wall clock)."""
-    return (await measure(n, same_process=same_process))[0]
+    return (await measure(n, same_process=same_process, connections=connections))[0]
 
 
-async def measure(n: int = 5000, *, same_process: bool = False) -> tuple[float, float]:
+async def measure(
+    n: int = 5000, *, same_process: bool = False, connections: int = 1
+) -> tuple[float, float]:
     """(wall-clock calls/s, calls per CPU-second of the emulator's process).
 
     The second figure is the emulator's capacity on one core; it is steadier than the wall
@@ -59,8 +67,8 @@ async def measure(n: int = 5000, *, same_process: bool = False) -> tuple[float, 
         url = f"{emu.base_url}{emu.token}/sendMessage"
         cpu = time.process_time()
         if same_process:
-            rate = await _client(url, user.id, n + 50)
-            return rate, (n + 50) / (time.process_time() - cpu)
+            rate = await _client(url, user.id, n, connections)
+            return rate, (n + 50 * connections) / (time.process_time() - cpu)
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -69,12 +77,13 @@ async def measure(n: int = 5000, *, same_process: bool = False) -> tuple[float, 
             url,
             str(user.id),
             str(n),
+            str(connections),
             stdout=asyncio.subprocess.PIPE,
         )
         out, _ = await proc.communicate()
         if proc.returncode != 0:
             raise RuntimeError("benchmark client failed")
-        return float(out.decode().strip()), (n + 50) / (time.process_time() - cpu)
+        return float(out.decode().strip()), (n + 50 * connections) / (time.process_time() - cpu)
     finally:
         await emu.stop()
 
@@ -82,16 +91,17 @@ async def measure(n: int = 5000, *, same_process: bool = False) -> tuple[float, 
 def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["--client"]:
-        print(asyncio.run(_client(args[1], int(args[2]), int(args[3]))))
+        print(asyncio.run(_client(args[1], int(args[2]), int(args[3]), int(args[4]))))
         return
     same = "--same-process" in args
     numbers = [a for a in args if a.isdigit()]
     n = int(numbers[0]) if numbers else 5000
-    rate, per_cpu = asyncio.run(measure(n, same_process=same))
+    connections = int(numbers[1]) if len(numbers) > 1 else 1
+    rate, per_cpu = asyncio.run(measure(n, same_process=same, connections=connections))
     where = "client in the same process" if same else "client in a separate process"
     print(
         f"{rate:.0f} sendMessage/s wall clock, {per_cpu:.0f} per CPU-second of the emulator "
-        f"({n} sequential calls, one keep-alive connection, {where})"
+        f"({n} calls over {connections} keep-alive connection(s), {where})"
     )
 
 
