@@ -48,6 +48,23 @@ from bot.telegram.render import deliver, send
 log = logging.getLogger(__name__)
 
 
+COMMANDS = (
+    ("start", handlers.on_start),
+    ("help", handlers.on_help),
+    ("exercise", handlers.on_exercise),
+    ("cancel", handlers.on_cancel),
+    ("settings", handlers.on_settings),
+    ("next", handlers.on_next),
+    ("pause", handlers.on_pause),
+    ("resume", handlers.on_resume),
+    ("stop", handlers.on_stop),
+    ("history", handlers.on_history),
+    ("patient", handlers.on_patient),  # staff only: answers as unknown outside the staff chat
+    ("mydata", handlers.on_mydata),
+    ("forget", handlers.on_forget),
+)
+
+
 class SchemaBehind(RuntimeError):
     pass
 
@@ -106,19 +123,8 @@ def build_application(
     application = builder.post_init(_post_init).build()
     application.bot_data["services"] = services
 
-    application.add_handler(CommandHandler("start", handlers.on_start))
-    application.add_handler(CommandHandler("help", handlers.on_help))
-    application.add_handler(CommandHandler("exercise", handlers.on_exercise))
-    application.add_handler(CommandHandler("cancel", handlers.on_cancel))
-    application.add_handler(CommandHandler("settings", handlers.on_settings))
-    application.add_handler(CommandHandler("next", handlers.on_next))
-    application.add_handler(CommandHandler("pause", handlers.on_pause))
-    application.add_handler(CommandHandler("resume", handlers.on_resume))
-    application.add_handler(CommandHandler("stop", handlers.on_stop))
-    application.add_handler(CommandHandler("history", handlers.on_history))
-    application.add_handler(CommandHandler("patient", handlers.on_patient))
-    application.add_handler(CommandHandler("mydata", handlers.on_mydata))
-    application.add_handler(CommandHandler("forget", handlers.on_forget))
+    for name, callback in COMMANDS:
+        application.add_handler(CommandHandler(name, callback))
     application.add_handler(CallbackQueryHandler(handlers.on_callback))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown_command))
     application.add_handler(MessageHandler(filters.ALL & ~filters.COMMAND, handlers.on_free_input))

@@ -75,15 +75,20 @@ def catalog_for(content: Content) -> dict[str, ExercisePlan]:
 # --- advice -------------------------------------------------------------------------------
 
 
-def pain_advice(content: Content, lang: str) -> str:
-    """The stop-and-see-a-doctor advice, always in full, always with the clinic's contact."""
-    values = clinic_values(content)
+def advice_with_contact(content: Content, lang: str, key: str, **values: object) -> str:
+    """An advice text in full, followed by the clinic's contact block."""
+    clinic = clinic_values(content)
     return "\n\n".join(
         (
-            text(content, lang, "advice_pain", **values),
-            text(content, lang, "clinic_contact", **values),
+            text(content, lang, key, **(clinic | values)),
+            text(content, lang, "clinic_contact", **clinic),
         )
     )
+
+
+def pain_advice(content: Content, lang: str) -> str:
+    """The stop-and-see-a-doctor advice, always in full, always with the clinic's contact."""
+    return advice_with_contact(content, lang, "advice_pain")
 
 
 def sore_advice(content: Content, lang: str) -> str:

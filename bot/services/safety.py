@@ -352,12 +352,17 @@ async def warning_answer(svc: Services, user_id: int, callback: Callback) -> Rep
         log.info("safety.warning_answer", extra={"patient_id": patient.id, "yes": answer == "yes"})
         if answer == "no":
             return Reply(edit=Screen(screens.text(svc.content, lang, "warning_none")))
-        values = screens.clinic_values(svc.content)
-        urgent = screens.text(
-            svc.content, lang, "advice_urgent", emergency_number=svc.content.clinic.emergency_number
+        # The urgent advice comes first and in full; the clinic's contact after it.
+        return Reply(
+            edit=Screen(
+                screens.advice_with_contact(
+                    svc.content,
+                    lang,
+                    "advice_urgent",
+                    emergency_number=svc.content.clinic.emergency_number,
+                )
+            )
         )
-        contact = screens.text(svc.content, lang, "clinic_contact", **values)
-        return Reply(edit=Screen(urgent + "\n\n" + contact))
 
 
 # --- soreness ---------------------------------------------------------------------------------
@@ -409,13 +414,7 @@ def sore_closing(svc: Services, lang: str, persisting: bool) -> str:
 
 
 def _persisting_advice(svc: Services, lang: str) -> str:
-    values = screens.clinic_values(svc.content)
-    return "\n\n".join(
-        (
-            screens.text(svc.content, lang, "advice_sore_persisting", **values),
-            screens.text(svc.content, lang, "clinic_contact", **values),
-        )
-    )
+    return screens.advice_with_contact(svc.content, lang, "advice_sore_persisting")
 
 
 async def due_sore_followup(svc: Services, patient_id: int) -> tuple[int, Screen] | None:

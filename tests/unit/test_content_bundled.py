@@ -10,24 +10,13 @@ from pydantic import ValidationError
 from bot.content import default_content_dir
 from bot.content.loader import load_content
 from bot.content.model import Content
+from bot.core.screens import clinic_values
 from bot.core.texts import TEXTS
 
 
 @pytest.fixture(scope="module")
 def content() -> Content:
     return load_content(default_content_dir())
-
-
-def clinic_values(content: Content) -> dict[str, str]:
-    clinic = content.clinic
-    return {
-        "clinic_name": clinic.name,
-        "clinic_credentials": clinic.credentials,
-        "clinic_address": clinic.address,
-        "clinic_phone": clinic.phone_display,
-        "clinic_hours": clinic.opening_hours,
-        "clinic_website": clinic.website or "",
-    }
 
 
 def test_default_content_dir_is_the_repository_content() -> None:
