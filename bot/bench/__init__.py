@@ -1,0 +1,44 @@
+"""Benchmarks: `python -m bot.bench reminders [--quick]` (figures, never pass/fail)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bench", description="Print performance figures.")
+    sub = parser.add_subparsers(dest="name", required=True)
+    rem = sub.add_parser("reminders", help="the reminder engine against the local Telegram")
+    rem.add_argument("--quick", action="store_true", help="small sizes, well under a minute")
+    rem.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    rem.add_argument("--profile", action="store_true", help="cProfile the SQLite fan-out")
+    rem.add_argument("--skip-startup", action="store_true", help="leave out start-up/RSS")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; `exercise-bot bench ...` can call this with its remaining arguments."""
+    import sys
+
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["_child"]:  # a start-up measurement's child process
+        from bot.bench.startup import child_main
+
+        return child_main(args_list[1:])
+    args = build_parser().parse_args(args_list)
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    logging.basicConfig(level=logging.ERROR)
+    from bot.bench.reminders import run
+
+    asyncio.run(
+        run(
+            quick=args.quick,
+            postgres=not args.no_postgres,
+            profile=args.profile,
+            skip_startup=args.skip_startup,
+        )
+    )
+    return 0

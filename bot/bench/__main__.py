@@ -1,0 +1,5 @@
+import sys
+
+from bot.bench import main
+
+sys.exit(main())
