@@ -13,6 +13,7 @@ down here, top to bottom:
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from dataclasses import dataclass
@@ -137,7 +138,9 @@ def build_application(
         services.db,
         services.clock,
         timer_handlers(services, application),
+        batch_handlers=batch_handlers(services, application),
         on_blocked=on_blocked,
+        lease=timedelta(seconds=services.settings.dispatch_lease_seconds),
         batch_size=services.settings.dispatch_batch_size,
     )
     interval = (
@@ -168,16 +171,6 @@ def timer_handlers(services: Services, application: Application):  # type: ignor
         sent = await sessions.timer_elapsed(services, timer, deliver_to)
         return Result.SENT if sent else Result.CANCELLED
 
-    async def daily_timer(timer: Timer) -> Result:
-        outcome, chat_id, screen = await reminders.due_reminder(services, timer)
-        if outcome == "cancelled":
-            return Result.CANCELLED
-        if outcome == "missed":
-            return Result.MISSED
-        assert chat_id is not None and screen is not None
-        await send(application.bot, chat_id, screen)
-        return Result.SENT_LATE if outcome == "late" else Result.SENT
-
     async def screen_timer(found: tuple[int, Screen] | None) -> Result:
         if found is None:
             return Result.CANCELLED
@@ -202,10 +195,35 @@ def timer_handlers(services: Services, application: Application):  # type: ignor
         safety.SORE_FOLLOWUP: sore_followup,
         safety.STAFF_ALERT: staff_alert,
         sessions.STEP_TIMER: step_timer,
-        reminders.REMINDER: daily_timer,
-        reminders.SNOOZE: daily_timer,
-        reminders.NUDGE: daily_timer,
     }
+
+
+SEND_CONCURRENCY = 4  # sends in flight per batch; more only adds httpx pool overhead
+
+
+def batch_handlers(services: Services, application: Application):  # type: ignore[no-untyped-def,type-arg]
+    """Daily reminders, snoozes and nudges are decided together and sent concurrently."""
+
+    async def daily(timers: list[Timer]) -> list[Result | BaseException]:
+        decisions = await reminders.due_reminders(services, timers)
+        gate = asyncio.Semaphore(SEND_CONCURRENCY)
+
+        async def deliver_one(decision: reminders.Decision) -> Result:
+            outcome, chat_id, screen = decision
+            if outcome == "cancelled":
+                return Result.CANCELLED
+            if outcome == "missed":
+                return Result.MISSED
+            assert chat_id is not None and screen is not None
+            async with gate:
+                await send(application.bot, chat_id, screen)
+            return Result.SENT_LATE if outcome == "late" else Result.SENT
+
+        return list(
+            await asyncio.gather(*(deliver_one(d) for d in decisions), return_exceptions=True)
+        )
+
+    return {reminders.REMINDER: daily, reminders.SNOOZE: daily, reminders.NUDGE: daily}
 
 
 async def may_dispatch(services: Services, worker_id: str, interval: float) -> bool:

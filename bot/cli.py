@@ -103,6 +103,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bot.bench import main as bench_main
+
+    return bench_main(args.bench_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="exercise-bot", description="Home exercise programs on Telegram."
@@ -130,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-content", help="validate a content directory")
     check.add_argument("dir", nargs="?", help="default: CONTENT_DIR or the bundled content")
     check.set_defaults(func=cmd_check_content)
+
+    bench = sub.add_parser(
+        "bench", help="benchmarks: `bench reminders [--quick]` (see docs/BENCHMARKS.md)"
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=cmd_bench)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)

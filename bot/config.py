@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     # reminders
     dispatch_interval_seconds: float = 2.0
     dispatch_batch_size: int = 100
+    dispatch_lease_seconds: float = 120.0
     reminder_grace_minutes: int = 120
     rate_limit_per_second: float = 30.0
     rate_limit_per_chat_per_second: float = 1.0

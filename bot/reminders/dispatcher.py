@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,6 +34,8 @@ class Result(StrEnum):
 
 
 TimerHandler = Callable[[Timer], Awaitable[Result]]
+# Handles many timers of one kind at once; one result (or the exception) per timer, in order.
+BatchHandler = Callable[[list[Timer]], Awaitable[list["Result | BaseException"]]]
 BlockedHook = Callable[[int], Awaitable[None]]
 
 
@@ -58,6 +61,7 @@ class Dispatcher:
         handlers: Mapping[str, TimerHandler],
         *,
         on_blocked: BlockedHook | None = None,
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
         worker_id: str | None = None,
         batch_size: int = 100,
         lease: timedelta = timedelta(minutes=2),
@@ -66,6 +70,7 @@ class Dispatcher:
         self._db = db
         self._clock = clock
         self._handlers = dict(handlers)
+        self._batch_handlers = dict(batch_handlers or {})
         self._on_blocked = on_blocked
         self.worker_id = worker_id or default_worker_id()
         self._batch_size = batch_size
@@ -80,8 +85,14 @@ class Dispatcher:
                 now, limit=self._batch_size, worker_id=self.worker_id, lease=self._lease
             )
             await uow.commit()
+        batches: dict[str, list[Timer]] = defaultdict(list)
         for timer in timers:
-            await self._process(timer)
+            if timer.kind in self._batch_handlers:
+                batches[timer.kind].append(timer)
+            else:
+                await self._process(timer)
+        for kind, group in batches.items():
+            await self._process_batch(kind, group)
         return len(timers)
 
     async def run_until_idle(self, max_batches: int = 1000) -> int:
@@ -100,6 +111,49 @@ class Dispatcher:
             return
         try:
             result = await handler(timer)
+        except Exception as error:
+            await self._failed(timer, error)
+        else:
+            await self._complete(timer, result)
+
+    async def _process_batch(self, kind: str, timers: list[Timer]) -> None:
+        """Many timers of one kind: the handler works on them together (one transaction
+        to decide, concurrent sends), and the outcomes are recorded in one transaction."""
+        try:
+            results = await self._batch_handlers[kind](timers)
+        except Exception as error:
+            results = [error] * len(timers)
+        done: dict[tuple[Result, bool], list[int]] = defaultdict(list)
+        for timer, result in zip(timers, results, strict=True):
+            if isinstance(result, BaseException):
+                await self._failed(timer, result)
+            elif result is Result.SENT_LATE:
+                done[(Result.SENT, True)].append(timer.id)
+            else:
+                done[(result, False)].append(timer.id)
+        now = self._clock.now()
+        async with self._db.unit_of_work() as uow:
+            for (result, late), ids in done.items():
+                await uow.timers.complete_many(
+                    ids, self.worker_id, result.value, late=late, now=now
+                )
+            await uow.commit()
+        log.info(
+            "timer.batch_done",
+            extra={
+                "kind": kind,
+                "claimed": len(timers),
+                **{
+                    f"{r.value}{'_late' if late else ''}": len(ids)
+                    for (r, late), ids in done.items()
+                },
+            },
+        )
+
+    async def _failed(self, timer: Timer, failure: BaseException) -> None:
+        """Classify a handler's failure: retry later, give up, or mark the patient blocked."""
+        try:
+            raise failure
         except RetryAfter as error:
             retry_after = error.retry_after
             seconds = (
@@ -123,10 +177,8 @@ class Dispatcher:
                     timer, self._retry.backoff(timer.attempts), type(error).__name__
                 )
         except Exception as error:
-            log.exception("timer.handler_crashed", extra={"timer_id": timer.id})
+            log.error("timer.handler_crashed", extra={"timer_id": timer.id}, exc_info=error)
             await self._complete(timer, Result.FAILED, error=type(error).__name__)
-        else:
-            await self._complete(timer, result)
 
     async def _complete(
         self, timer: Timer, result: Result, *, late: bool = False, error: str | None = None

@@ -26,6 +26,7 @@ from bot.core.zones import resolve_zone, suggested_zones, zone_for_location, zon
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
 from bot.store.models import Patient, Timer
+from bot.store.repositories import PatientTimer
 from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -60,23 +61,29 @@ def wants_reminders(patient: Patient) -> bool:
     )
 
 
-async def reschedule(
-    svc: Services, uow: UnitOfWork, patient: Patient, after: datetime
-) -> datetime | None:
-    """Replace the pending daily reminder with the next one after ``after`` (and any pause).
-
-    Returns its due time, or None when no reminder is due (off, paused for good, on hold).
-    """
+def next_reminder(patient: Patient, after: datetime) -> PatientTimer | None:
+    """The patient's next daily reminder row after ``after`` (and any pause), or None when
+    no reminder is due (off, paused until they resume, on hold)."""
     rule = rule_of(patient)
-    now = svc.clock.now()
     if rule is None or not wants_reminders(patient) or patient.paused_until == FOREVER:
-        await uow.timers.cancel_pending(patient.id, DAILY_KINDS, now=now)
         return None
     start = max(after, patient.paused_until) if patient.paused_until else after
     due = next_occurrence(rule, start)
     key = f"{REMINDER}:{patient.id}:{local_date_of(due, rule.zone).isoformat()}"
-    await uow.timers.replace_pending(patient.id, [REMINDER], [(REMINDER, due, key, {})], now=now)
-    return due
+    return (patient.id, REMINDER, due, key, {})
+
+
+async def reschedule(
+    svc: Services, uow: UnitOfWork, patient: Patient, after: datetime
+) -> datetime | None:
+    """Replace the pending daily reminder with the next one; returns its due time."""
+    row = next_reminder(patient, after)
+    now = svc.clock.now()
+    if row is None:
+        await uow.timers.cancel_pending(patient.id, DAILY_KINDS, now=now)
+        return None
+    await uow.timers.replace_pending(patient.id, [REMINDER], [row[1:]], now=now)
+    return row[2]
 
 
 async def next_due(uow: UnitOfWork, patient: Patient) -> datetime | None:
@@ -415,49 +422,61 @@ async def started_today(svc: Services, uow: UnitOfWork, patient: Patient) -> Non
 # --- timer handlers (called by the dispatcher) --------------------------------------------
 
 
-async def due_reminder(svc: Services, timer: Timer) -> tuple[str, int | None, Screen | None]:
-    """Decide and record what a due reminder/snooze/nudge does.
+Decision = tuple[str, int | None, Screen | None]  # outcome, chat id, screen to send
 
-    Returns (outcome, chat id, screen to send): outcome is "send", "late", "missed" or
-    "cancelled". The next daily occurrence is scheduled before anything is sent, so a crash
-    or a failed send never loses the chain (its key makes the scheduling idempotent).
+
+async def due_reminders(svc: Services, timers: list[Timer]) -> list[Decision]:
+    """Decide and record what each due reminder, snooze or nudge does, in one transaction.
+
+    Outcome is "send", "late", "missed" or "cancelled". The next daily occurrence is
+    scheduled (and committed) before anything is sent, so a crash or a failed send never
+    loses the chain; its key makes the scheduling idempotent when the batch is retried.
     """
     now = svc.clock.now()
     grace = timedelta(minutes=svc.settings.reminder_grace_minutes)
+    decisions: list[Decision] = []
     async with svc.db.unit_of_work() as uow:
-        patient = await uow.patients.get(timer.patient_id)
-        if patient is None or not wants_reminders(patient) or patient.timezone is None:
-            return "cancelled", None, None
-        if patient.paused_until and patient.paused_until > now:
-            await reschedule(svc, uow, patient, now)
-            await uow.commit()
-            return "cancelled", None, None
-        status = classify_due(timer.due_at, now, grace)
-        if timer.kind == REMINDER:
-            await reschedule(svc, uow, patient, max(now, timer.due_at))
-            if status != "missed" and patient.nudge_minutes:
-                day = local_date_of(timer.due_at, patient.timezone).isoformat()
-                await uow.timers.schedule(
-                    patient.id,
-                    NUDGE,
-                    max(now, timer.due_at) + timedelta(minutes=patient.nudge_minutes),
-                    f"{NUDGE}:{patient.id}:{day}",
-                )
-        await uow.commit()
-        if status == "missed":
-            log.info("reminder.missed", extra={"timer_id": timer.id, "patient_id": patient.id})
-            return "missed", None, None
-        day = local_date_of(now, patient.timezone).strftime("%Y%m%d")
-        key = "nudge" if timer.kind == NUDGE else "reminder"
-        screen = reminder_screen(
-            svc,
-            patient.language,
-            patient,
-            day,
-            late=status == "late" and timer.kind == REMINDER,
-            key=key,
+        patients = await uow.patients.get_many({t.patient_id for t in timers})
+        next_rows: dict[int, PatientTimer | None] = {}
+        for timer in timers:
+            patient = patients.get(timer.patient_id)
+            if patient is None or not wants_reminders(patient) or patient.timezone is None:
+                decisions.append(("cancelled", None, None))
+                continue
+            if patient.paused_until and patient.paused_until > now:
+                next_rows[patient.id] = next_reminder(patient, now)
+                decisions.append(("cancelled", None, None))
+                continue
+            status = classify_due(timer.due_at, now, grace)
+            if timer.kind == REMINDER:
+                next_rows[patient.id] = next_reminder(patient, max(now, timer.due_at))
+                if status != "missed" and patient.nudge_minutes:
+                    day = local_date_of(timer.due_at, patient.timezone).isoformat()
+                    await uow.timers.schedule(
+                        patient.id,
+                        NUDGE,
+                        max(now, timer.due_at) + timedelta(minutes=patient.nudge_minutes),
+                        f"{NUDGE}:{patient.id}:{day}",
+                    )
+            if status == "missed":
+                log.info("reminder.missed", extra={"timer_id": timer.id, "patient_id": patient.id})
+                decisions.append(("missed", None, None))
+                continue
+            day = local_date_of(now, patient.timezone).strftime("%Y%m%d")
+            screen = reminder_screen(
+                svc,
+                patient.language,
+                patient,
+                day,
+                late=status == "late" and timer.kind == REMINDER,
+                key="nudge" if timer.kind == NUDGE else "reminder",
+            )
+            decisions.append(("late" if status == "late" else "send", patient.chat_id, screen))
+        await uow.timers.replace_pending_many(
+            list(next_rows), REMINDER, [row for row in next_rows.values() if row], now=now
         )
-        return ("late" if status == "late" else "send"), patient.chat_id, screen
+        await uow.commit()
+    return decisions
 
 
 async def patient_blocked(svc: Services, patient_id: int) -> None:

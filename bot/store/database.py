@@ -75,7 +75,9 @@ class Database:
         script_location: Path | str | None = None,
     ) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(
+            url, echo=echo, pool_pre_ping=not url.startswith("sqlite")
+        )
         self.dialect: str = self.engine.dialect.name
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine, sqlite_busy_timeout_ms)

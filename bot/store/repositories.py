@@ -22,6 +22,7 @@ FRESH = {"populate_existing": True}
 NO_SYNC = {"synchronize_session": False}
 FINAL_TIMER_STATES = frozenset({"sent", "missed", "failed", "cancelled"})
 NewTimer = tuple[str, datetime, str, dict[str, Any] | None]
+PatientTimer = tuple[int, str, datetime, str, dict[str, Any] | None]  # patient id first
 
 
 def dialect_insert(dialect: str) -> Callable[..., Any]:
@@ -59,6 +60,14 @@ class PatientRepository:
     async def by_telegram_id(self, telegram_user_id: int) -> Patient | None:
         stmt = select(Patient).where(Patient.telegram_user_id == telegram_user_id)
         return (await self.session.scalars(stmt, execution_options=FRESH)).one_or_none()
+
+    async def get_many(self, patient_ids: Iterable[int]) -> dict[int, Patient]:
+        ids = list(patient_ids)
+        if not ids:
+            return {}
+        stmt = select(Patient).where(Patient.id.in_(ids))
+        found = await self.session.scalars(stmt, execution_options=FRESH)
+        return {patient.id: patient for patient in found}
 
     async def by_code(self, code: str) -> Patient | None:
         """The pseudonymous code the clinic sees in alerts."""
@@ -376,6 +385,74 @@ class TimerRepository:
         )
         result = await self.session.execute(stmt, execution_options=NO_SYNC)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def complete_many(
+        self,
+        timer_ids: list[int],
+        worker_id: str,
+        state: str,
+        *,
+        late: bool = False,
+        now: datetime,
+    ) -> int:
+        """:meth:`complete` for a batch with one outcome: one UPDATE; returns rows recorded."""
+        if state not in FINAL_TIMER_STATES:
+            raise ValueError(f"not a final timer state: {state!r}")
+        if not timer_ids:
+            return 0
+        stmt = (
+            update(Timer)
+            .where(Timer.id.in_(timer_ids), Timer.state == "claimed", Timer.claimed_by == worker_id)
+            .values(state=state, finished_at=now, late=late, last_error=None, claimed_until=None)
+        )
+        result = await self.session.execute(stmt, execution_options=NO_SYNC)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def replace_pending_many(
+        self, patient_ids: list[int], kind: str, new: list[PatientTimer], *, now: datetime
+    ) -> None:
+        """:meth:`replace_pending` for many patients and one kind, in two statements."""
+        if patient_ids:
+            await self.session.execute(
+                update(Timer)
+                .where(
+                    Timer.patient_id.in_(patient_ids), Timer.kind == kind, Timer.state == "pending"
+                )
+                .values(state="cancelled", finished_at=now),
+                execution_options=NO_SYNC,
+            )
+        if not new:
+            return
+        ins = self._insert(Timer).values(
+            [
+                {
+                    "patient_id": patient_id,
+                    "kind": k,
+                    "due_at": due_at,
+                    "idempotency_key": key,
+                    "payload": payload or {},
+                }
+                for patient_id, k, due_at, key, payload in new
+            ]
+        )
+        await self.session.execute(
+            ins.on_conflict_do_update(
+                index_elements=[Timer.idempotency_key],
+                set_={
+                    "due_at": ins.excluded.due_at,
+                    "payload": ins.excluded.payload,
+                    "state": "pending",
+                    "attempts": 0,
+                    "claimed_by": None,
+                    "claimed_until": None,
+                    "finished_at": None,
+                    "late": False,
+                    "last_error": None,
+                },
+                where=Timer.state == "cancelled",
+            ),
+            execution_options=NO_SYNC,
+        )
 
     async def release(
         self, timer_id: int, worker_id: str, retry_at: datetime, error: str | None

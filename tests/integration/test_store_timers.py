@@ -252,3 +252,55 @@ async def test_dispatch_lock(db: Database) -> None:
     assert not await release_dispatch_lock(db, "proc-a")
     assert await release_dispatch_lock(db, "proc-b")
     assert await acquire_dispatch_lock(db, "proc-a", T0 + 2 * MIN, ttl)
+
+
+async def test_complete_many_and_replace_pending_many(database_url: str) -> None:
+    """The dispatcher's batch path: one UPDATE records many outcomes, only for this worker;
+    one pair of statements moves many patients' daily reminders."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.store.database import Database
+    from bot.store.models import Patient
+
+    db = Database(database_url)
+    await db.upgrade()
+    now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    try:
+        async with db.unit_of_work() as uow:
+            patients = []
+            for n in range(3):
+                patient = Patient(telegram_user_id=500 + n, chat_id=500 + n)
+                await uow.patients.add(patient)
+                patients.append(patient)
+            for p in patients:
+                await uow.timers.schedule(p.id, "reminder", now, f"reminder:{p.id}:d1")
+            await uow.commit()
+        async with db.unit_of_work() as uow:
+            claimed = await uow.timers.claim_due(now, limit=10, worker_id="w1",
+                                                 lease=timedelta(minutes=1))
+            await uow.commit()
+        ids = [t.id for t in claimed]
+        async with db.unit_of_work() as uow:
+            assert await uow.timers.complete_many(ids[:2], "w2", "sent", now=now) == 0
+            assert await uow.timers.complete_many(ids[:2], "w1", "sent", late=True,
+                                                  now=now) == 2
+            rows = [(p.id, "reminder", now + timedelta(days=1), f"reminder:{p.id}:d2", {})
+                    for p in patients]
+            await uow.timers.replace_pending_many([p.id for p in patients], "reminder", rows,
+                                                  now=now)
+            await uow.commit()
+        async with db.unit_of_work() as uow:
+            states = await uow.timers.count_by_state()
+            assert states == {"sent": 2, "claimed": 1, "pending": 3}
+            # replacing again cancels the pending ones and revives them with the new time
+            later = [(p.id, "reminder", now + timedelta(days=1, hours=1), f"reminder:{p.id}:d2",
+                      {}) for p in patients]
+            await uow.timers.replace_pending_many([p.id for p in patients], "reminder", later,
+                                                  now=now)
+            await uow.commit()
+        async with db.unit_of_work() as uow:
+            pending = await uow.timers.pending_for_patient(patients[0].id)
+            assert [t.due_at for t in pending] == [now + timedelta(days=1, hours=1)]
+            assert await uow.timers.count_by_state() == {"sent": 2, "claimed": 1, "pending": 3}
+    finally:
+        await db.dispose()
