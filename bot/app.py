@@ -13,7 +13,6 @@ down here, top to bottom:
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from bot.config import Settings
 from bot.content.loader import load_content
 from bot.core.clock import Clock, SystemClock
 from bot.core.screens import Screen
-from bot.reminders.dispatcher import Dispatcher, Result
+from bot.reminders.dispatcher import Dispatcher, Report, Result
 from bot.services import reminders, safety, sessions
 from bot.services.context import Services
 from bot.services.replies import Reply
@@ -198,30 +197,23 @@ def timer_handlers(services: Services, application: Application):  # type: ignor
     }
 
 
-SEND_CONCURRENCY = 4  # sends in flight per batch; more only adds httpx pool overhead
-
-
 def batch_handlers(services: Services, application: Application):  # type: ignore[no-untyped-def,type-arg]
-    """Daily reminders, snoozes and nudges are decided together and sent concurrently."""
+    """Daily reminders, snoozes and nudges: decided together in one transaction, then sent
+    one by one, each recorded before the next is sent (see Dispatcher._process_batch)."""
 
-    async def daily(timers: list[Timer]) -> list[Result | BaseException]:
+    async def daily(timers: list[Timer], report: Report) -> None:
         decisions = await reminders.due_reminders(services, timers)
-        gate = asyncio.Semaphore(SEND_CONCURRENCY)
-
-        async def deliver_one(decision: reminders.Decision) -> Result:
-            outcome, chat_id, screen = decision
-            if outcome == "cancelled":
-                return Result.CANCELLED
-            if outcome == "missed":
-                return Result.MISSED
+        for timer, (outcome, chat_id, screen) in zip(timers, decisions, strict=True):
+            if outcome in ("cancelled", "missed"):
+                await report(timer, Result.CANCELLED if outcome == "cancelled" else Result.MISSED)
+                continue
             assert chat_id is not None and screen is not None
-            async with gate:
+            try:
                 await send(application.bot, chat_id, screen)
-            return Result.SENT_LATE if outcome == "late" else Result.SENT
-
-        return list(
-            await asyncio.gather(*(deliver_one(d) for d in decisions), return_exceptions=True)
-        )
+            except Exception as error:  # classified by the dispatcher (429, 403, 5xx...)
+                await report(timer, error)
+            else:
+                await report(timer, Result.SENT_LATE if outcome == "late" else Result.SENT)
 
     return {reminders.REMINDER: daily, reminders.SNOOZE: daily, reminders.NUDGE: daily}
 

@@ -34,8 +34,11 @@ class Result(StrEnum):
 
 
 TimerHandler = Callable[[Timer], Awaitable[Result]]
-# Handles many timers of one kind at once; one result (or the exception) per timer, in order.
-BatchHandler = Callable[[list[Timer]], Awaitable[list["Result | BaseException"]]]
+# Handles many timers of one kind at once, calling ``report(timer, outcome)`` for each (an
+# outcome is a Result or the exception its send raised). Timers it never reports stay
+# claimed and are taken over when their lease runs out.
+Report = Callable[[Timer, "Result | BaseException"], Awaitable[None]]
+BatchHandler = Callable[[list[Timer], Report], Awaitable[None]]
 BlockedHook = Callable[[int], Awaitable[None]]
 
 
@@ -117,36 +120,38 @@ class Dispatcher:
             await self._complete(timer, result)
 
     async def _process_batch(self, kind: str, timers: list[Timer]) -> None:
-        """Many timers of one kind: the handler works on them together (one transaction
-        to decide, concurrent sends), and the outcomes are recorded in one transaction."""
-        try:
-            results = await self._batch_handlers[kind](timers)
-        except Exception as error:
-            results = [error] * len(timers)
-        done: dict[tuple[Result, bool], list[int]] = defaultdict(list)
-        for timer, result in zip(timers, results, strict=True):
+        """Many timers of one kind: the handler decides for all of them in one transaction
+        and reports each outcome as it happens.
+
+        Outcomes that sent nothing (cancelled, missed) are recorded together. A sent message
+        is recorded before the next one is sent, so a crash can leave at most one message
+        sent but unrecorded: at most one duplicate per crash, after the lease runs out.
+        """
+        quiet: dict[Result, list[int]] = defaultdict(list)
+
+        async def report(timer: Timer, result: Result | BaseException) -> None:
             if isinstance(result, BaseException):
                 await self._failed(timer, result)
-            elif result is Result.SENT_LATE:
-                done[(Result.SENT, True)].append(timer.id)
+            elif result in (Result.CANCELLED, Result.MISSED):
+                quiet[result].append(timer.id)
             else:
-                done[(result, False)].append(timer.id)
+                await self._complete(timer, result)
+
+        try:
+            await self._batch_handlers[kind](timers, report)
+        except Exception as error:
+            log.error("timer.batch_crashed", extra={"kind": kind}, exc_info=error)
         now = self._clock.now()
         async with self._db.unit_of_work() as uow:
-            for (result, late), ids in done.items():
-                await uow.timers.complete_many(
-                    ids, self.worker_id, result.value, late=late, now=now
-                )
+            for result, ids in quiet.items():
+                await uow.timers.complete_many(ids, self.worker_id, result.value, now=now)
             await uow.commit()
         log.info(
             "timer.batch_done",
             extra={
                 "kind": kind,
                 "claimed": len(timers),
-                **{
-                    f"{r.value}{'_late' if late else ''}": len(ids)
-                    for (r, late), ids in done.items()
-                },
+                **{result.value: len(ids) for result, ids in quiet.items()},
             },
         )
 
