@@ -129,6 +129,7 @@ TEXTS: dict[str, TextSpec] = {
     "zone_location_failed": _t(),
     "settings_saved": _t("days", "time", "zone", "next", required=("days", "time", "zone", "next")),
     "btn_set_reminders": _b(),
+    "settings_saved_on_hold": _t("days", "time", "zone", required=("days", "time", "zone")),
     "btn_nudge_setting": _b(),
     "nudge_question": _t(),
     "btn_nudge_off": _b(),

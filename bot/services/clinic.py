@@ -80,10 +80,13 @@ async def staff_clear(svc: Services, who: Patron, callback: Callback) -> Reply:
         patient = await uow.patients.by_code(callback.arg)
         if patient is None or patient.hold_since is None:
             return Reply(toast=svc.content.text(lang, "toast_stale"))
-        await safety.clear_hold(
+        # The clinician cleared the patient; exercises held earlier stay held.
+        resumed = await safety.clear_hold(
             svc, uow, patient, held=list(patient.held_exercises or []), detail="staff"
         )
-        told = Screen(screens.text(svc.content, patient.language, "cleared_by_clinic"))
+        told = Screen(
+            screens.text(svc.content, patient.language, "cleared_by_clinic") + "\n\n" + resumed
+        )
         log.info("staff.cleared", extra={"patient_id": patient.id})
         return Reply(
             edit=Screen(screens.text(svc.content, lang, "staff_cleared", code=patient.code)),

@@ -86,6 +86,13 @@ async def reschedule(
     return row[2]
 
 
+def next_line(svc: Services, lang: str, patient: Patient, due: datetime | None) -> str:
+    """One line on what comes next: the next reminder, or that none is set."""
+    if due is None:
+        return screens.text(svc.content, lang, "no_reminders")
+    return screens.text(svc.content, lang, "next_reminder", when=_when(svc, lang, patient, due))
+
+
 async def next_due(uow: UnitOfWork, patient: Patient) -> datetime | None:
     pending = await uow.timers.pending_for_patient(patient.id, [REMINDER, SNOOZE])
     return min((t.due_at for t in pending), default=None)
@@ -245,8 +252,17 @@ async def _save(
     due = await reschedule(svc, uow, patient, svc.clock.now())
     await uow.commit()
     log.info("reminders.saved", extra={"patient_id": patient.id, "scheduled": due is not None})
-    if due is None:  # e.g. on hold: the settings are kept for later
-        return Screen(screens.text(svc.content, lang, "no_reminders"))
+    if due is None:  # on hold: the settings are kept for when the patient is cleared
+        return Screen(
+            screens.text(
+                svc.content,
+                lang,
+                "settings_saved_on_hold",
+                days=screens.describe_mask(svc.content, lang, mask),
+                time=hhmm,
+                zone=zone,
+            )
+        )
     return Screen(
         screens.text(
             svc.content,

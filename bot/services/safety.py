@@ -259,14 +259,16 @@ async def clear_hold(
         )
     )
     await uow.timers.cancel_pending(patient.id, [CHECKIN], now=now)
-    await reminders.reschedule(svc, uow, patient, now)
+    due = await reminders.reschedule(svc, uow, patient, now)
     await uow.commit()
     log.info("safety.cleared", extra={"patient_id": patient.id, "held": len(held)})
     lang = patient.language
     if not held:
-        return screens.text(svc.content, lang, "resumed_all")
-    titles = ", ".join(svc.content.exercise(ex).title for ex in held)
-    return screens.text(svc.content, lang, "resumed_without", exercise_title=titles)
+        text = screens.text(svc.content, lang, "resumed_all")
+    else:
+        titles = ", ".join(svc.content.exercise(ex).title for ex in held)
+        text = screens.text(svc.content, lang, "resumed_without", exercise_title=titles)
+    return text + "\n\n" + reminders.next_line(svc, lang, patient, due)
 
 
 async def _checkin_answer(svc: Services, uow: UnitOfWork, patient: Patient, arg: str) -> Reply:

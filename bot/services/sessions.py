@@ -189,17 +189,21 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
             log.warning("callback.foreign_session", extra={"session_id": session.id})
             return _toast(svc, lang, "toast_not_yours")
         if session.finished_at is not None:
-            return await _tap_on_finished(svc, uow, patient, session, callback, lang)
+            return await _tap_on_finished(svc, uow, patient, session, callback, lang, message_id)
         if callback.action is Action.HURTS:
             # Safety first: a pain tap is honoured even from an older screen of this session.
             return await _apply(svc, uow, patient, session, Action.HURTS, "", message_id, lang)
         if callback.rev != session.rev:
             return _toast(svc, lang, "toast_stale")
         if callback.action is Action.CONTINUE:
+            old_screen = session.message_id if session.message_id != message_id else None
+            if message_id is not None:
+                await uow.sessions.compare_and_set(session.id, session.rev, message_id=message_id)
+                await uow.commit()
+            fresh = await uow.sessions.get(session.id)
+            assert fresh is not None
             return Reply(
-                toast=None,
-                send=(current_screen(svc, lang, patient, session),),
-                strip_buttons_of=message_id,
+                edit=current_screen(svc, lang, patient, fresh), strip_buttons_of=old_screen
             )
         if callback.action is Action.RESTART:
             if not await _finish(uow, svc, session, Outcome.RESTARTED):
@@ -219,9 +223,16 @@ async def _tap_on_finished(
     session: ExerciseSession,
     callback: Callback,
     lang: str,
+    message_id: int | None,
 ) -> Reply:
-    if callback.action is Action.HURTS and session.outcome != Outcome.PAIN.value:
-        # The session ended some other way, but the patient says it hurts: never ignore that.
+    already_advised = (
+        session.outcome == Outcome.PAIN.value
+        and message_id is not None
+        and message_id == session.message_id
+    )
+    if callback.action is Action.HURTS and not already_advised:
+        # The patient says it hurts, from a screen of a session that has ended (another
+        # way, or a hold since cleared): never ignore that; advise, record, hold again.
         await safety.record_pain(
             svc,
             uow,

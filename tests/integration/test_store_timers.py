@@ -276,27 +276,33 @@ async def test_complete_many_and_replace_pending_many(database_url: str) -> None
                 await uow.timers.schedule(p.id, "reminder", now, f"reminder:{p.id}:d1")
             await uow.commit()
         async with db.unit_of_work() as uow:
-            claimed = await uow.timers.claim_due(now, limit=10, worker_id="w1",
-                                                 lease=timedelta(minutes=1))
+            claimed = await uow.timers.claim_due(
+                now, limit=10, worker_id="w1", lease=timedelta(minutes=1)
+            )
             await uow.commit()
         ids = [t.id for t in claimed]
         async with db.unit_of_work() as uow:
             assert await uow.timers.complete_many(ids[:2], "w2", "sent", now=now) == 0
-            assert await uow.timers.complete_many(ids[:2], "w1", "sent", late=True,
-                                                  now=now) == 2
-            rows = [(p.id, "reminder", now + timedelta(days=1), f"reminder:{p.id}:d2", {})
-                    for p in patients]
-            await uow.timers.replace_pending_many([p.id for p in patients], "reminder", rows,
-                                                  now=now)
+            assert await uow.timers.complete_many(ids[:2], "w1", "sent", late=True, now=now) == 2
+            rows = [
+                (p.id, "reminder", now + timedelta(days=1), f"reminder:{p.id}:d2", {})
+                for p in patients
+            ]
+            await uow.timers.replace_pending_many(
+                [p.id for p in patients], "reminder", rows, now=now
+            )
             await uow.commit()
         async with db.unit_of_work() as uow:
             states = await uow.timers.count_by_state()
             assert states == {"sent": 2, "claimed": 1, "pending": 3}
             # replacing again cancels the pending ones and revives them with the new time
-            later = [(p.id, "reminder", now + timedelta(days=1, hours=1), f"reminder:{p.id}:d2",
-                      {}) for p in patients]
-            await uow.timers.replace_pending_many([p.id for p in patients], "reminder", later,
-                                                  now=now)
+            later = [
+                (p.id, "reminder", now + timedelta(days=1, hours=1), f"reminder:{p.id}:d2", {})
+                for p in patients
+            ]
+            await uow.timers.replace_pending_many(
+                [p.id for p in patients], "reminder", later, now=now
+            )
             await uow.commit()
         async with db.unit_of_work() as uow:
             pending = await uow.timers.pending_for_patient(patients[0].id)
