@@ -114,12 +114,10 @@ async def test_failures_name_the_line(tmp_path: Path, text: str, line_no: int, r
 
 
 async def test_no_reply_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.telegram import handlers
+    from bot.services import onboarding
+    from bot.services.replies import Reply
 
-    async def silent(update, context) -> None:  # type: ignore[no-untyped-def]
-        return None
-
-    monkeypatch.setattr(handlers, "on_help", silent)
+    monkeypatch.setattr(onboarding, "help_text", lambda svc, who: Reply())  # says nothing
     with pytest.raises(ScriptError, match="line 1: no reply"):
         await run(tmp_path, "/help\n")
 
@@ -127,11 +125,11 @@ async def test_no_reply_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 async def test_a_handler_error_fails_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.telegram import handlers
+    from bot.services import onboarding
 
-    async def broken(update, context) -> None:  # type: ignore[no-untyped-def]
+    def broken(svc, who):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(handlers, "on_help", broken)
+    monkeypatch.setattr(onboarding, "help_text", broken)
     with pytest.raises(ScriptError, match="line 2: the bot raised an error"):
         await run(tmp_path, "/start\n/help\n")
