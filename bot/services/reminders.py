@@ -252,26 +252,12 @@ async def _save(
     due = await reschedule(svc, uow, patient, svc.clock.now())
     await uow.commit()
     log.info("reminders.saved", extra={"patient_id": patient.id, "scheduled": due is not None})
+    chosen = {"days": screens.describe_mask(svc.content, lang, mask), "time": hhmm, "zone": zone}
     if due is None:  # on hold: the settings are kept for when the patient is cleared
-        return Screen(
-            screens.text(
-                svc.content,
-                lang,
-                "settings_saved_on_hold",
-                days=screens.describe_mask(svc.content, lang, mask),
-                time=hhmm,
-                zone=zone,
-            )
-        )
+        return Screen(screens.text(svc.content, lang, "settings_saved_on_hold", **chosen))
     return Screen(
         screens.text(
-            svc.content,
-            lang,
-            "settings_saved",
-            days=screens.describe_mask(svc.content, lang, mask),
-            time=hhmm,
-            zone=zone,
-            next=_when(svc, lang, patient, due),
+            svc.content, lang, "settings_saved", next=_when(svc, lang, patient, due), **chosen
         ),
         (
             (Button(_t(svc, lang, "btn_start_now"), Callback(Action.START_NOW)),),

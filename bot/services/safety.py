@@ -81,16 +81,10 @@ async def record_pain(
         svc,
         uow,
         patient,
-        _t(
-            svc,
-            "en",
-            "alert_pain",
-            code=patient.code,
-            exercise=svc.content.exercise(exercise_id).title if exercise_id else "-",
-            step=(step_index + 1) if step_index is not None else "-",
-            when=f"{now:%Y-%m-%d %H:%M} UTC",
-        ),
+        "alert_pain",
         key=f"alert:pain:{patient.id}:{now.isoformat()}",
+        exercise=svc.content.exercise(exercise_id).title if exercise_id else "-",
+        step=(step_index + 1) if step_index is not None else "-",
     )
     log.info("safety.hold", extra={"patient_id": patient.id, "source": source})
     return report
@@ -337,18 +331,7 @@ async def warning_answer(svc: Services, user_id: int, callback: Callback) -> Rep
             )
         )
         await queue_alert(
-            svc,
-            uow,
-            patient,
-            _t(
-                svc,
-                "en",
-                "alert_warning",
-                code=patient.code,
-                answer=answer,
-                when=f"{now:%Y-%m-%d %H:%M} UTC",
-            ),
-            key=f"alert:warning:{session.id}",
+            svc, uow, patient, "alert_warning", key=f"alert:warning:{session.id}", answer=answer
         )
         await uow.commit()
         log.info("safety.warning_answer", extra={"patient_id": patient.id, "yes": answer == "yes"})
@@ -486,10 +469,27 @@ async def set_alerts(svc: Services, user_id: int, callback: Callback) -> Reply:
 
 
 async def queue_alert(
-    svc: Services, uow: UnitOfWork, patient: Patient, text: str, *, key: str
+    svc: Services,
+    uow: UnitOfWork,
+    patient: Patient,
+    text_key: str,
+    *,
+    key: str,
+    **values: object,
 ) -> bool:
-    """A note for the staff chat, as a durable timer; only with the setting AND the opt-in."""
+    """A note for the staff chat, as a durable timer; only with the setting AND the opt-in.
+
+    It names the patient by their code and the time in UTC, never by name."""
     if svc.settings.staff_chat_id is None or patient.alerts_opt_in is not True:
         return False
-    await uow.timers.schedule(patient.id, STAFF_ALERT, svc.clock.now(), key[:128], {"text": text})
+    now = svc.clock.now()
+    text = _t(
+        svc,
+        svc.settings.default_language,
+        text_key,
+        code=patient.code,
+        when=f"{now:%Y-%m-%d %H:%M} UTC",
+        **values,
+    )
+    await uow.timers.schedule(patient.id, STAFF_ALERT, now, key[:128], {"text": text})
     return True

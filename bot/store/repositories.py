@@ -227,6 +227,21 @@ class ReportRepository:
         return list(await self.session.scalars(stmt))
 
 
+def _revived(ins: Any) -> dict[str, Any]:
+    """The columns a cancelled timer gets back when its key is scheduled again."""
+    return {
+        "due_at": ins.excluded.due_at,
+        "payload": ins.excluded.payload,
+        "state": "pending",
+        "attempts": 0,
+        "claimed_by": None,
+        "claimed_until": None,
+        "finished_at": None,
+        "late": False,
+        "last_error": None,
+    }
+
+
 class TimerRepository:
     """The durable timers table; see DESIGN.md, "The reminder engine"."""
 
@@ -289,18 +304,7 @@ class TimerRepository:
             )
             stmt = ins.on_conflict_do_update(
                 index_elements=[Timer.idempotency_key],
-                set_={
-                    "kind": ins.excluded.kind,
-                    "due_at": ins.excluded.due_at,
-                    "payload": ins.excluded.payload,
-                    "state": "pending",
-                    "attempts": 0,
-                    "claimed_by": None,
-                    "claimed_until": None,
-                    "finished_at": None,
-                    "late": False,
-                    "last_error": None,
-                },
+                set_={"kind": ins.excluded.kind, **_revived(ins)},
                 where=and_(Timer.state == "cancelled", Timer.patient_id == patient_id),
             ).returning(Timer)
             timer = (await self.session.scalars(stmt, execution_options=FRESH)).one_or_none()
@@ -438,17 +442,7 @@ class TimerRepository:
         await self.session.execute(
             ins.on_conflict_do_update(
                 index_elements=[Timer.idempotency_key],
-                set_={
-                    "due_at": ins.excluded.due_at,
-                    "payload": ins.excluded.payload,
-                    "state": "pending",
-                    "attempts": 0,
-                    "claimed_by": None,
-                    "claimed_until": None,
-                    "finished_at": None,
-                    "late": False,
-                    "last_error": None,
-                },
+                set_=_revived(ins),
                 where=Timer.state == "cancelled",
             ),
             execution_options=NO_SYNC,

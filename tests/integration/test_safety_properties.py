@@ -22,6 +22,7 @@ the database:
 from __future__ import annotations
 
 import asyncio
+import os
 import string
 import tempfile
 from collections.abc import Coroutine
@@ -418,7 +419,7 @@ class SafetyMachine(RuleBasedStateMachine):
                 return
             shown = user.chat[tapped].text or ""
             welcome = self.prefix("resumed_without")
-            if done and (shown == self.text("resumed_all") or shown.startswith(welcome)):
+            if done and (shown.startswith(self.text("resumed_all")) or shown.startswith(welcome)):
                 assert model.on_hold, "a clearance was accepted without a hold"
                 await self.hold_ends(model)
 
@@ -639,5 +640,8 @@ def test_safety_properties_hold_under_random_use() -> None:
             # outlast the test timeout, so the failing steps are reported as found.
             phases=[Phase.explicit, Phase.reuse, Phase.generate],
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            # CI replays the same examples every run (a red build names a real regression);
+            # on a developer's machine each run explores new sequences.
+            derandomize=os.environ.get("CI") == "true",
         ),
     )
