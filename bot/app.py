@@ -114,12 +114,12 @@ def build_application(
         builder = builder.updater(None)
     # Honours 429 retry_after (retrying up to 3 times), 30 messages/s, ~1/s per chat.
     settings = services.settings
-    builder = builder.rate_limiter(
-        ChatRateLimiter(
-            overall_max_rate=settings.rate_limit_per_second,
-            per_chat_rate=settings.rate_limit_per_chat_per_second,
-        )
+    limiter = ChatRateLimiter(
+        overall_max_rate=settings.rate_limit_per_second,
+        per_chat_rate=settings.rate_limit_per_chat_per_second,
     )
+    # PTB's builder is typed for a limiter without per-call arguments; ours takes an int.
+    builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.post_init(_post_init).build()
     application.bot_data["services"] = services
 

@@ -175,6 +175,7 @@ def advance(
         return Transition(replace(state, phase=Phase.DONE), (Finish(Outcome.NOT_STARTED),))
 
     if state.phase is Phase.STEP:
+        assert isinstance(action, Action)  # offered actions are always buttons
         return _step_action(catalog, state, action, now)
 
     if state.phase is Phase.TIMER:  # STOP_TIMER

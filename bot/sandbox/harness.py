@@ -15,7 +15,7 @@ from typing import Literal
 
 from bot.app import BotApp, build_application, build_services
 from bot.config import Settings
-from bot.core.clock import FakeClock
+from bot.core.clock import FakeClock, SystemClock
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.world import SimUser
 from bot.services.context import Services
@@ -30,7 +30,7 @@ class Sandbox:
         *,
         database_url: str,
         content_dir: Path | None = None,
-        clock: FakeClock | None = None,
+        clock: FakeClock | SystemClock | None = None,
         mode: Literal["polling", "webhook"] = "polling",
         **settings: object,
     ) -> None:
@@ -132,6 +132,8 @@ class Sandbox:
 
     async def advance_to(self, target: datetime) -> None:
         """Move the clock, stopping at each due timer so it fires at its own minute."""
+        if not isinstance(self.clock, FakeClock):
+            raise TypeError("only a FakeClock can be moved")
         assert self.services is not None and self.bot is not None
         await self.settle()
         for _ in range(10_000):

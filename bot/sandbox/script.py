@@ -259,15 +259,20 @@ class ScriptRunner:
             )
 
     def _matcher(self, arg: str) -> dict[str, str]:
+        """``label`` or ``pattern`` (for ``/REGEX/``), as SimUser.tap takes them."""
         if len(arg) >= 2 and arg.startswith("/") and arg.endswith("/"):
             return {"pattern": arg[1:-1]}
         return {"label": arg}
+
+    @staticmethod
+    def _press(user: SimUser, how: dict[str, str]) -> int:
+        return user.tap(label=how.get("label"), pattern=how.get("pattern"))
 
     async def _tap(self, step: Step) -> None:
         user = self._user()
         how = self._matcher(step.arg)
         if step.verb == "tap":
-            await self._act(step, lambda: user.tap(**how))
+            await self._act(step, lambda: self._press(user, how))
             return
         taps = 0
         while taps < MAX_REPEATS:
@@ -275,7 +280,7 @@ class ScriptRunner:
             labels = [b.text for row in (message.buttons if message else []) for b in row]
             if not any(self._matches(how, label) for label in labels):
                 break
-            await self._act(step, lambda: user.tap(**how))
+            await self._act(step, lambda: self._press(user, how))
             taps += 1
         if taps == 0:
             raise ScriptError(step.line_no, step.line, "no button matches")

@@ -59,7 +59,7 @@ async def patient_lookup(svc: Services, who: Patron, args: list[str]) -> Reply:
         sessions="\n".join(session_lines),
         reports="\n".join(report_lines),
     )
-    buttons = ()
+    buttons: tuple[tuple[Button, ...], ...] = ()
     if patient.hold_since is not None:
         buttons = (
             (

@@ -280,10 +280,10 @@ async def typed_input(
             parsed = parse_local_time(text or "")
             if parsed is None or not draft.isdigit():
                 return say(Screen(screens.text(svc.content, lang, "time_invalid")))
-            hhmm = f"{parsed:%H%M}"
-            patient.settings_step = f"zone:{draft}:{hhmm}"
+            typed = f"{parsed:%H%M}"
+            patient.settings_step = f"zone:{draft}:{typed}"
             await uow.commit()
-            return say(zone_screen(svc, lang, int(draft), hhmm, patient.timezone))
+            return say(zone_screen(svc, lang, int(draft), typed, patient.timezone))
         mask_text, _, hhmm_raw = draft.partition(":")
         hhmm = _parse_hhmm(hhmm_raw)
         mask = _parse_mask(mask_text)
