@@ -20,6 +20,10 @@ class Services:
     settings: Settings
     catalog: dict[str, ExercisePlan] = field(default_factory=dict)
 
+    def language(self, code: str | None) -> str:
+        """The content language for a Telegram language code, or the default one."""
+        return code if code in self.content.texts else self.settings.default_language
+
     @classmethod
     def build(cls, db: Database, content: Content, clock: Clock, settings: Settings) -> Services:
         return cls(db, content, clock, settings, catalog_for(content))

@@ -22,10 +22,6 @@ def _button(svc: Services, lang: str, key: str, action: Action) -> Button:
     return Button(svc.content.text(lang, key), Callback(action))
 
 
-def _lang(svc: Services, language: str | None) -> str:
-    return language if language in svc.content.texts else svc.settings.default_language
-
-
 async def start(svc: Services, who: Patron) -> Reply:
     content = svc.content
     async with svc.db.unit_of_work() as uow:
@@ -51,7 +47,7 @@ async def start(svc: Services, who: Patron) -> Reply:
                     ),
                 )
             )
-    lang = _lang(svc, who.language)
+    lang = svc.language(who.language)
     body = "\n\n".join(
         (
             screens.text(content, lang, "welcome_new", clinic_name=content.clinic.name),
@@ -74,7 +70,7 @@ async def start(svc: Services, who: Patron) -> Reply:
 
 async def agree(svc: Services, who: Patron) -> Reply:
     content = svc.content
-    lang = _lang(svc, who.language)
+    lang = svc.language(who.language)
     now = svc.clock.now()
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
@@ -116,15 +112,15 @@ async def agree(svc: Services, who: Patron) -> Reply:
 
 
 def decline(svc: Services, who: Patron) -> Reply:
-    return Reply(edit=Screen(screens.text(svc.content, _lang(svc, who.language), "declined")))
+    return Reply(edit=Screen(screens.text(svc.content, svc.language(who.language), "declined")))
 
 
 def later(svc: Services, who: Patron) -> Reply:
-    return Reply(edit=Screen(screens.text(svc.content, _lang(svc, who.language), "later_ok")))
+    return Reply(edit=Screen(screens.text(svc.content, svc.language(who.language), "later_ok")))
 
 
 def help_text(svc: Services, who: Patron) -> Reply:
-    lang = _lang(svc, who.language)
+    lang = svc.language(who.language)
     return say(
         Screen(screens.text(svc.content, lang, "help", **screens.clinic_values(svc.content)))
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
@@ -403,17 +404,13 @@ async def reminder_tap(svc: Services, who: Patron, callback: Callback) -> Reply:
         return Reply(
             edit=Screen(
                 screens.text(
-                    svc.content, lang, "snoozed", time=f"{due.astimezone(_zone(patient)):%H:%M}"
+                    svc.content,
+                    lang,
+                    "snoozed",
+                    time=f"{due.astimezone(ZoneInfo(patient.timezone)):%H:%M}",
                 )
             )
         )
-
-
-def _zone(patient: Patient):  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-
-    assert patient.timezone is not None
-    return ZoneInfo(patient.timezone)
 
 
 async def started_today(svc: Services, uow: UnitOfWork, patient: Patient) -> None:

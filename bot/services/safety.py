@@ -178,7 +178,7 @@ async def on_hold_tap(svc: Services, user_id: int, callback: Callback) -> Reply:
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(user_id)
         if patient is None or patient.consent_at is None:
-            return Reply(toast=_t(svc, "en", "toast_invalid"))
+            return Reply(toast=_t(svc, svc.language(None), "toast_invalid"))
         lang = patient.language
         if patient.hold_since is None:
             return Reply(toast=_t(svc, lang, "toast_stale"))
@@ -309,7 +309,7 @@ async def warning_answer(svc: Services, user_id: int, callback: Callback) -> Rep
         patient = await uow.patients.by_telegram_id(user_id)
         session = await uow.sessions.get(callback.session_id) if callback.session_id else None
         if patient is None or session is None or session.patient_id != patient.id:
-            return Reply(toast=_t(svc, "en", "toast_invalid"))
+            return Reply(toast=_t(svc, svc.language(None), "toast_invalid"))
         lang = patient.language
         answered = [
             r
@@ -425,7 +425,7 @@ async def sore_followup_answer(svc: Services, user_id: int, callback: Callback) 
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(user_id)
         if patient is None or callback.arg not in ("g", "s"):
-            return Reply(toast=_t(svc, "en", "toast_invalid"))
+            return Reply(toast=_t(svc, svc.language(None), "toast_invalid"))
         lang = patient.language
         gone = callback.arg == "g"
         await uow.reports.add(
@@ -461,7 +461,7 @@ async def set_alerts(svc: Services, user_id: int, callback: Callback) -> Reply:
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(user_id)
         if patient is None or callback.arg not in ("y", "n"):
-            return Reply(toast=_t(svc, "en", "toast_invalid"))
+            return Reply(toast=_t(svc, svc.language(None), "toast_invalid"))
         patient.alerts_opt_in = callback.arg == "y"
         await uow.commit()
         key = "alerts_on" if patient.alerts_opt_in else "alerts_off"

@@ -28,7 +28,7 @@ from bot.core.session import (
     StartTimer,
     advance,
 )
-from bot.services import safety
+from bot.services import reminders, safety
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
 from bot.store.models import ExerciseSession, Patient, Timer
@@ -161,7 +161,7 @@ async def open_session(svc: Services, who: Patron) -> Reply:
         if existing is not None:  # an untouched intro: just show it again
             return say(current_screen(svc, lang, patient, existing))
         session = await _new_session(svc, uow, patient)
-        await uow.timers.cancel_pending(patient.id, ["snooze", "nudge"], now=svc.clock.now())
+        await reminders.started_today(svc, uow, patient)
         await uow.commit()
         log.info("session.opened", extra={"session_id": session.id, "patient_id": patient.id})
         return say(current_screen(svc, lang, patient, session))

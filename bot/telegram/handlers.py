@@ -103,12 +103,10 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await _reply(
         update,
         context,
-        Reply(send=(Screen(screens.text(svc.content, _lang(svc, who), "unknown_command")),)),
+        Reply(
+            send=(Screen(screens.text(svc.content, svc.language(who.language), "unknown_command")),)
+        ),
     )
-
-
-def _lang(svc: Services, who: Patron) -> str:
-    return who.language if who.language in svc.content.texts else svc.settings.default_language
 
 
 async def on_free_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -126,7 +124,7 @@ async def on_free_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if typed is not None:
         await _reply(update, context, typed)
         return
-    lang = _lang(svc, who)
+    lang = svc.language(who.language)
     current = await sessions.open_screen_for(svc, who)
     hint = Screen(screens.text(svc.content, lang, "expect_button"))
     await _reply(update, context, Reply(send=(hint, current) if current else (hint,)))
@@ -144,7 +142,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         callback = decode(query.data)
     except InvalidCallback as error:
         log.warning("callback.invalid", extra={"reason": str(error)})
-        await query.answer(svc.content.text(_lang(svc, who), "toast_invalid"))
+        await query.answer(svc.content.text(svc.language(who.language), "toast_invalid"))
         return
     answered = False
     try:
@@ -225,7 +223,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if isinstance(update, Update) and update.effective_chat is not None:
         svc = services(context)
-        lang = _lang(svc, patron(update)) if update.effective_user else "en"
+        lang = svc.language(patron(update).language if update.effective_user else None)
         try:
             await send(
                 context.bot,
