@@ -42,8 +42,10 @@ from bot.store.locks import acquire_dispatch_lock
 from bot.store.models import Timer
 from bot.telegram import handlers
 from bot.telegram.commands import bot_commands
+from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.render import deliver, send
+from bot.telegram.updates import UpdateRunner
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +96,7 @@ class BotApp:
     application: Application  # type: ignore[type-arg]
     services: Services
     dispatcher: Dispatcher
+    runner: UpdateRunner
 
 
 def build_application(
@@ -103,15 +106,14 @@ def build_application(
     base_url: str | None = None,
     base_file_url: str | None = None,
     dispatch_interval: float | None = None,
-    updater: bool = True,
 ) -> BotApp:
-    builder = ApplicationBuilder().token(token)
+    # Updates come from our own Poller or webhook endpoint (bot/telegram/polling.py,
+    # bot/web/server.py) through the UpdateRunner, never from PTB's Updater.
+    builder = ApplicationBuilder().token(token).updater(None)
     if base_url:
         builder = builder.base_url(base_url)
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
-    if not updater:
-        builder = builder.updater(None)
     # Honours 429 retry_after (retrying up to 3 times), 30 messages/s, ~1/s per chat.
     settings = services.settings
     limiter = ChatRateLimiter(
@@ -122,6 +124,11 @@ def build_application(
     builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.post_init(_post_init).build()
     application.bot_data["services"] = services
+    runner = UpdateRunner(
+        application.process_update,
+        concurrency=settings.update_concurrency,
+        backlog_per_chat=settings.update_backlog_per_chat,
+    )
 
     for name, callback in COMMANDS:
         application.add_handler(CommandHandler(name, callback))
@@ -141,6 +148,7 @@ def build_application(
         on_blocked=on_blocked,
         lease=timedelta(seconds=services.settings.dispatch_lease_seconds),
         batch_size=services.settings.dispatch_batch_size,
+        resend_on_timeout=frozenset({safety.ADVICE}),
     )
     interval = (
         services.settings.dispatch_interval_seconds
@@ -159,7 +167,18 @@ def build_application(
             first=timedelta(seconds=1),
             name="dispatch",
         )
-    return BotApp(application, services, dispatcher)
+    return BotApp(application, services, dispatcher, runner)
+
+
+def make_poller(bot: BotApp, *, timeout: int = 10, backoff_scale: float = 1.0) -> Poller:
+    return Poller(
+        bot.application.bot,
+        bot.runner,
+        allowed_updates=allowed_updates(),
+        timeout=timeout,
+        window=bot.services.settings.poll_window,
+        backoff_scale=backoff_scale,
+    )
 
 
 def timer_handlers(services: Services, application: Application):  # type: ignore[no-untyped-def,type-arg]
@@ -182,17 +201,30 @@ def timer_handlers(services: Services, application: Application):  # type: ignor
     async def sore_followup(timer: Timer) -> Result:
         return await screen_timer(await safety.due_sore_followup(services, timer.patient_id))
 
+    async def advice(timer: Timer) -> Result:
+        found = await safety.due_advice(services, timer.payload, timer.patient_id)
+        if found is None:
+            return Result.CANCELLED
+        chat_id, shown = found
+        for screen in shown:
+            await send(application.bot, chat_id, screen, must_arrive=True)
+        return Result.SENT
+
     async def staff_alert(timer: Timer) -> Result:
         chat = services.settings.staff_chat_id
         if chat is None:
             return Result.CANCELLED
-        await send(application.bot, chat, Screen(html.escape(str(timer.payload.get("text")))))
+        message = await send(
+            application.bot, chat, Screen(html.escape(str(timer.payload.get("text"))))
+        )
+        await safety.alert_sent(services, timer.id, chat, message.message_id)
         return Result.SENT
 
     return {
         safety.CHECKIN: checkin,
         safety.SORE_FOLLOWUP: sore_followup,
         safety.STAFF_ALERT: staff_alert,
+        safety.ADVICE: advice,
         sessions.STEP_TIMER: step_timer,
     }
 

@@ -64,7 +64,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    logs.configure(settings.log_level, settings.log_format)
+    logs.configure(
+        settings.log_level,
+        settings.log_format,
+        secrets=logs.secrets_of(settings.telegram_bot_token, settings.webhook_secret),
+    )
     _ensure_sqlite_dir(settings.database_url)
     return asyncio.run(run_bot(settings, webhook=args.webhook))
 

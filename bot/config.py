@@ -33,11 +33,19 @@ class Settings(BaseSettings):
     reminder_grace_minutes: int = 120
     rate_limit_per_second: float = 30.0
     rate_limit_per_chat_per_second: float = 1.0
-    # webhook mode (run --webhook)
+    # updates: handled concurrently across chats, in order within one
+    update_concurrency: int = Field(default=16, ge=1, le=1000)
+    update_backlog_per_chat: int = Field(default=20, ge=1, le=1000)
+    poll_window: int = Field(default=100, ge=1, le=100)
+    shutdown_grace_seconds: float = Field(default=5.0, ge=0, le=60)
+    # webhook mode (run --webhook): the only listener that accepts updates
     webhook_url: str | None = None
     webhook_secret: str | None = Field(default=None, repr=False)
     web_host: str = "0.0.0.0"
     web_port: int = 8080
+    # /healthz, /readyz, /metrics: loopback unless the operator opens them
+    ops_host: str = "127.0.0.1"
+    ops_port: int = 9090
     # safety: the clinic's staff chat for alerts (opt-in per patient)
     staff_chat_id: int | None = None
 

@@ -1,72 +1,169 @@
-"""``exercise-bot run``: the bot against real Telegram or any Bot API server."""
+"""``exercise-bot run``: the bot against real Telegram or any Bot API server.
+
+Start-up problems an operator can fix are one line on stderr and exit code 2 (so a
+supervisor does not restart into the same error); a stop signal finishes handlers that are
+running, within ``SHUTDOWN_GRACE_SECONDS``, well inside Docker's 10 s.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import re
 import signal
+import sys
+import time
 
-from bot.app import allowed_updates, build_application, build_services
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
+from bot.app import BotApp, allowed_updates, build_application, build_services, make_poller
 from bot.config import Settings
 from bot.content.errors import ContentError
-from bot.web.server import WebServer
+from bot.telegram.polling import Poller
+from bot.web.server import HttpListener, WebhookEndpoint, ops_listener, webhook_listener
 
 log = logging.getLogger(__name__)
 
+CONFIG_ERROR = 2
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
+
+
+def _fail(message: str, code: int = CONFIG_ERROR) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def webhook_problem(settings: Settings) -> str | None:
+    if not settings.webhook_url:
+        return "WEBHOOK_URL is not set: the public HTTPS URL Telegram should post updates to."
+    if not settings.webhook_secret or not _SECRET.fullmatch(settings.webhook_secret):
+        return (
+            "WEBHOOK_SECRET must be set in webhook mode: 1-256 characters of A-Z, a-z, 0-9, "
+            "_ and - (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)."
+        )
+    return None
+
 
 async def run_bot(settings: Settings, *, webhook: bool = False) -> int:
+    if webhook and (problem := webhook_problem(settings)):
+        return _fail(problem)
     try:
         services = await build_services(settings)
     except ContentError as error:
-        for problem in error.problems:
-            log.error("content.invalid", extra={"problem": str(problem)})
-            print(problem)
-        return 1
+        for content_problem in error.problems:
+            print(content_problem, file=sys.stderr)
+        return CONFIG_ERROR
     assert settings.telegram_bot_token
     bot = build_application(
         services,
         token=settings.telegram_bot_token,
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_api_file_url,
-        updater=not webhook,
     )
+    try:
+        return await _serve(bot, settings, webhook)
+    finally:
+        await services.db.dispose()
+
+
+async def _serve(bot: BotApp, settings: Settings, webhook: bool) -> int:
     app = bot.application
+    try:
+        await app.initialize()  # getMe: the first contact with Telegram
+    except InvalidToken:
+        return _fail(
+            "Telegram rejected TELEGRAM_BOT_TOKEN (401/404): copy the token again from "
+            "@BotFather, or check TELEGRAM_API_BASE_URL."
+        )
+    except (NetworkError, TelegramError) as error:
+        return _fail(f"Cannot reach the Bot API server ({type(error).__name__}); retrying.", 1)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    web = WebServer(app, settings.webhook_secret)
-    async with app:
+    poller: Poller | None = None
+    hook: HttpListener | None = None
+    ops = ops_listener(lambda: _readiness(bot, poller), lambda: _metrics(bot, poller))
+    try:
         await app.start()
-        await web.start(settings.web_host, settings.web_port)
+        await ops.start(settings.ops_host, settings.ops_port)
         if webhook:
-            if not settings.webhook_url:
-                print("WEBHOOK_URL is not set (the public HTTPS URL of /webhook).")
-                return 2
+            assert settings.webhook_url and settings.webhook_secret
+            hook = webhook_listener(WebhookEndpoint(app.bot, bot.runner, settings.webhook_secret))
+            await hook.start(settings.web_host, settings.web_port)
             await app.bot.set_webhook(
                 settings.webhook_url,
                 secret_token=settings.webhook_secret,
                 allowed_updates=allowed_updates(),
+                max_connections=settings.update_concurrency,
             )
         else:
-            assert app.updater is not None
-            await app.updater.start_polling(allowed_updates=allowed_updates())
+            await app.bot.delete_webhook()
+            poller = make_poller(bot)
+            poller.start()
         if app.post_init:
             await app.post_init(app)
         log.info(
             "bot.started",
             extra={
                 "mode": "webhook" if webhook else "polling",
-                "content_version": services.content.short_version,
+                "content_version": bot.services.content.short_version,
             },
         )
         await stop.wait()
-        log.info("bot.stopping")
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        await web.stop()
-        await app.stop()
-    await services.db.dispose()
+    finally:
+        await _shut_down(bot, settings, poller, hook, ops)
     return 0
+
+
+async def _shut_down(
+    bot: BotApp,
+    settings: Settings,
+    poller: Poller | None,
+    hook: HttpListener | None,
+    ops: HttpListener,
+) -> None:
+    started = time.monotonic()
+    log.info("bot.stopping")
+    bot.dispatcher.request_stop()
+    grace = settings.shutdown_grace_seconds
+    if poller is not None:
+        await poller.stop(grace)
+    if hook is not None:
+        await hook.stop()
+    await bot.runner.stop(grace)
+    app = bot.application
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    await ops.stop()
+    log.info("bot.stopped", extra={"seconds": round(time.monotonic() - started, 2)})
+
+
+async def _readiness(bot: BotApp, poller: Poller | None) -> dict[str, object]:
+    checks: dict[str, object] = {"database": await bot.services.db.ping()}
+    if poller is not None:
+        checks["telegram"] = poller.status.problem is None or poller.status.problem
+    return checks
+
+
+def _metrics(bot: BotApp, poller: Poller | None) -> str:
+    runner = bot.runner.stats()
+    lines = [
+        "# TYPE exercise_bot_updates_handled_total counter",
+        f"exercise_bot_updates_handled_total {runner['handled']}",
+        "# TYPE exercise_bot_updates_dropped_total counter",
+        f"exercise_bot_updates_dropped_total {runner['dropped']}",
+        "# TYPE exercise_bot_updates_pending gauge",
+        f"exercise_bot_updates_pending {runner['pending']}",
+    ]
+    if poller is not None:
+        lines += [
+            "# TYPE exercise_bot_updates_unparseable_total counter",
+            f"exercise_bot_updates_unparseable_total {poller.status.unparseable}",
+            "# TYPE exercise_bot_polling_errors_total counter",
+            f"exercise_bot_polling_errors_total {poller.status.errors}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -67,7 +67,7 @@ async def _bot_child(db_path: str, base_url: str, token: str) -> int:
         dispatch_interval_seconds=0.0,
     )
     services = await build_services(settings)
-    bot = build_application(services, token=token, base_url=base_url, updater=False)
+    bot = build_application(services, token=token, base_url=base_url)
     await bot.application.initialize()
     processed = await bot.dispatcher.run_until_idle()
     _report(processed)

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 VERSION = "1"
 MAX_BYTES = 64
+MAX_ID = 2**31 - 1  # ids and revisions fit a 32-bit signed column on every database
 _ARG = re.compile(r"[A-Za-z0-9_.\-]{0,32}")
 _INT = re.compile(r"0|[1-9a-z][0-9a-z]{0,12}")
 
@@ -94,6 +95,8 @@ def _b36(number: int) -> str:
 
 
 def encode(callback: Callback) -> str:
+    if callback.session_id > MAX_ID or callback.rev > MAX_ID:
+        raise ValueError("session id or revision out of range")
     if not _ARG.fullmatch(callback.arg):
         raise ValueError(f"argument {callback.arg!r} cannot be encoded")
     data = ":".join(
@@ -123,4 +126,7 @@ def decode(data: str | None) -> Callback:
         raise InvalidCallback("unknown action") from exc
     if not (_INT.fullmatch(session) and _INT.fullmatch(rev) and _ARG.fullmatch(arg)):
         raise InvalidCallback("malformed field")
-    return Callback(action, int(session, 36), int(rev, 36), arg)
+    session_id, revision = int(session, 36), int(rev, 36)
+    if session_id > MAX_ID or revision > MAX_ID:
+        raise InvalidCallback("number out of range")
+    return Callback(action, session_id, revision, arg)

@@ -16,13 +16,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 
 from bot.core.clock import Clock
 from bot.store.database import Database
 from bot.store.models import Timer
+from bot.telegram.errors import maybe_delivered
 
 log = logging.getLogger(__name__)
+
+MAX_AUTH_BACKOFF = timedelta(minutes=5)
+
+
+class _Stopping(Exception):
+    """Raised into a batch handler to end it early when the process is stopping."""
 
 
 class Result(StrEnum):
@@ -69,6 +83,7 @@ class Dispatcher:
         batch_size: int = 100,
         lease: timedelta = timedelta(minutes=2),
         retry: RetryPolicy | None = None,
+        resend_on_timeout: frozenset[str] = frozenset(),
     ) -> None:
         self._db = db
         self._clock = clock
@@ -79,6 +94,14 @@ class Dispatcher:
         self._batch_size = batch_size
         self._lease = lease
         self._retry = retry or RetryPolicy()
+        self._stopping = False
+        # Kinds where a duplicate is better than a loss (safety advice): a send that timed
+        # out is sent again. Everything else counts as sent, unconfirmed.
+        self._resend_on_timeout = resend_on_timeout
+
+    def request_stop(self) -> None:
+        """Finish the send in progress, hand the rest of the claimed batch back, stop."""
+        self._stopping = True
 
     async def run_due(self) -> int:
         """Claim and process one batch of due timers; returns how many were processed."""
@@ -89,18 +112,36 @@ class Dispatcher:
             )
             await uow.commit()
         batches: dict[str, list[Timer]] = defaultdict(list)
+        singles: list[Timer] = []
         for timer in timers:
             if timer.kind in self._batch_handlers:
                 batches[timer.kind].append(timer)
             else:
-                await self._process(timer)
+                singles.append(timer)
+        for index, timer in enumerate(singles):
+            if self._stopping:
+                await self._hand_back(singles[index:])
+                break
+            await self._process(timer)
         for kind, group in batches.items():
             await self._process_batch(kind, group)
         return len(timers)
 
+    async def _hand_back(self, timers: list[Timer]) -> None:
+        """Claimed but not started (stopping): pending again now, for the next process."""
+        if not timers:
+            return
+        async with self._db.unit_of_work() as uow:
+            for timer in timers:
+                await uow.timers.release(timer.id, self.worker_id, timer.due_at, None)
+            await uow.commit()
+        log.info("timer.handed_back", extra={"count": len(timers)})
+
     async def run_until_idle(self, max_batches: int = 1000) -> int:
         total = 0
         for _ in range(max_batches):
+            if self._stopping:
+                break
             count = await self.run_due()
             total += count
             if count < self._batch_size:
@@ -128,19 +169,27 @@ class Dispatcher:
         sent but unrecorded: at most one duplicate per crash, after the lease runs out.
         """
         quiet: dict[Result, list[int]] = defaultdict(list)
+        reported: set[int] = set()
 
         async def report(timer: Timer, result: Result | BaseException) -> None:
+            reported.add(timer.id)
             if isinstance(result, BaseException):
                 await self._failed(timer, result)
             elif result in (Result.CANCELLED, Result.MISSED):
                 quiet[result].append(timer.id)
             else:
                 await self._complete(timer, result)
+            if self._stopping:
+                raise _Stopping  # recorded; the rest of the batch is handed back below
 
         try:
             await self._batch_handlers[kind](timers, report)
+        except _Stopping:
+            pass
         except Exception as error:
             log.error("timer.batch_crashed", extra={"kind": kind}, exc_info=error)
+        if self._stopping:
+            await self._hand_back([t for t in timers if t.id not in reported])
         now = self._clock.now()
         async with self._db.unit_of_work() as uow:
             for result, ids in quiet.items():
@@ -174,7 +223,21 @@ class Dispatcher:
         except BadRequest as error:
             log.warning("timer.bad_request", extra={"timer_id": timer.id, "kind": timer.kind})
             await self._complete(timer, Result.FAILED, error=f"400 {str(error)[:80]}")
-        except (TimedOut, NetworkError) as error:
+        except InvalidToken:
+            # 401/404: the token was revoked or the server is misconfigured. Not the
+            # message's fault: keep it and try again later, however long that takes.
+            await self._release(
+                timer, min(MAX_AUTH_BACKOFF, self._retry.backoff(timer.attempts)), "401"
+            )
+        except TimedOut as error:
+            if maybe_delivered(error) and timer.kind not in self._resend_on_timeout:
+                # Telegram may have it already; sending again would duplicate it.
+                await self._complete(timer, Result.SENT, error="timeout: delivery unconfirmed")
+            elif timer.attempts >= self._retry.max_attempts:
+                await self._complete(timer, Result.FAILED, error="TimedOut")
+            else:
+                await self._release(timer, self._retry.backoff(timer.attempts), "TimedOut")
+        except NetworkError as error:
             if timer.attempts >= self._retry.max_attempts:
                 await self._complete(timer, Result.FAILED, error=type(error).__name__)
             else:

@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from bot.app import BotApp, build_application, build_services
+from bot.app import BotApp, allowed_updates, build_application, build_services, make_poller
 from bot.config import Settings
 from bot.core.clock import FakeClock, SystemClock
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.world import SimUser
 from bot.services.context import Services
-from bot.web.server import WebServer
+from bot.telegram.polling import Poller
+from bot.web.server import HttpListener, WebhookEndpoint, webhook_listener
 
 TOKEN = "123456:SANDBOX-TOKEN"
 
@@ -32,6 +33,7 @@ class Sandbox:
         content_dir: Path | None = None,
         clock: FakeClock | SystemClock | None = None,
         mode: Literal["polling", "webhook"] = "polling",
+        poll_backoff_scale: float = 0.01,
         **settings: object,
     ) -> None:
         self.clock = clock or FakeClock()
@@ -46,9 +48,12 @@ class Sandbox:
             overrides["content_dir"] = content_dir
         self.settings = Settings(**overrides)  # type: ignore[arg-type]
         self.mode = mode
+        self.poll_backoff_scale = poll_backoff_scale
+        self.webhook_secret = secrets.token_urlsafe(16)
         self.services: Services | None = None
         self.bot: BotApp | None = None
-        self._web: WebServer | None = None
+        self._web: HttpListener | None = None
+        self._poller: Poller | None = None
 
     @property
     def world(self):  # type: ignore[no-untyped-def]
@@ -66,40 +71,49 @@ class Sandbox:
             token=TOKEN,
             base_url=self.emulator.base_url,
             base_file_url=self.emulator.base_file_url,
-            updater=self.mode == "polling",
         )
         app = bot.application
         await app.initialize()
+        await app.start()
         if self.mode == "polling":
-            assert app.updater is not None
-            await app.updater.start_polling(
-                poll_interval=0.0, timeout=5, allowed_updates=["message", "callback_query"]
-            )
+            self._poller = make_poller(bot, timeout=5, backoff_scale=self.poll_backoff_scale)
+            await app.bot.delete_webhook()
+            self._poller.start()
         else:
-            secret = secrets.token_urlsafe(16)
-            self._web = WebServer(app, secret)
+            secret = self.webhook_secret
+            self._web = webhook_listener(WebhookEndpoint(app.bot, bot.runner, secret))
             await self._web.start("127.0.0.1", 0)
             await app.bot.set_webhook(
                 f"http://127.0.0.1:{self._web.port}/webhook",
                 secret_token=secret,
-                allowed_updates=["message", "callback_query"],
+                allowed_updates=allowed_updates(),
             )
-        await app.start()
         if app.post_init:
             await app.post_init(app)
         self.bot = bot
+
+    @property
+    def poller(self) -> Poller | None:
+        return self._poller
+
+    @property
+    def webhook_port(self) -> int:
+        assert self._web is not None, "not in webhook mode"
+        return self._web.port
 
     async def stop_bot(self) -> None:
         if self.bot is None:
             return
         app = self.bot.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
+        if self._poller is not None:
+            await self._poller.stop(grace=self.settings.shutdown_grace_seconds)
+            self._poller = None
         if self._web is not None:
             await self._web.stop()
             self._web = None
+        await self.bot.runner.stop(self.settings.shutdown_grace_seconds)
+        if app.running:
+            await app.stop()
         await app.shutdown()
         self.bot = None
 
@@ -123,7 +137,7 @@ class Sandbox:
         for _ in range(3):
             await self.emulator.world.wait_delivered(timeout=timeout)
             async with asyncio.timeout(timeout):
-                await self.bot.application.update_queue.join()
+                await self.bot.runner.join()
             if self.emulator.world.pending_updates == 0:
                 return
 

@@ -87,7 +87,7 @@ async def staff_clear(svc: Services, who: Patron, callback: Callback) -> Reply:
         told = Screen(
             screens.text(svc.content, patient.language, "cleared_by_clinic") + "\n\n" + resumed
         )
-        log.info("staff.cleared", extra={"patient_id": patient.id})
+        log.info("staff.cleared")
         return Reply(
             edit=Screen(screens.text(svc.content, lang, "staff_cleared", code=patient.code)),
             notify=((patient.chat_id, told),),

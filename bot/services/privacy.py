@@ -9,6 +9,7 @@ from html import escape
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
 from bot.core.screens import Button, Screen
+from bot.services import safety
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
 
@@ -49,10 +50,16 @@ async def forget(svc: Services, who: Patron, confirmed: bool) -> Reply:
     lang = who.language
     if not confirmed:
         return Reply(edit=Screen(screens.text(svc.content, lang, "forget_kept")))
+    scrub: list[tuple[int, int, str]] = []
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
         if patient is not None:
+            removed = screens.text(svc.content, svc.settings.default_language, "alert_removed")
+            scrub = [
+                (chat_id, message_id, removed)
+                for chat_id, message_id in await safety.alerts_shown(uow, patient)
+            ]
             await uow.patients.delete_everything(patient.id)
             await uow.commit()
             log.info("patient.forgotten")
-    return Reply(edit=Screen(screens.text(svc.content, lang, "forgotten")))
+    return Reply(edit=Screen(screens.text(svc.content, lang, "forgotten")), scrub=tuple(scrub))

@@ -548,9 +548,9 @@ async def resume(svc: Services, who: Patron) -> Reply:
         lang = patient.language if patient else who.language
         if patient is not None and patient.hold_since is not None:
             # Never a silent resume after a pain report: the clinician's word comes first.
-            from bot.services.safety import hold_screen
+            from bot.services.safety import hold_reply
 
-            return say(hold_screen(svc, lang))
+            return await hold_reply(svc, uow, patient)
         if patient is None or rule_of(patient) is None or not patient.reminders_enabled:
             return say(Screen(screens.text(svc.content, lang, "no_reminders")))
         if patient.paused_until is None:

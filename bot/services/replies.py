@@ -14,6 +14,12 @@ class Reply:
     toast: str | None = None  # the answer to a button tap (a short notice)
     strip_buttons_of: int | None = None  # a message id whose buttons are now stale
     notify: tuple[tuple[int, Screen], ...] = ()  # messages to other chats (chat id, screen)
+    # Safety advice in this reply is also queued durably (safety.guarantee_advice); once the
+    # reply is delivered these keys are confirmed, otherwise the advice is sent again.
+    advice_keys: tuple[str, ...] = ()
+    # messages in other chats to overwrite with a neutral text (chat id, message id, text):
+    # the staff chat's alerts about a patient who used /forget
+    scrub: tuple[tuple[int, int, str], ...] = ()
 
 
 def say(*screens: Screen) -> Reply:

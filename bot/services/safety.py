@@ -10,6 +10,7 @@ patient agreed.
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,9 @@ from bot.store.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 CHECKIN, SORE_FOLLOWUP, STAFF_ALERT = "checkin", "sore_followup", "staff_alert"
+ADVICE = "advice"  # the safety advice, sent again unless its reply was seen delivered
+ADVICE_FALLBACK_AFTER = timedelta(seconds=20)
+PAIN, URGENT = "pain", "urgent"
 CHECKIN_EVERY_DAYS = 2
 SORE_FOLLOWUP_DAYS = 2
 SORE_STREAK_ADVICE = 3
@@ -57,8 +61,11 @@ async def record_pain(
     exercise_id: str | None,
     step_index: int | None,
     source: str,
-) -> Report:
-    """Store a pain report and put the program on hold (idempotent if already on hold)."""
+) -> str:
+    """Store a pain report and put the program on hold (idempotent if already on hold).
+
+    Returns the key of the durable advice (see ``guarantee_advice``): the reply that shows
+    the advice must carry it."""
     now = svc.clock.now()
     report = Report(
         patient_id=patient.id,
@@ -86,8 +93,67 @@ async def record_pain(
         exercise=svc.content.exercise(exercise_id).title if exercise_id else "-",
         step=(step_index + 1) if step_index is not None else "-",
     )
-    log.info("safety.hold", extra={"patient_id": patient.id, "source": source})
-    return report
+    log.info("safety.hold")  # no ids: a hold is a health fact (see docs/RELIABILITY.md)
+    return await guarantee_advice(svc, uow, patient, PAIN, session_id)
+
+
+async def guarantee_advice(
+    svc: Services, uow: UnitOfWork, patient: Patient, what: str, session_id: int | None
+) -> str:
+    """Make sure the advice reaches the patient even if the reply meant to carry it fails.
+
+    Written in the same transaction as the report: a timer that sends the advice as a new
+    message a little later, unless the handler confirms (``advice_delivered``) that its
+    reply got through. Returns the timer's key, for the reply to carry.
+    """
+    now = svc.clock.now()
+    key = f"{ADVICE}:{patient.id}:{what}:{secrets.token_hex(8)}"
+    await uow.timers.schedule(
+        patient.id,
+        ADVICE,
+        now + ADVICE_FALLBACK_AFTER,
+        key,
+        {"what": what, "session_id": session_id},
+    )
+    return key
+
+
+async def advice_delivered(svc: Services, keys: tuple[str, ...]) -> None:
+    """The replies carrying these advice texts were delivered: no fallback needed."""
+    async with svc.db.unit_of_work() as uow:
+        await uow.timers.finish_pending_keys(list(keys), "sent", now=svc.clock.now())
+        await uow.commit()
+
+
+async def due_advice(svc: Services, timer_payload: dict[str, object], patient_id: int):  # type: ignore[no-untyped-def]
+    """The fallback: the advice as new messages (the warning-sign question too, if it is
+    still unanswered). None when the patient is gone."""
+    async with svc.db.unit_of_work(read_only=True) as uow:
+        patient = await uow.patients.get(patient_id)
+        if patient is None or patient.status == "blocked":
+            return None
+        lang = patient.language
+        if timer_payload.get("what") == URGENT:
+            return patient.chat_id, (Screen(urgent_advice(svc, lang)),)
+        session_id = timer_payload.get("session_id")
+        screens_: list[Screen] = [Screen(pain_closing(svc, lang))]
+        if isinstance(session_id, int) and not await _warning_answered(uow, patient, session_id):
+            screens_.append(warning_screen(svc, lang, session_id))
+        return patient.chat_id, tuple(screens_)
+
+
+async def _warning_answered(uow: UnitOfWork, patient: Patient, session_id: int) -> bool:
+    return any(
+        r.kind == "warning_sign" and r.session_id == session_id
+        for r in await uow.reports.for_patient(patient.id)
+    )
+
+
+def urgent_advice(svc: Services, lang: str) -> str:
+    """Urgent care first and in full; the clinic's contact after it."""
+    return screens.advice_with_contact(
+        svc.content, lang, "advice_urgent", emergency_number=svc.content.clinic.emergency_number
+    )
 
 
 def _checkin_due(patient: Patient, day: date) -> datetime:
@@ -115,9 +181,26 @@ async def schedule_checkin(
     )
 
 
+async def hold_reply(svc: Services, uow: UnitOfWork, patient: Patient) -> Reply:
+    """What a patient on hold sees instead of exercises: the advice with the clinic's
+    contact, every time, and the warning-sign question if the last pain report left it
+    unanswered."""
+    lang = patient.language
+    pains = [
+        r
+        for r in await uow.reports.for_patient(patient.id, since=patient.hold_since)
+        if r.kind == "pain"
+    ]
+    last_session = pains[-1].session_id if pains else None
+    shown = [hold_screen(svc, lang)]
+    if last_session is not None and not await _warning_answered(uow, patient, last_session):
+        shown.append(warning_screen(svc, lang, last_session))
+    return Reply(send=tuple(shown))
+
+
 def hold_screen(svc: Services, lang: str) -> Screen:
     return Screen(
-        screens.text(svc.content, lang, "on_hold"),
+        screens.advice_with_contact(svc.content, lang, "on_hold"),
         (
             (Button(_t(svc, lang, "btn_cleared"), Callback(Action.CLEARED)),),
             (Button(_t(svc, lang, "btn_not_yet"), Callback(Action.NOT_YET)),),
@@ -255,7 +338,7 @@ async def clear_hold(
     await uow.timers.cancel_pending(patient.id, [CHECKIN], now=now)
     due = await reminders.reschedule(svc, uow, patient, now)
     await uow.commit()
-    log.info("safety.cleared", extra={"patient_id": patient.id, "held": len(held)})
+    log.info("safety.cleared")
     lang = patient.language
     if not held:
         text = screens.text(svc.content, lang, "resumed_all")
@@ -333,21 +416,12 @@ async def warning_answer(svc: Services, user_id: int, callback: Callback) -> Rep
         await queue_alert(
             svc, uow, patient, "alert_warning", key=f"alert:warning:{session.id}", answer=answer
         )
-        await uow.commit()
-        log.info("safety.warning_answer", extra={"patient_id": patient.id, "yes": answer == "yes"})
         if answer == "no":
+            await uow.commit()
             return Reply(edit=Screen(screens.text(svc.content, lang, "warning_none")))
-        # The urgent advice comes first and in full; the clinic's contact after it.
-        return Reply(
-            edit=Screen(
-                screens.advice_with_contact(
-                    svc.content,
-                    lang,
-                    "advice_urgent",
-                    emergency_number=svc.content.clinic.emergency_number,
-                )
-            )
-        )
+        key = await guarantee_advice(svc, uow, patient, URGENT, session.id)
+        await uow.commit()
+        return Reply(edit=Screen(urgent_advice(svc, lang)), advice_keys=(key,))
 
 
 # --- soreness ---------------------------------------------------------------------------------
@@ -466,6 +540,25 @@ async def set_alerts(svc: Services, user_id: int, callback: Callback) -> Reply:
         await uow.commit()
         key = "alerts_on" if patient.alerts_opt_in else "alerts_off"
         return Reply(edit=Screen(screens.text(svc.content, patient.language, key)))
+
+
+async def alert_sent(svc: Services, timer_id: int, chat_id: int, message_id: int) -> None:
+    """Remember where an alert was posted, so /forget can remove it from the staff chat."""
+    async with svc.db.unit_of_work() as uow:
+        timer = await uow.timers.get(timer_id)
+        if timer is not None:
+            timer.payload = {**timer.payload, "chat_id": chat_id, "message_id": message_id}
+            await uow.commit()
+
+
+async def alerts_shown(uow: UnitOfWork, patient: Patient) -> list[tuple[int, int]]:
+    """(chat id, message id) of every staff alert posted about this patient."""
+    shown = []
+    for timer in await uow.timers.for_patient(patient.id, [STAFF_ALERT]):
+        chat_id, message_id = timer.payload.get("chat_id"), timer.payload.get("message_id")
+        if isinstance(chat_id, int) and isinstance(message_id, int):
+            shown.append((chat_id, message_id))
+    return shown
 
 
 async def queue_alert(

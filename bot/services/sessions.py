@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
@@ -154,7 +155,7 @@ async def open_session(svc: Services, who: Patron) -> Reply:
             return say(Screen(screens.text(svc.content, lang, "consent_needed")))
         lang = patient.language
         if patient.hold_since is not None:
-            return say(safety.hold_screen(svc, lang))
+            return await safety.hold_reply(svc, uow, patient)
         existing = await uow.sessions.open_for_patient(patient.id)
         if existing is not None and existing.phase != Phase.INTRO.value:
             return say(_open_choice(svc, lang, existing))
@@ -233,7 +234,7 @@ async def _tap_on_finished(
     if callback.action is Action.HURTS and not already_advised:
         # The patient says it hurts, from a screen of a session that has ended (another
         # way, or a hold since cleared): never ignore that; advise, record, hold again.
-        await safety.record_pain(
+        key = await safety.record_pain(
             svc,
             uow,
             patient,
@@ -247,7 +248,8 @@ async def _tap_on_finished(
             send=(
                 Screen(safety.pain_closing(svc, lang)),
                 safety.warning_screen(svc, lang, session.id),
-            )
+            ),
+            advice_keys=(key,),
         )
     return _toast(svc, lang, "toast_session_over")
 
@@ -279,7 +281,6 @@ async def _apply(
     arg: str,
     message_id: int | None,
     lang: str,
-    before_commit: Callable[[Reply], Awaitable[None]] | None = None,
 ) -> Reply:
     now = svc.clock.now()
     try:
@@ -301,8 +302,11 @@ async def _apply(
     if not await uow.sessions.compare_and_set(session.id, expected_rev, **changes):
         return _toast(svc, lang, "toast_stale")
     new_rev = expected_rev + 1
+    advice_keys: list[str] = []
     for effect in transition.effects:
-        await _carry_out(svc, uow, patient, session, effect, new_rev)
+        key = await _carry_out(svc, uow, patient, session, effect, new_rev)
+        if key is not None:
+            advice_keys.append(key)
     if finish is not None:
         reply = await _closing(svc, uow, patient, session, finish, lang)
     else:
@@ -313,17 +317,10 @@ async def _apply(
             else None
         )
         reply = Reply(edit=screen, toast=toast)
-    if before_commit is not None:
-        await before_commit(reply)
+    if advice_keys:
+        reply = replace(reply, advice_keys=(*reply.advice_keys, *advice_keys))
     await uow.commit()
-    log.info(
-        "session.advanced",
-        extra={
-            "session_id": session.id,
-            "action": str(action),
-            "phase": transition.state.phase.value,
-        },
-    )
+    log.info("session.advanced", extra={"session_id": session.id})
     return reply
 
 
@@ -359,9 +356,10 @@ async def _carry_out(
     session: ExerciseSession,
     effect: Effect,
     new_rev: int,
-) -> None:
+) -> str | None:
+    """Carry out one effect; returns the key of the safety advice it queued, if any."""
     if isinstance(effect, PainReport):
-        await safety.record_pain(
+        return await safety.record_pain(
             svc,
             uow,
             patient,
@@ -370,8 +368,7 @@ async def _carry_out(
             step_index=effect.step_index,
             source=effect.source,
         )
-        log.info("report.pain", extra={"session_id": session.id, "source": effect.source})
-    elif isinstance(effect, StartTimer):
+    if isinstance(effect, StartTimer):
         await uow.timers.schedule(
             patient.id,
             STEP_TIMER,
@@ -381,43 +378,39 @@ async def _carry_out(
         )
     elif isinstance(effect, CancelTimer):
         await uow.timers.cancel_pending(patient.id, [STEP_TIMER])
+    return None
 
 
 async def timer_elapsed(
     svc: Services, timer: Timer, deliver: Callable[[int, Reply], Awaitable[None]]
 ) -> bool:
-    """A step timer is due: tell the patient, then record it; False when the timer is stale.
+    """A step timer is due: move the session on, then tell the patient; False when stale.
 
-    The message is sent before the transaction commits, so a failed send (429, 5xx) rolls
-    the session back to its timer and the dispatcher's retry finds it still due.
+    The state is committed before the message is sent, so a send that times out (Telegram
+    may have shown it) is not repeated. A send that certainly failed makes the dispatcher
+    retry the timer; the retry finds the session one step on and sends its screen again.
     """
     session_id = int(timer.payload.get("session_id", 0))
+    timer_rev = timer.payload.get("rev")
     async with svc.db.unit_of_work() as uow:
         session = await uow.sessions.get(session_id)
         patient = await uow.patients.get(timer.patient_id)
         if session is None or patient is None or session.finished_at is not None:
             return False
-        if session.rev != timer.payload.get("rev") or session.phase != Phase.TIMER.value:
-            return False
         old_message = session.message_id
-        chat_id = patient.chat_id
-
-        async def send_first(reply: Reply) -> None:
-            assert reply.edit is not None
-            await deliver(chat_id, Reply(send=(reply.edit,), strip_buttons_of=old_message))
-
-        await _apply(
-            svc,
-            uow,
-            patient,
-            session,
-            TIMER_ELAPSED,
-            "",
-            None,
-            patient.language,
-            before_commit=send_first,
-        )
-        return True
+        if session.rev == timer_rev and session.phase == Phase.TIMER.value:
+            reply = await _apply(
+                svc, uow, patient, session, TIMER_ELAPSED, "", None, patient.language
+            )
+            screen = reply.edit
+        elif isinstance(timer_rev, int) and session.rev == timer_rev + 1 and timer.attempts > 1:
+            screen = current_screen(svc, patient.language, patient, session)  # resend
+        else:
+            return False
+    if screen is None:
+        return False
+    await deliver(patient.chat_id, Reply(send=(screen,), strip_buttons_of=old_message))
+    return True
 
 
 async def cancel(svc: Services, who: Patron) -> Reply:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any, Literal
 
@@ -10,7 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -128,6 +129,17 @@ class Database:
             if self.dialect == "sqlite":
                 conn = await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
             return await conn.run_sync(status)
+
+    async def ping(self, within: float = 2.0) -> bool:
+        """True when the database answers a trivial query within ``within`` seconds."""
+        try:
+            async with asyncio.timeout(within), self.engine.connect() as conn:
+                if self.dialect == "sqlite":
+                    conn = await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -466,6 +466,20 @@ class TimerRepository:
         result = await self.session.execute(stmt, execution_options=NO_SYNC)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def finish_pending_keys(self, keys: list[str], state: str, *, now: datetime) -> int:
+        """Settle still-pending timers by key (a claimed one is already being sent)."""
+        if state not in FINAL_TIMER_STATES:
+            raise ValueError(f"not a final timer state: {state!r}")
+        if not keys:
+            return 0
+        stmt = (
+            update(Timer)
+            .where(Timer.idempotency_key.in_(keys), Timer.state == "pending")
+            .values(state=state, finished_at=now)
+        )
+        result = await self.session.execute(stmt, execution_options=NO_SYNC)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def count_keys_with_prefix(self, prefix: str) -> int:
         """How many timers (any state) have an idempotency key starting with ``prefix``."""
         stmt = (
@@ -494,6 +508,11 @@ class TimerRepository:
             stmt = stmt.where(Timer.kind.in_(list(kinds)))
         stmt = stmt.order_by(Timer.due_at, Timer.id)
         return list(await self.session.scalars(stmt, execution_options=FRESH))
+
+    async def for_patient(self, patient_id: int, kinds: Iterable[str]) -> list[Timer]:
+        """The patient's timers of ``kinds`` in any state."""
+        stmt = select(Timer).where(Timer.patient_id == patient_id, Timer.kind.in_(list(kinds)))
+        return list(await self.session.scalars(stmt.order_by(Timer.id), execution_options=FRESH))
 
     async def count_by_state(self) -> dict[str, int]:
         stmt = select(Timer.state, func.count()).group_by(Timer.state)

@@ -1,18 +1,27 @@
-"""Telegram entry points: decode the update, call one use case, deliver the reply.
+"""Telegram entry points: check who and where, decode, call one use case, deliver.
 
 Handlers decide nothing that a patient's safety depends on; that lives in bot/core and
 bot/services. They are registered in ``bot/app.py`` in a written-down order.
+
+Patient features answer only in the patient's private chat with the bot: in a group a
+command gets one line saying so and nothing else, so no health data is ever posted
+where others read it, and a group is never stored as a patient's chat. The clinic's
+staff chat (``STAFF_CHAT_ID``) has its own commands.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import wraps
+from typing import Any
 
-from telegram import Update
+from telegram import CallbackQuery, Chat, Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.core import screens
-from bot.core.callbacks import Action, InvalidCallback, decode
+from bot.core.callbacks import Action, Callback, InvalidCallback, decode
 from bot.core.screens import Screen
 from bot.services import clinic, onboarding, privacy, reminders, safety, sessions
 from bot.services.context import Patron, Services
@@ -21,98 +30,156 @@ from bot.telegram.render import deliver, send
 
 log = logging.getLogger(__name__)
 
+Context = ContextTypes.DEFAULT_TYPE
+PatientHandler = Callable[[Services, Patron, Update, Context], Awaitable[Reply | None]]
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+
+def services(context: Context) -> Services:
     return context.application.bot_data["services"]  # type: ignore[no-any-return]
 
 
-def patron(update: Update) -> Patron:
+def patron(update: Update) -> Patron | None:
+    """Who is talking and in which chat; None for updates without a person (channels...)."""
     user = update.effective_user
     chat = update.effective_chat
-    assert user is not None and chat is not None
+    if user is None or chat is None or user.is_bot:
+        return None
     return Patron(user.id, chat.id, (user.language_code or "en").split("-")[0])
 
 
-async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    await deliver(context.bot, chat.id, reply)
+def _is_private_with(chat: Chat | None, who: Patron) -> bool:
+    return chat is not None and chat.type == ChatType.PRIVATE and chat.id == who.user_id
 
 
-async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, await onboarding.start(services(context), patron(update)))
+def _one_line(svc: Services, who: Patron, key: str) -> Reply:
+    return Reply(send=(Screen(screens.text(svc.content, svc.language(who.language), key)),))
 
 
-async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, onboarding.help_text(services(context), patron(update)))
+def patient_only(handler: PatientHandler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """A patient command: answered in the private chat, one line anywhere else."""
+
+    @wraps(handler)
+    async def wrapper(update: Update, context: Context) -> None:
+        who = patron(update)
+        if who is None:
+            return
+        svc = services(context)
+        if not _is_private_with(update.effective_chat, who):
+            await deliver(context.bot, who.chat_id, _one_line(svc, who, "private_only"))
+            return
+        reply = await handler(svc, who, update, context)
+        if reply is not None:
+            await deliver(context.bot, who.chat_id, reply)
+
+    return wrapper
 
 
-async def on_exercise(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, await sessions.open_session(services(context), patron(update)))
+@patient_only
+async def on_start(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return await onboarding.start(svc, who)
 
 
-async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, await sessions.cancel(services(context), patron(update)))
-
-
-async def on_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, await reminders.open_settings(services(context), patron(update)))
-
-
-async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, await reminders.show_next(services(context), patron(update)))
-
-
-async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, reminders.pause_question(services(context), patron(update)))
-
-
-async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, await reminders.resume(services(context), patron(update)))
-
-
-async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, reminders.stop_question(services(context), patron(update)))
-
-
-async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, await clinic.history(services(context), patron(update)))
-
-
-async def on_patient(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/patient CODE, for staff, only in the staff chat; elsewhere an unknown command."""
-    svc = services(context)
+async def on_help(update: Update, context: Context) -> None:
+    """/help: the patient's help in private; the staff usage in the staff chat."""
     who = patron(update)
+    if who is None:
+        return
+    svc = services(context)
+    if clinic.is_staff_chat(svc, who.chat_id):
+        await deliver(context.bot, who.chat_id, _one_line(svc, who, "staff_usage"))
+        return
+    await _patient_help(update, context)
+
+
+@patient_only
+async def _patient_help(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return onboarding.help_text(svc, who)
+
+
+@patient_only
+async def on_exercise(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return await sessions.open_session(svc, who)
+
+
+@patient_only
+async def on_cancel(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return await sessions.cancel(svc, who)
+
+
+@patient_only
+async def on_settings(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return await reminders.open_settings(svc, who)
+
+
+@patient_only
+async def on_next(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return await reminders.show_next(svc, who)
+
+
+@patient_only
+async def on_pause(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return reminders.pause_question(svc, who)
+
+
+@patient_only
+async def on_resume(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return await reminders.resume(svc, who)
+
+
+@patient_only
+async def on_stop(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return reminders.stop_question(svc, who)
+
+
+@patient_only
+async def on_history(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return await clinic.history(svc, who)
+
+
+@patient_only
+async def on_mydata(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return await privacy.my_data(svc, who)
+
+
+@patient_only
+async def on_forget(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return privacy.forget_question(svc, who)
+
+
+async def on_patient(update: Update, context: Context) -> None:
+    """/patient CODE, for staff, only in the staff chat; elsewhere an unknown command."""
+    who = patron(update)
+    if who is None:
+        return
+    svc = services(context)
     if not clinic.is_staff_chat(svc, who.chat_id):
         await on_unknown_command(update, context)
         return
-    await _reply(update, context, await clinic.patient_lookup(svc, who, list(context.args or [])))
+    reply = await clinic.patient_lookup(svc, who, list(context.args or []))
+    await deliver(context.bot, who.chat_id, reply)
 
 
-async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, await privacy.my_data(services(context), patron(update)))
-
-
-async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(update, context, privacy.forget_question(services(context), patron(update)))
-
-
-async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = services(context)
+async def on_unknown_command(update: Update, context: Context) -> None:
     who = patron(update)
-    await _reply(
-        update,
-        context,
-        Reply(
-            send=(Screen(screens.text(svc.content, svc.language(who.language), "unknown_command")),)
-        ),
-    )
-
-
-async def on_free_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Text, stickers, photos... where the bot expects a tap: a friendly hint, screen again."""
+    if who is None:
+        return
     svc = services(context)
+    private = _is_private_with(update.effective_chat, who)
+    if not private and not clinic.is_staff_chat(svc, who.chat_id):
+        key = "private_only"
+    else:
+        key = "unknown_command"
+    await deliver(context.bot, who.chat_id, _one_line(svc, who, key))
+
+
+async def on_free_input(update: Update, context: Context) -> None:
+    """Text, stickers, photos... where the bot expects a tap: a friendly hint, screen again.
+
+    In groups (the bot rarely sees their messages at all) nothing is answered."""
     who = patron(update)
+    if who is None or not _is_private_with(update.effective_chat, who):
+        return
+    svc = services(context)
     message = update.effective_message
     location = message.location if message is not None else None
     typed = await reminders.typed_input(
@@ -122,37 +189,61 @@ async def on_free_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         (location.latitude, location.longitude) if location is not None else None,
     )
     if typed is not None:
-        await _reply(update, context, typed)
+        await deliver(context.bot, who.chat_id, typed)
         return
     lang = svc.language(who.language)
     current = await sessions.open_screen_for(svc, who)
     hint = Screen(screens.text(svc.content, lang, "expect_button"))
-    await _reply(update, context, Reply(send=(hint, current) if current else (hint,)))
+    await deliver(context.bot, who.chat_id, Reply(send=(hint, current) if current else (hint,)))
 
 
-async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every button tap. The query is answered exactly once, whatever happens."""
+async def _answer(query: CallbackQuery, text: str | None = None) -> bool:
+    """Answer a tap (the toast); a failure is logged, never raised: the reply matters more."""
+    try:
+        await query.answer(text)
+    except Exception as error:
+        log.warning("callback.answer_failed", extra={"error": type(error).__name__})
+        return False
+    return True
+
+
+async def on_callback(update: Update, context: Context) -> None:
+    """Every button tap. The query is answered once; the reply is delivered even when the
+    answer fails, and safety advice in it is confirmed only once delivered."""
     query = update.callback_query
-    assert query is not None
-    svc = services(context)
     who = patron(update)
+    if query is None:
+        return
+    if who is None:
+        await _answer(query)
+        return
+    svc = services(context)
+    lang = svc.language(who.language)
     message = query.message
-    message_id = message.message_id if message is not None else None
     try:
         callback = decode(query.data)
     except InvalidCallback as error:
         log.warning("callback.invalid", extra={"reason": str(error)})
-        await query.answer(svc.content.text(svc.language(who.language), "toast_invalid"))
+        await _answer(query, svc.content.text(lang, "toast_invalid"))
+        return
+    if message is None:  # a tap on an inline message: none of ours
+        await _answer(query, svc.content.text(lang, "toast_invalid"))
+        return
+    chat = message.chat
+    staff_tap = callback.action is Action.STAFF_CLEAR and clinic.is_staff_chat(svc, chat.id)
+    if not staff_tap and not _is_private_with(chat, who):
+        await _answer(query, svc.content.text(lang, "private_only"))
         return
     answered = False
     try:
-        reply = await _route(svc, who, callback, message_id)
-        await query.answer(reply.toast)
-        answered = True
-        await deliver(context.bot, who.chat_id, reply, tapped_message_id=message_id)
+        reply = await _route(svc, who, callback, message.message_id)
+        answered = await _answer(query, reply.toast)
+        await deliver(context.bot, who.chat_id, reply, tapped_message_id=message.message_id)
+        if reply.advice_keys:
+            await safety.advice_delivered(svc, reply.advice_keys)
     finally:
         if not answered:
-            await query.answer()
+            await _answer(query)
 
 
 _SETTINGS = frozenset(
@@ -173,7 +264,7 @@ _HOLD = frozenset(
 )
 
 
-async def _route(svc: Services, who: Patron, callback, message_id: int | None) -> Reply:  # type: ignore[no-untyped-def]
+async def _route(svc: Services, who: Patron, callback: Callback, message_id: int | None) -> Reply:
     action = callback.action
     if action is Action.AGREE:
         return await onboarding.agree(svc, who)
@@ -212,8 +303,8 @@ async def _route(svc: Services, who: Patron, callback, message_id: int | None) -
     return await sessions.tap(svc, who, callback, message_id)
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log what an operator needs (never message texts or tokens) and apologise."""
+async def on_error(update: object, context: Context) -> None:
+    """Log what an operator needs (never message texts or tokens) and apologise in private."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
     log.error(
@@ -221,14 +312,17 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         extra={"update_id": update_id, "error": type(error).__name__},
         exc_info=error,
     )
-    if isinstance(update, Update) and update.effective_chat is not None:
-        svc = services(context)
-        lang = svc.language(patron(update).language if update.effective_user else None)
-        try:
-            await send(
-                context.bot,
-                update.effective_chat.id,
-                Screen(screens.text(svc.content, lang, "error_generic")),
-            )
-        except Exception as send_error:
-            log.warning("handler.error_reply_failed", extra={"error": type(send_error).__name__})
+    if not isinstance(update, Update):
+        return
+    who = patron(update)
+    if who is None or not _is_private_with(update.effective_chat, who):
+        return
+    svc = services(context)
+    try:
+        await send(
+            context.bot,
+            who.chat_id,
+            Screen(screens.text(svc.content, svc.language(who.language), "error_generic")),
+        )
+    except Exception as send_error:
+        log.warning("handler.error_reply_failed", extra={"error": type(send_error).__name__})

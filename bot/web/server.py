@@ -1,98 +1,124 @@
-"""Production HTTP: the Telegram webhook, /healthz and /metrics (aiohttp).
+"""Production HTTP, as two listeners with different audiences.
 
-The webhook only accepts JSON with the secret token Telegram echoes back, then hands the
-update to PTB's queue; the 200 is sent once the update is queued.
+- The webhook listener (``WEB_HOST``:``WEB_PORT``) exists only in webhook mode and serves
+  only ``POST /webhook``. Telegram must present ``WEBHOOK_SECRET`` in the
+  ``X-Telegram-Bot-Api-Secret-Token`` header; anything else gets 403 before the body is
+  read. The 200 is sent once the update was handled, so an update that was being handled
+  when the process died is delivered again by Telegram.
+- The operations listener (``OPS_HOST``:``OPS_PORT``, loopback by default) serves
+  ``/healthz``, ``/readyz`` and ``/metrics``. It never accepts updates.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import json
 import logging
 from collections import Counter
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from telegram import Update
-from telegram.ext import Application
+from telegram import Bot
+
+from bot.telegram.updates import UnusableUpdate, UpdateRunner, parse_update
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-APP_KEY = web.AppKey("application", Application)
-COUNTS_KEY = web.AppKey("counts", Counter)
-SECRET_KEY = web.AppKey("secret", str)
+MAX_BODY_BYTES = 1 << 20  # an update is a few KB; Telegram never sends a megabyte
+HANDLE_TIMEOUT_SECONDS = 50.0  # answer before Telegram gives up on the request
+
+Readiness = Callable[[], Awaitable[dict[str, object]]]
+Metrics = Callable[[], str]
 
 
-async def _webhook(request: web.Request) -> web.Response:
-    application = request.app[APP_KEY]
-    counts = request.app[COUNTS_KEY]
-    secret = request.app[SECRET_KEY]
-    given = request.headers.get(SECRET_HEADER, "")
-    if secret and not hmac.compare_digest(given, secret):
-        counts["webhook_rejected"] += 1
-        return web.Response(status=403)
-    if request.content_type != "application/json":
-        counts["webhook_rejected"] += 1
-        return web.Response(status=415)
-    try:
-        data = await request.json()
-        update = Update.de_json(data, application.bot)
-    except ValueError:
-        counts["webhook_rejected"] += 1
-        return web.Response(status=400)
-    await application.update_queue.put(update)
-    counts["webhook_updates"] += 1
-    return web.Response(status=200)
+class WebhookEndpoint:
+    """``POST /webhook``: check the secret, parse, hand to the runner, answer when done."""
+
+    def __init__(self, bot: Bot, runner: UpdateRunner, secret: str) -> None:
+        if not secret:
+            raise ValueError("a webhook needs a secret")
+        self._bot = bot
+        self._runner = runner
+        self._secret = secret.encode()
+        self.counts: Counter[str] = Counter()
+
+    def _reject(self, reason: str, status: int) -> web.Response:
+        self.counts[f"rejected_{reason}"] += 1
+        return web.Response(status=status)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, self._secret):
+            return self._reject("secret", 403)
+        if request.content_type != "application/json":
+            return self._reject("content_type", 415)
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return self._reject("too_large", 413)
+        try:
+            body = await request.read()
+            update = parse_update(json.loads(body), self._bot)
+        except (UnusableUpdate, ValueError, UnicodeDecodeError):
+            return self._reject("malformed", 400)
+        except web.HTTPRequestEntityTooLarge:
+            return self._reject("too_large", 413)
+        if update is None:
+            # A well-formed update PTB cannot parse: accept it, or Telegram retries forever.
+            self.counts["unparseable"] += 1
+            return web.Response(status=200)
+        done = self._runner.submit(update)
+        try:
+            async with asyncio.timeout(HANDLE_TIMEOUT_SECONDS):
+                await asyncio.shield(done)
+        except TimeoutError:
+            log.warning("webhook.slow_update", extra={"update_id": update.update_id})
+        self.counts["updates"] += 1
+        return web.Response(status=200)
 
 
-async def _healthz(request: web.Request) -> web.Response:
-    application = request.app[APP_KEY]
-    ok = application.running
-    return web.json_response({"ok": ok}, status=200 if ok else 503)
+class HttpListener:
+    """One aiohttp site; ``port`` is the bound port (useful with port 0 in tests)."""
 
-
-async def _metrics(request: web.Request) -> web.Response:
-    counts = request.app[COUNTS_KEY]
-    application = request.app[APP_KEY]
-    lines = [
-        "# TYPE exercise_bot_webhook_updates_total counter",
-        f"exercise_bot_webhook_updates_total {counts['webhook_updates']}",
-        "# TYPE exercise_bot_webhook_rejected_total counter",
-        f"exercise_bot_webhook_rejected_total {counts['webhook_rejected']}",
-        "# TYPE exercise_bot_update_queue_size gauge",
-        f"exercise_bot_update_queue_size {application.update_queue.qsize()}",
-    ]
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
-
-
-def make_web_app(
-    application: Application, secret: str | None, path: str = "/webhook"
-) -> web.Application:  # type: ignore[type-arg]
-    app = web.Application()
-    app[APP_KEY] = application
-    app[COUNTS_KEY] = Counter()
-    app[SECRET_KEY] = secret or ""
-    app.router.add_post(path, _webhook)
-    app.router.add_get("/healthz", _healthz)
-    app.router.add_get("/metrics", _metrics)
-    return app
-
-
-class WebServer:
-    def __init__(self, application: Application, secret: str | None) -> None:  # type: ignore[type-arg]
-        self._app = make_web_app(application, secret)
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
         self._runner: web.AppRunner | None = None
-        self.port: int = 0
+        self.port = 0
 
     async def start(self, host: str, port: int) -> None:
-        self._runner = web.AppRunner(self._app, access_log=None)
+        self._runner = web.AppRunner(self._app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
+        sockets = getattr(site._server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else port
 
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+def webhook_listener(endpoint: WebhookEndpoint, path: str = "/webhook") -> HttpListener:
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_post(path, endpoint.handle)
+    return HttpListener(app)
+
+
+def ops_listener(readiness: Readiness, metrics: Metrics) -> HttpListener:
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def readyz(_: web.Request) -> web.Response:
+        checks = await readiness()
+        ready = all(value is True for value in checks.values())
+        return web.json_response({"ready": ready, **checks}, status=200 if ready else 503)
+
+    async def metrics_page(_: web.Request) -> web.Response:
+        return web.Response(text=metrics(), content_type="text/plain")
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_page)
+    return HttpListener(app)

@@ -55,6 +55,37 @@ async def tap_next_until_question(sandbox: Sandbox, user: SimUser) -> int:
         assert taps < 100
 
 
+async def tap_newest(sandbox: Sandbox, user: SimUser, key: str, **values: object) -> None:
+    """Tap a button on the newest bot message that has it (several keyboards may be live)."""
+    wanted = label(sandbox, key, **values)
+    for message in reversed(user.bot_messages):
+        if any(b.text == wanted for row in message.buttons for b in row):
+            user.tap(wanted, message_id=message.message_id)
+            await sandbox.settle()
+            return
+    raise AssertionError(f"no message has the button {wanted!r}")
+
+
+def hold_text(sandbox: Sandbox) -> str:
+    """What a patient on hold sees: why, and the clinic's contact."""
+    assert sandbox.services is not None
+    from bot.core.screens import advice_with_contact
+
+    return advice_with_contact(sandbox.services.content, "en", "on_hold")
+
+
+def last_shown(sandbox: Sandbox, user: SimUser) -> str:
+    """The text of the bot's latest new or edited message in this chat."""
+    for event in reversed(sandbox.world.events):
+        if event.user_id == user.id and event.kind in ("bot_message", "bot_edit"):
+            return event.text or ""
+    raise AssertionError("the bot has shown nothing")
+
+
+def texts_since(user: SimUser, count: int) -> list[str]:
+    return [m.text or "" for m in user.bot_messages[-count:]]
+
+
 def last_text(user: SimUser) -> str:
     message = user.last_bot_message()
     assert message is not None and message.text is not None

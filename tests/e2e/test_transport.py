@@ -49,14 +49,44 @@ async def test_403_blocked_user_does_not_crash_the_bot(sqlite_sandbox: Sandbox) 
     assert other.last_bot_message(with_buttons=True) is not None
 
 
-async def test_5xx_on_an_edit_is_reported_politely(sqlite_sandbox: Sandbox) -> None:
+async def test_a_5xx_on_an_edit_is_retried_and_the_patient_sees_the_next_step(
+    sqlite_sandbox: Sandbox,
+) -> None:
     sandbox = sqlite_sandbox
     user = sandbox.user()
     await open_session(sandbox, user)
     sandbox.emulator.faults.fail_next(1, status=502, method="editMessageText")
     await tap(sandbox, user, "btn_next")
+    edits = [c.status for c in sandbox.emulator.calls if c.method == "editMessageText"]
+    assert edits[-2:] == [502, 200]
+    assert "2" in last_text(user)
+    assert label(sandbox, "error_generic") not in [m.text for m in user.bot_messages]
+
+
+async def test_an_edit_telegram_refuses_becomes_a_new_message(sqlite_sandbox: Sandbox) -> None:
+    sandbox = sqlite_sandbox
+    user = sandbox.user()
+    await open_session(sandbox, user)
+    before = len(user.bot_messages)
+    sandbox.emulator.faults.fail_next(
+        1,
+        status=400,
+        method="editMessageText",
+        description="Bad Request: message to edit not found",
+    )
+    await tap(sandbox, user, "btn_next")
+    assert len(user.bot_messages) == before + 1
+    assert "2" in last_text(user)
+
+
+async def test_an_edit_that_keeps_failing_is_reported_politely(sqlite_sandbox: Sandbox) -> None:
+    sandbox = sqlite_sandbox
+    user = sandbox.user()
+    await open_session(sandbox, user)
+    sandbox.emulator.faults.fail_next(3, status=502, method="editMessageText")
+    await tap(sandbox, user, "btn_next")
     assert last_text(user) == label(sandbox, "error_generic")
-    # the tap was recorded; the next tap on the same screen is stale, and the screen recovers
+    # the tap was recorded; the screen recovers with /exercise
     await say(sandbox, user, "/exercise")
     await tap(sandbox, user, "btn_continue")
     assert "2" in last_text(user)

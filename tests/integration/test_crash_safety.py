@@ -90,7 +90,7 @@ class Bots:
         self.started = 0
 
     def start(self, slot: int | None = None) -> subprocess.Popen[bytes]:
-        env = {**self.env, "WEB_PORT": str(_free_port())}
+        env = {**self.env, "OPS_PORT": str(_free_port())}
         self.started += 1
         log = (self.logs / f"bot-{self.started}.log").open("wb")
         proc = subprocess.Popen(

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.callbacks import Action, Callback, InvalidCallback, decode, encode
+from bot.core.callbacks import MAX_ID, Action, Callback, InvalidCallback, decode, encode
 
 
 def test_round_trip_of_every_action() -> None:
@@ -13,8 +13,8 @@ def test_round_trip_of_every_action() -> None:
 
 @given(
     st.sampled_from(list(Action)),
-    st.integers(min_value=0, max_value=2**53),
-    st.integers(min_value=0, max_value=2**40),
+    st.integers(min_value=0, max_value=MAX_ID),
+    st.integers(min_value=0, max_value=MAX_ID),
     st.from_regex(r"[A-Za-z0-9_.\-]{0,32}", fullmatch=True),
 )
 def test_round_trip_fits_telegram_limit(action: Action, sid: int, rev: int, arg: str) -> None:
@@ -38,6 +38,9 @@ def test_round_trip_fits_telegram_limit(action: Action, sid: int, rev: int, arg:
         "1:nx:1:1:<script>",
         "1:nx:1:1:" + "a" * 60,  # over 64 bytes
         "1:nx:ZZ:1:",  # upper-case digits
+        "1:nx:zik0zk:1:",  # 2**31: over what a database integer column holds
+        "1:nx:1:zik0zk:",
+        "1:nx:1y2p0ij32e8e8:1:",  # 2**63: over SQLite's integers
     ],
 )
 def test_forged_payloads_are_rejected(data: str | None) -> None:
@@ -57,3 +60,8 @@ def test_decode_never_raises_anything_but_invalid_callback(data: str) -> None:
 def test_encode_refuses_what_it_cannot_decode() -> None:
     with pytest.raises(ValueError, match="cannot be encoded"):
         encode(Callback(Action.NEXT, 1, 1, "a:b"))
+
+
+def test_encode_refuses_numbers_a_database_cannot_hold() -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        encode(Callback(Action.NEXT, MAX_ID + 1, 0))

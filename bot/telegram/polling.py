@@ -1,0 +1,250 @@
+"""Long polling that confirms an update only after it was handled, and never gives up.
+
+PTB's Updater confirms updates as soon as it fetches them (a hard kill loses what was
+fetched but not handled), stops for good on one 401/404, and loops at full speed on an
+update it cannot parse. This poller:
+
+- asks ``getUpdates`` with ``offset`` = the oldest update not yet handled, so Telegram
+  keeps (and after a crash, redelivers) everything unfinished; updates it already has in
+  hand are recognised by id and not handled twice;
+- keeps at most ``window`` update ids between that offset and the newest one fetched;
+  when one slow chat holds the offset back longer than that, the offset moves past it
+  (``updates.confirmed_early``: such an update could be lost by a crash, never run twice);
+- skips a poison update after one warning with its id (see ``parse_update``);
+- backs off on 401/404 (token revoked or wrong server), 409 (another poller or a webhook)
+  and network errors, and keeps trying; ``status`` tells /readyz what is wrong.
+
+It calls ``Bot._post`` for ``getUpdates`` to get the raw JSON: PTB's public ``get_updates``
+parses the whole batch at once, so one bad update would fail all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import Bot
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError, TimedOut
+
+from bot.telegram.updates import UnusableUpdate, UpdateRunner, parse_update
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 100  # Telegram's largest getUpdates batch
+BUSY_REPOLL_SECONDS = 0.2
+MAX_BACKOFF_SECONDS = 60.0
+
+
+@dataclass
+class PollStatus:
+    """What the poller last saw; read by /readyz and /metrics."""
+
+    problem: str | None = None  # "unauthorized", "conflict", "network", or None
+    problem_since: float | None = None
+    last_success: float | None = None
+    polls: int = 0
+    errors: int = 0
+    unparseable: int = 0
+    confirmed_early: int = 0
+
+    def ok(self) -> None:
+        self.problem = None
+        self.problem_since = None
+        self.last_success = time.monotonic()
+
+    def failed(self, problem: str) -> None:
+        self.errors += 1
+        if self.problem != problem:
+            self.problem = problem
+            self.problem_since = time.monotonic()
+
+
+class Poller:
+    def __init__(
+        self,
+        bot: Bot,
+        runner: UpdateRunner,
+        *,
+        allowed_updates: Sequence[str],
+        timeout: int = 10,
+        window: int = MAX_LIMIT,
+        poll_interval: float = 0.0,
+        backoff_scale: float = 1.0,
+    ) -> None:
+        if not 1 <= window <= MAX_LIMIT:
+            raise ValueError(f"window must be within 1..{MAX_LIMIT}")
+        self._bot = bot
+        self._runner = runner
+        self._allowed = list(allowed_updates)
+        self._timeout = timeout
+        self._window = window
+        self._interval = poll_interval
+        self.status = PollStatus()
+        self._unfinished: set[int] = set()
+        self._last_id: int | None = None
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._backoff = 0.0
+        self._backoff_scale = backoff_scale  # tests shrink the waits
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="poller")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop fetching, let handlers finish for ``grace`` seconds, confirm what finished."""
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._runner.stop(grace)
+        await self._confirm_finished()
+
+    # --- the loop ----------------------------------------------------------------------
+
+    def offset(self) -> int | None:
+        """The offset to ask for: confirms every update below it."""
+        if self._last_id is None:
+            return None
+        newest_allowed_gap = self._last_id + 1 - self._window
+        low = min(self._unfinished) if self._unfinished else self._last_id + 1
+        if low < newest_allowed_gap:
+            early = sum(1 for i in self._unfinished if i < newest_allowed_gap)
+            self.status.confirmed_early += early
+            log.warning("updates.confirmed_early", extra={"count": early})
+            self._unfinished = {i for i in self._unfinished if i >= newest_allowed_gap}
+            low = min(self._unfinished) if self._unfinished else self._last_id + 1
+        return low
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            if len(self._unfinished) >= self._window:
+                await self._wait_for_progress(None)
+                continue
+            raw = await self._fetch(0 if self._unfinished else self._timeout)
+            if raw is None:
+                continue
+            fresh = self._take_fresh(raw)
+            if not fresh and self._unfinished:
+                # Telegram answers at once while unfinished updates are unconfirmed; look
+                # again when one finishes, or soon, for other chats' new updates.
+                full = len(raw) >= MAX_LIMIT
+                await self._wait_for_progress(None if full else BUSY_REPOLL_SECONDS)
+            elif self._interval:
+                await asyncio.sleep(self._interval)
+
+    async def _fetch(self, long_poll: int) -> list[object] | None:
+        data: dict[str, object] = {
+            "timeout": long_poll,
+            "limit": MAX_LIMIT,
+            "allowed_updates": self._allowed,
+        }
+        offset = self.offset()
+        if offset is not None:
+            data["offset"] = offset
+        try:
+            result = await self._bot._post(
+                "getUpdates", data, read_timeout=long_poll + 10, write_timeout=10
+            )
+        except RetryAfter as error:
+            self.status.failed("rate_limited")
+            await asyncio.sleep((_seconds(error.retry_after) + 0.5) * self._backoff_scale)
+            return None
+        except TimedOut:
+            self.status.failed("timeout")
+            await self._back_off("timeout", first=0.0)
+            return None
+        except InvalidToken:
+            await self._back_off("unauthorized", first=5.0)
+            return None
+        except Conflict:
+            await self._back_off("conflict", first=5.0)
+            return None
+        except TelegramError:
+            await self._back_off("network", first=1.0)
+            return None
+        except Exception as error:  # never let the loop die
+            log.error("polling.error", extra={"error": type(error).__name__})
+            await self._back_off("error", first=1.0)
+            return None
+        self.status.polls += 1
+        if not isinstance(result, list):
+            await self._back_off("bad_response", first=1.0)
+            return None
+        self.status.ok()
+        self._backoff = 0.0
+        return result
+
+    async def _back_off(self, problem: str, *, first: float) -> None:
+        repeated = self.status.problem == problem
+        self.status.failed(problem)
+        if not repeated:
+            log.error("polling.failing", extra={"problem": problem})
+        self._backoff = min(MAX_BACKOFF_SECONDS, self._backoff * 2 if self._backoff else first)
+        if self._backoff:
+            await asyncio.sleep(self._backoff * self._backoff_scale)
+
+    def _take_fresh(self, raw: list[object]) -> list[int]:
+        fresh: list[int] = []
+        for item in raw:
+            try:
+                update = parse_update(item, self._bot)
+            except UnusableUpdate as error:
+                log.warning("update.unusable", extra={"reason": str(error)})
+                continue
+            update_id = item["update_id"]  # type: ignore[index]  # checked by parse_update
+            if self._last_id is not None and update_id <= self._last_id:
+                continue  # already in hand (or handled) from an earlier poll
+            self._last_id = update_id
+            fresh.append(update_id)
+            if update is None:
+                self.status.unparseable += 1
+                continue  # poison: confirmed with the next poll, never handled
+            self._unfinished.add(update_id)
+            done = self._runner.submit(update)
+            done.add_done_callback(functools.partial(self._finished, update_id))
+        return fresh
+
+    def _finished(self, update_id: int, done: asyncio.Future[bool]) -> None:
+        if not done.cancelled():  # cancelled at stop: left for Telegram to deliver again
+            self._unfinished.discard(update_id)
+        self._wake.set()
+
+    async def _wait_for_progress(self, at_most: float | None) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(at_most):
+                await self._wake.wait()
+
+    async def _confirm_finished(self) -> None:
+        """One last short call so Telegram forgets what was handled before the stop."""
+        offset = self.offset()
+        if offset is None:
+            return
+        try:
+            await self._bot._post(
+                "getUpdates",
+                {"offset": offset, "timeout": 0, "limit": 1, "allowed_updates": self._allowed},
+                read_timeout=5,
+            )
+        except Exception as error:  # the next start fetches them again; handled idempotently
+            log.warning("polling.confirm_failed", extra={"error": type(error).__name__})
+
+
+def _seconds(value: object) -> float:
+    total = getattr(value, "total_seconds", None)
+    return float(total()) if callable(total) else float(value)  # type: ignore[arg-type]
