@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +14,23 @@ from bot.sandbox.emulator import Emulator
 
 TOKEN = "123456:TEST-TOKEN"
 FIXED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def png(width: int = 8, height: int = 6, pad_to: int = 0) -> bytes:
+    """A real (black) PNG image; `pad_to` appends bytes after IEND to reach a file size."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\x00" * (width * 3) for _ in range(height))
+    image = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+    return image + b"\x00" * max(0, pad_to - len(image))
 
 
 @dataclass
