@@ -477,15 +477,16 @@ class World:
         self.queue.push({"update_id": update_id, kind: payload})
         return update_id
 
-    def push_raw(self, update: Any, *, filtered: bool = False) -> Any:
+    def push_raw(self, update: Any, *, filtered: bool = False, assign_id: bool = True) -> Any:
         """Deliver any JSON value as an update, unchecked (for hostile-input tests).
 
-        A JSON object without "update_id" gets the next one; a given update_id is kept as it
-        is and does not move the counter (a huge one makes later updates look old to an
-        offset, as a poller would see it). Raw updates ignore allowed_updates unless
-        `filtered`. Returns the update's update_id (None if it has none).
+        A JSON object without "update_id" gets the next one (unless `assign_id` is False);
+        a given update_id is kept as it is and does not move the counter (a huge one makes
+        later updates look old to an offset, as a poller would see it). An update without
+        an integer update_id is forgotten once delivered. Raw updates ignore
+        allowed_updates unless `filtered`. Returns the update's update_id (None if none).
         """
-        if isinstance(update, dict) and "update_id" not in update:
+        if assign_id and isinstance(update, dict) and "update_id" not in update:
             update = {"update_id": self.queue.next_update_id(), **update}
         self.queue.push(update, filtered=filtered)
         return update.get("update_id") if isinstance(update, dict) else None
