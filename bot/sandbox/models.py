@@ -87,6 +87,15 @@ class ChatEvent:
         media = self.extra.get("media")
         return media if isinstance(media, dict) else None
 
+    @property
+    def media_label(self) -> str | None:
+        """How a transcript names the media: "photo: march-1.png" (or just "photo")."""
+        media = self.media
+        if media is None:
+            return None
+        name = media.get("name")
+        return f"{media['kind']}: {name}" if name else str(media["kind"])
+
 
 @dataclass(slots=True)
 class ApiCall:

@@ -16,8 +16,8 @@ from typing import Any
 
 from bot.sandbox import errors as e
 from bot.sandbox.chats import Conversation, SimChat, member_update
-from bot.sandbox.media import FileStore, media_fields, photo_sizes
-from bot.sandbox.models import ChatEvent, ChatMessage
+from bot.sandbox.media import FileStore, media_fields, media_summary, photo_sizes
+from bot.sandbox.models import ChatEvent, ChatMessage, StoredFile
 from bot.sandbox.updates import Pending, UpdateQueue
 
 Listener = Callable[[ChatEvent], None]
@@ -257,7 +257,7 @@ class SimUser(Conversation):
         *,
         text: str | None = None,
         entities: list[dict[str, Any]] | None = None,
-        media: Any = None,
+        media: StoredFile | None = None,
         extra: dict[str, Any] | None = None,
     ) -> int:
         """Add the user's message to the chat and push it as a `message` update."""
@@ -276,13 +276,11 @@ class SimUser(Conversation):
                 content=content,
             )
         )
+        extra = dict(extra or {})
+        if media is not None:
+            extra["media"] = media_summary(media)
         self.world.record(
-            kind,
-            self.id,
-            chat_id=where.id,
-            text=text,
-            message_id=msg.message_id,
-            extra=extra or {},
+            kind, self.id, chat_id=where.id, text=text, message_id=msg.message_id, extra=extra
         )
         return self.world.push_update("message", self.world.message_json(where, msg))
 
