@@ -18,15 +18,25 @@ from bot.sandbox.world import NoSuchButton, SimUser
 INDENT = "     "
 
 
+_SHOWN = {"bot_message", "bot_edit", "bot_photo", "bot_animation", "bot_video", "bot_document"}
+
+
 def format_event(event: ChatEvent) -> list[str]:
-    """The lines a console shows for one chat event (numbers the buttons)."""
-    if event.kind not in ("bot_message", "bot_edit", "bot_photo", "bot_toast"):
-        return []
+    """The lines a console shows for one chat event (numbers the buttons).
+
+    A picture cannot be shown in a terminal, so its file name is: `bot (photo: x.png)> `.
+    """
     if event.kind == "bot_toast":
         return [f"  ({event.text})"] if event.text else []
-    head = "bot> " if event.kind != "bot_edit" else "bot (updated)> "
+    if event.kind not in _SHOWN:
+        return []
+    notes = ["updated"] if event.kind == "bot_edit" else []
+    if event.media_label:
+        notes.append(event.media_label)
+    head = f"bot ({', '.join(notes)})> " if notes else "bot> "
     lines = (event.text or "").split("\n")
-    out = [head + lines[0]] + [INDENT + line if line else "" for line in lines[1:]]
+    first = head + lines[0] if lines[0] else head.rstrip()
+    out = [first] + [INDENT + line if line else "" for line in lines[1:]]
     number = 1
     for row in event.buttons:
         cells = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as _json
 from typing import Any
 
 import aiohttp
@@ -34,11 +35,19 @@ class SandboxClient:
             await self._session.close()
             self._session = None
 
-    async def _request(self, verb: str, path: str, json: Any = None, **query: Any) -> Any:
+    async def _request(
+        self, verb: str, path: str, json: Any = None, *, raw: bytes | None = None, **query: Any
+    ) -> Any:
         if self._session is None:
             self._session = aiohttp.ClientSession()
+        headers = {"Content-Type": "application/json"} if raw is not None else None
         async with self._session.request(
-            verb, self.url + path, json=json, params=query or None
+            verb,
+            self.url + path,
+            json=json if raw is None else None,
+            data=raw,
+            headers=headers,
+            params=query or None,
         ) as resp:
             body = await resp.json(content_type=None)
             if resp.status >= 400:
@@ -56,12 +65,25 @@ class SandboxClient:
     async def users(self) -> list[dict[str, Any]]:
         return await self._request("GET", "/users")
 
-    async def send_text(self, user_id: int, text: str) -> int:
-        return (await self._request("POST", f"/users/{user_id}/send", {"text": text}))["update_id"]
+    async def send_text(self, user_id: int, text: str, *, chat_id: int | None = None) -> int:
+        """The user writes in their private chat, or in the group `chat_id`."""
+        payload = {"text": text, "chat_id": chat_id}
+        return (await self._request("POST", f"/users/{user_id}/send", payload))["update_id"]
 
-    async def send_sticker(self, user_id: int) -> int:
-        body = await self._request("POST", f"/users/{user_id}/send", {"sticker": True})
-        return body["update_id"]
+    async def send_sticker(self, user_id: int, *, chat_id: int | None = None) -> int:
+        payload = {"sticker": True, "chat_id": chat_id}
+        return (await self._request("POST", f"/users/{user_id}/send", payload))["update_id"]
+
+    async def send_photo(
+        self,
+        user_id: int,
+        name: str = "photo.jpg",
+        caption: str | None = None,
+        *,
+        chat_id: int | None = None,
+    ) -> int:
+        payload = {"photo": name, "caption": caption, "chat_id": chat_id}
+        return (await self._request("POST", f"/users/{user_id}/send", payload))["update_id"]
 
     async def share_location(self, user_id: int, latitude: float, longitude: float) -> int:
         payload = {"latitude": latitude, "longitude": longitude}
@@ -74,12 +96,20 @@ class SandboxClient:
         *,
         pattern: str | None = None,
         message_id: int | None = None,
+        chat_id: int | None = None,
     ) -> int:
-        payload = {"label": label, "pattern": pattern, "message_id": message_id}
+        payload = {
+            "label": label,
+            "pattern": pattern,
+            "message_id": message_id,
+            "chat_id": chat_id,
+        }
         return (await self._request("POST", f"/users/{user_id}/tap", payload))["update_id"]
 
-    async def tap_data(self, user_id: int, message_id: int, data: str) -> int:
-        payload = {"message_id": message_id, "data": data}
+    async def tap_data(
+        self, user_id: int, message_id: int, data: str, *, chat_id: int | None = None
+    ) -> int:
+        payload = {"message_id": message_id, "data": data, "chat_id": chat_id}
         return (await self._request("POST", f"/users/{user_id}/tap", payload))["update_id"]
 
     async def block(self, user_id: int) -> None:
@@ -91,6 +121,53 @@ class SandboxClient:
     async def chat(self, user_id: int) -> dict[str, Any]:
         """{"user": ..., "messages": [...], "toasts": [...]}"""
         return await self._request("GET", f"/users/{user_id}/chat")
+
+    # --- groups, channels and raw updates ------------------------------------------------
+
+    async def create_group(
+        self,
+        title: str,
+        members: list[int],
+        *,
+        kind: str = "group",
+        chat_id: int | None = None,
+        username: str | None = None,
+        bot_admin: bool | None = None,
+    ) -> dict[str, Any]:
+        """A group, supergroup or channel with these user ids as members."""
+        payload = {
+            "title": title,
+            "members": members,
+            "kind": kind,
+            "chat_id": chat_id,
+            "username": username,
+            "bot_admin": bot_admin,
+        }
+        return await self._request("POST", "/groups", payload)
+
+    async def group(self, chat_id: int) -> dict[str, Any]:
+        """{"chat": ..., "messages": [...]} of a group or channel."""
+        return await self._request("GET", f"/chats/{chat_id}")
+
+    async def channel_post(self, chat_id: int, text: str) -> int:
+        return (await self._request("POST", f"/chats/{chat_id}/post", {"text": text}))["update_id"]
+
+    async def remove_bot(self, chat_id: int, by: int) -> int:
+        return (await self._request("POST", f"/chats/{chat_id}/remove_bot", {"by": by}))[
+            "update_id"
+        ]
+
+    async def push_raw(self, update: Any, *, filtered: bool = False, assign_id: bool = True) -> Any:
+        """Deliver any JSON value as an update, unchecked; returns its update_id (or None)."""
+        query = {"filtered": str(filtered).lower(), "assign_id": str(assign_id).lower()}
+        raw = _json.dumps(update).encode()  # any JSON value, null included
+        body = await self._request("POST", "/updates", raw=raw, **query)
+        return body["update_id"]
+
+    async def sent(self) -> dict[int, list[dict[str, Any]]]:
+        """Every message the bot sent, by chat id, in order."""
+        body = await self._request("GET", "/sent")
+        return {int(chat_id): messages for chat_id, messages in body.items()}
 
     # --- observation and faults ---------------------------------------------------------
 
@@ -107,7 +184,12 @@ class SandboxClient:
         await self._request("POST", "/wait_delivered", {"timeout": timeout})
 
     async def fail_next(
-        self, n: int = 1, status: int = 429, method: str | None = None, retry_after: int = 3
+        self,
+        n: int = 1,
+        status: int = 429,
+        method: str | None = None,
+        retry_after: int = 3,
+        description: str | None = None,
     ) -> None:
         payload = {
             "kind": "fail",
@@ -115,11 +197,20 @@ class SandboxClient:
             "status": status,
             "method": method,
             "retry_after": retry_after,
+            "description": description,
         }
         await self._request("POST", "/faults", payload)
 
-    async def delay_next(self, n: int, seconds: float, method: str | None = None) -> None:
-        payload = {"kind": "delay", "n": n, "seconds": seconds, "method": method}
+    async def delay_next(
+        self, n: int, seconds: float, method: str | None = None, *, apply_first: bool = False
+    ) -> None:
+        payload = {
+            "kind": "delay",
+            "n": n,
+            "seconds": seconds,
+            "method": method,
+            "apply_first": apply_first,
+        }
         await self._request("POST", "/faults", payload)
 
     async def drop_next(self, n: int = 1, method: str | None = None) -> None:

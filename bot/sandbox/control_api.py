@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.sandbox.chats import SimChat
+from bot.sandbox.media import media_summary
 from bot.sandbox.models import ChatEvent, ChatMessage
 from bot.sandbox.world import NoSuchButton, SimUser
 
@@ -19,7 +22,9 @@ PREFIX = "/_sandbox"
 def message_json(msg: ChatMessage) -> dict[str, Any]:
     return {
         "message_id": msg.message_id,
+        "chat_id": msg.chat_id,
         "from_bot": msg.from_bot,
+        "sender_id": msg.sender_id,
         "text": msg.text,
         "entities": msg.entities,
         "buttons": [[dataclasses.asdict(b) for b in row] for row in msg.buttons],
@@ -27,6 +32,7 @@ def message_json(msg: ChatMessage) -> dict[str, Any]:
         "deleted": msg.deleted,
         "date": msg.date.isoformat(),
         "photo": msg.photo,
+        "media": media_summary(msg.media) if msg.media is not None else None,
     }
 
 
@@ -46,6 +52,18 @@ def user_json(user: SimUser) -> dict[str, Any]:
     }
 
 
+def chat_json(chat: SimChat) -> dict[str, Any]:
+    return {
+        **chat.as_chat(),
+        "members": [m.id for m in chat.members],
+        "bot_status": chat.bot_status,
+    }
+
+
+def _not_found(what: str) -> web.HTTPNotFound:
+    return web.HTTPNotFound(text=json.dumps({"error": what}), content_type="application/json")
+
+
 def add_control_routes(app: web.Application, emu: Emulator) -> None:
     """Register the control endpoints (they do not need the bot token: loopback only)."""
 
@@ -63,9 +81,17 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
         try:
             return emu.world.user(int(request.match_info["user_id"]))
         except (KeyError, ValueError):
-            raise web.HTTPNotFound(
-                text='{"error": "no such user"}', content_type="application/json"
-            ) from None
+            raise _not_found("no such user") from None
+
+    def chat_of(chat_id: Any) -> SimChat:
+        try:
+            return emu.world.chat(int(chat_id))
+        except (KeyError, ValueError, TypeError):
+            raise _not_found("no such chat") from None
+
+    def where(data: dict[str, Any]) -> SimChat | None:
+        """The group a user acts in (`chat_id`), or None for their private chat."""
+        return chat_of(data["chat_id"]) if data.get("chat_id") is not None else None
 
     async def create_user(request: web.Request) -> web.Response:
         data = await body(request)
@@ -85,27 +111,98 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
     async def send(request: web.Request) -> web.Response:
         data = await body(request)
         user = user_of(request)
-        if data.get("sticker"):
-            return web.json_response({"update_id": user.send_sticker()})
-        return web.json_response({"update_id": user.send_text(str(data["text"]))})
+        chat = where(data)
+        try:
+            if data.get("sticker"):
+                update_id = user.send_sticker(chat=chat)
+            elif data.get("photo"):
+                update_id = user.send_photo(str(data["photo"]), data.get("caption"), chat=chat)
+            else:
+                update_id = user.send_text(str(data["text"]), chat=chat)
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response({"update_id": update_id})
 
     async def tap(request: web.Request) -> web.Response:
         data = await body(request)
         user = user_of(request)
+        chat = where(data)
         try:
             if "data" in data:
-                update_id = user.tap_data(int(data["message_id"]), str(data["data"]))
+                update_id = user.tap_data(int(data["message_id"]), str(data["data"]), chat=chat)
             else:
                 update_id = user.tap(
                     data.get("label"),
                     pattern=data.get("pattern"),
                     message_id=data.get("message_id"),
+                    chat=chat,
                 )
         except NoSuchButton as exc:
             return web.json_response({"error": str(exc), "available": exc.available}, status=404)
         except ValueError as exc:
             return web.json_response({"error": str(exc)}, status=400)
         return web.json_response({"update_id": update_id})
+
+    async def create_group(request: web.Request) -> web.Response:
+        data = await body(request)
+        try:
+            members = [emu.world.user(int(uid)) for uid in data.get("members", [])]
+            chat = emu.world.create_group(
+                str(data.get("title", "Group")),
+                members,
+                kind=str(data.get("kind", "group")),
+                chat_id=data.get("chat_id"),
+                username=data.get("username"),
+                bot_admin=data.get("bot_admin"),
+            )
+        except KeyError:
+            raise _not_found("no such user") from None
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=409)
+        return web.json_response(chat_json(chat))
+
+    async def group(request: web.Request) -> web.Response:
+        chat = chat_of(request.match_info["chat_id"])
+        messages = [message_json(m) for m in chat.messages]
+        return web.json_response({"chat": chat_json(chat), "messages": messages})
+
+    async def channel_post(request: web.Request) -> web.Response:
+        data = await body(request)
+        chat = chat_of(request.match_info["chat_id"])
+        try:
+            return web.json_response({"update_id": chat.post(str(data["text"]))})
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+
+    async def remove_bot(request: web.Request) -> web.Response:
+        data = await body(request)
+        chat = chat_of(request.match_info["chat_id"])
+        by = emu.world.users.get(int(data.get("by", 0)))
+        if by is None and chat.members:
+            by = chat.members[0]
+        if by is None:
+            return web.json_response({"error": "give `by`, a user id"}, status=400)
+        return web.json_response({"update_id": chat.remove_bot(by)})
+
+    async def push_raw(request: web.Request) -> web.Response:
+        """Any JSON body becomes an update, unchecked (hostile-input tests)."""
+        try:
+            update = await request.json()
+        except ValueError:
+            return web.json_response({"error": "the body must be JSON"}, status=400)
+        flags = request.query
+        update_id = emu.world.push_raw(
+            update,
+            filtered=flags.get("filtered") in ("1", "true"),
+            assign_id=flags.get("assign_id") not in ("0", "false"),
+        )
+        return web.json_response({"update_id": update_id})
+
+    async def sent(request: web.Request) -> web.Response:
+        by_chat = emu.world.sent_by_chat()
+        return web.json_response(
+            {str(cid): [message_json(m) for m in msgs] for cid, msgs in by_chat.items()}
+        )
 
     async def location(request: web.Request) -> web.Response:
         data = await body(request)
@@ -162,9 +259,12 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
                 status=int(data.get("status", 429)),
                 method=method,
                 retry_after=int(data.get("retry_after", 3)),
+                description=data.get("description"),
             )
         elif kind == "delay":
-            emu.faults.delay_next(n, float(data["seconds"]), method=method)
+            emu.faults.delay_next(
+                n, float(data["seconds"]), method=method, apply_first=bool(data.get("apply_first"))
+            )
         elif kind == "drop":
             emu.faults.drop_next(n, method=method)
         elif kind == "random":
@@ -196,6 +296,7 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
                 "pending_updates": emu.world.pending_updates,
                 "webhook_url": emu.webhook.url,
                 "users": len(emu.world.users),
+                "chats": len(emu.world.chats),
                 "calls": len(emu.calls),
             }
         )
@@ -209,6 +310,12 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
     r.add_post(f"{PREFIX}/users/{{user_id}}/block", block)
     r.add_post(f"{PREFIX}/users/{{user_id}}/unblock", unblock)
     r.add_get(f"{PREFIX}/users/{{user_id}}/chat", chat)
+    r.add_post(f"{PREFIX}/groups", create_group)
+    r.add_get(f"{PREFIX}/chats/{{chat_id}}", group)
+    r.add_post(f"{PREFIX}/chats/{{chat_id}}/post", channel_post)
+    r.add_post(f"{PREFIX}/chats/{{chat_id}}/remove_bot", remove_bot)
+    r.add_post(f"{PREFIX}/updates", push_raw)
+    r.add_get(f"{PREFIX}/sent", sent)
     r.add_get(f"{PREFIX}/events", events)
     r.add_get(f"{PREFIX}/calls", calls)
     r.add_post(f"{PREFIX}/faults", faults)
@@ -218,6 +325,10 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, str | int | float | bool | list | dict) or value is None:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
         return value
     return repr(value)

@@ -84,6 +84,7 @@ class Emulator:
         self.webhook = WebhookDelivery(self.world)
         self.poll_generation = 0
         self.closing = False
+        self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self._bot_prefix = f"/bot{token}/"
@@ -92,6 +93,7 @@ class Emulator:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.closing = False
+        self._stopping = asyncio.Event()
         app = web.Application(client_max_size=60 * 1024 * 1024)
         add_control_routes(app, self)
         app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -105,6 +107,7 @@ class Emulator:
 
     async def stop(self) -> None:
         self.closing = True
+        self._stopping.set()  # injected delays end too
         self.world.notify()  # long polls answer at once instead of holding up shutdown
         await self.webhook.close()
         if self._runner is not None:
@@ -167,20 +170,28 @@ class Emulator:
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Run one API call: faults, spec validation, then the method's semantics."""
         fault = self.faults.take(method)
-        if fault is not None:
-            if fault.kind == "delay":
-                await asyncio.sleep(fault.seconds)
-            elif fault.kind == "drop":
-                raise _DroppedError
-            else:
-                raise fault.error()
+        if fault is not None and fault.kind == "drop":
+            raise _DroppedError
+        if fault is not None and fault.kind == "fail":
+            raise fault.error()
+        if fault is not None and not fault.apply_first:
+            await self._pause(fault.seconds)
         handler = HANDLERS.get(method)
         if handler is None:
             raise ApiError(501, f"Not Implemented: method {method} is not emulated")
         checked = self.validator.validate(method, params)
         params.clear()
         params.update(checked)
-        return await handler(self, checked)
+        result = await handler(self, checked)
+        if fault is not None and fault.apply_first:
+            await self._pause(fault.seconds)
+        return result
+
+    async def _pause(self, seconds: float) -> None:
+        """An injected delay that ends early when the emulator stops (no slow shutdown)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stopping.wait()
 
     def _record(self, method: str, params: dict[str, Any], status: int, desc: str | None) -> None:
         self.calls.append(ApiCall(method, dict(params), status, status == 200, desc, self.clock()))
@@ -210,7 +221,10 @@ async def _decode(request: web.Request) -> dict[str, Any]:
             raise e.bad_request("can't parse request: invalid UTF-8") from None
         params.update(pairs)
     elif ctype == "multipart/form-data":
-        form = await request.post()
+        try:
+            form = await request.post()
+        except web.HTTPRequestEntityTooLarge:
+            raise ApiError(413, "Request Entity Too Large") from None
         for key, value in form.items():
             if isinstance(value, web.FileField):
                 params[key] = UploadedFile(value.filename, value.content_type, value.file.read())

@@ -10,6 +10,8 @@ from bot.sandbox.errors import BLOCKED, ApiError, forbidden, too_many_requests
 
 _DESCRIPTIONS = {
     400: "Bad Request: injected fault",
+    401: "Unauthorized",  # a revoked or wrong token, as Telegram answers it
+    404: "Not Found",  # what Telegram answers for a token it does not know at all
     403: f"Forbidden: {BLOCKED}",
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -20,13 +22,18 @@ _DESCRIPTIONS = {
 
 @dataclass(slots=True)
 class Fault:
-    """What to do to one call: answer an error, wait first, or drop the connection."""
+    """What to do to one call: answer an error, wait first, or drop the connection.
+
+    A delay with `apply_first` carries the call out at once and holds only the answer: a
+    client that times out meanwhile still finds its message in the chat, as with Telegram.
+    """
 
     kind: str  # "fail" | "delay" | "drop"
     status: int = 500
     retry_after: int = 3
     seconds: float = 0.0
     description: str | None = None
+    apply_first: bool = False
 
     def error(self) -> ApiError:
         if self.status == 429:
@@ -72,8 +79,12 @@ class FaultInjector:
         fault = Fault("fail", status=status, retry_after=retry_after, description=description)
         self._add(fault, n, method)
 
-    def delay_next(self, n: int, seconds: float, method: str | None = None) -> None:
-        self._add(Fault("delay", seconds=seconds), n, method)
+    def delay_next(
+        self, n: int, seconds: float, method: str | None = None, *, apply_first: bool = False
+    ) -> None:
+        """Answer the next n calls `seconds` late; with `apply_first` the call takes effect
+        before the wait (the message is in the chat even if the client gives up)."""
+        self._add(Fault("delay", seconds=seconds, apply_first=apply_first), n, method)
 
     def drop_next(self, n: int = 1, method: str | None = None) -> None:
         self._add(Fault("drop"), n, method)

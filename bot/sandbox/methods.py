@@ -7,10 +7,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.sandbox import errors as e
+from bot.sandbox.chats import Conversation, SimChat
 from bot.sandbox.errors import ApiError, bad_request, forbidden
 from bot.sandbox.markup import parse, strip_text
-from bot.sandbox.models import ChatMessage, buttons_of
-from bot.sandbox.world import SimUser
+from bot.sandbox.media import SENDABLE, media_summary
+from bot.sandbox.models import ChatMessage, StoredFile, buttons_of
+from bot.sandbox.validation import ATTACHMENTS
 
 if TYPE_CHECKING:
     from bot.sandbox.emulator import Emulator
@@ -58,23 +60,20 @@ UPDATE_KINDS = {
 _COMMAND_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 
-def _chat(emu: Emulator, params: dict[str, Any], *, rate_limited: bool = False) -> SimUser:
-    """The target private chat; raises Telegram's errors for unknown or blocked chats."""
+def _chat(emu: Emulator, params: dict[str, Any], *, rate_limited: bool = False) -> Conversation:
+    """The target chat; raises Telegram's errors for unknown, blocked or left chats."""
     raw = params.get("chat_id")
     if raw is None or raw == "":
         raise bad_request(e.CHAT_ID_EMPTY)
-    try:
-        chat_id = int(raw)
-    except (TypeError, ValueError):
-        raise bad_request(e.CHAT_NOT_FOUND) from None
-    user = emu.world.users.get(chat_id)
-    if user is None:
+    where = emu.world.conversation(raw)
+    if where is None:
         raise bad_request(e.CHAT_NOT_FOUND)
-    if user.blocked:
-        raise forbidden(e.BLOCKED)
+    refusal = where.refusal()
+    if refusal is not None:
+        raise forbidden(refusal)
     if rate_limited and emu.limiter is not None:
-        emu.limiter.check(chat_id)
-    return user
+        emu.limiter.check(where.id)
+    return where
 
 
 def _text(
@@ -101,25 +100,36 @@ def _markup(params: dict[str, Any]) -> dict[str, Any] | None:
 
 def _bot_message(
     emu: Emulator,
-    user: SimUser,
+    where: Conversation,
     text: str | None,
     entities: list[dict[str, Any]],
     markup: dict[str, Any] | None,
     *,
-    photo: bool = False,
+    media: StoredFile | None = None,
 ) -> ChatMessage:
-    msg = ChatMessage(
-        message_id=user.next_message_id(),
-        from_bot=True,
-        text=text,
-        date=emu.world.now(),
-        entities=entities,
-        buttons=buttons_of(markup),
-        reply_markup=markup,
-        photo=photo,
+    msg = where.add(
+        ChatMessage(
+            message_id=where.next_message_id(),
+            from_bot=True,
+            text=text,
+            date=emu.world.now(),
+            entities=entities,
+            buttons=buttons_of(markup),
+            reply_markup=markup,
+            media=media,
+        )
     )
-    user.chat[msg.message_id] = msg
+    emu.world.sent.append(msg)
     return msg
+
+
+def _record(emu: Emulator, kind: str, where: Conversation, msg: ChatMessage, **extra: Any) -> None:
+    """A transcript event for a bot message; media messages carry their kind and file name."""
+    if msg.media is not None:
+        extra["media"] = media_summary(msg.media)
+    emu.world.record(
+        kind, where.id, text=msg.text, buttons=msg.labels, message_id=msg.message_id, extra=extra
+    )
 
 
 async def get_me(emu: Emulator, params: dict[str, Any]) -> Any:
@@ -127,60 +137,151 @@ async def get_me(emu: Emulator, params: dict[str, Any]) -> Any:
 
 
 async def send_message(emu: Emulator, params: dict[str, Any]) -> Any:
-    user = _chat(emu, params, rate_limited=True)
+    where = _chat(emu, params, rate_limited=True)
     text, entities = _text(params, "text", 4096, e.TEXT_TOO_LONG)
-    msg = _bot_message(emu, user, text, entities, _markup(params))
-    emu.world.record(
-        "bot_message", user.id, text=text, buttons=msg.labels, message_id=msg.message_id
-    )
-    return emu.world.message_json(user, msg)
+    msg = _bot_message(emu, where, text, entities, _markup(params))
+    _record(emu, "bot_message", where, msg)
+    return emu.world.message_json(where, msg)
 
 
-async def send_photo(emu: Emulator, params: dict[str, Any]) -> Any:
-    user = _chat(emu, params, rate_limited=True)
-    caption, entities = _text(params, "caption", 1024, e.CAPTION_TOO_LONG, allow_empty=True)
-    msg = _bot_message(emu, user, caption or None, entities, _markup(params), photo=True)
-    emu.world.record(
-        "bot_photo", user.id, text=caption or None, buttons=msg.labels, message_id=msg.message_id
-    )
-    return emu.world.message_json(user, msg)
+def _media_sender(kind: str) -> Handler:
+    """sendPhoto, sendAnimation, sendVideo and sendDocument: one file, an optional caption."""
+
+    async def send(emu: Emulator, params: dict[str, Any]) -> Any:
+        where = _chat(emu, params, rate_limited=True)
+        caption, entities = _text(params, "caption", 1024, e.CAPTION_TOO_LONG, allow_empty=True)
+        stored = emu.world.files.resolve(kind, params[kind], params)
+        msg = _bot_message(emu, where, caption or None, entities, _markup(params), media=stored)
+        _record(emu, f"bot_{kind}", where, msg)
+        return emu.world.message_json(where, msg)
+
+    send.__name__ = f"send_{kind}"
+    return send
 
 
-def _target(emu: Emulator, params: dict[str, Any], missing: str) -> tuple[SimUser, ChatMessage]:
+def _target(
+    emu: Emulator, params: dict[str, Any], missing: str
+) -> tuple[Conversation, ChatMessage]:
     if params.get("inline_message_id"):
         raise ApiError(501, "Not Implemented: inline messages are not emulated")
-    user = _chat(emu, params)
+    where = _chat(emu, params)
     message_id = params.get("message_id")
     if message_id is None:
         raise bad_request(e.MESSAGE_ID_MISSING)
-    msg = user.chat.get(message_id)
+    msg = where.chat.get(message_id)
     if msg is None or msg.deleted:
         raise bad_request(missing)
-    return user, msg
+    return where, msg
 
 
-async def edit_message_text(emu: Emulator, params: dict[str, Any]) -> Any:
-    user, msg = _target(emu, params, e.EDIT_NOT_FOUND)
+def _editable(emu: Emulator, params: dict[str, Any]) -> tuple[Conversation, ChatMessage]:
+    """The bot's own message named by an edit call (rate limited like a send)."""
+    where, msg = _target(emu, params, e.EDIT_NOT_FOUND)
     if emu.limiter is not None:
-        emu.limiter.check(user.id)
-    text, entities = _text(params, "text", 4096, e.EDIT_TOO_LONG)
+        emu.limiter.check(where.id)
     if not msg.from_bot:
         raise bad_request(e.CANT_EDIT)
-    if msg.photo:
-        raise bad_request("there is no text in the message to edit")
-    markup = _markup(params)
-    if text == msg.text and entities == msg.entities and markup == msg.reply_markup:
-        raise bad_request(e.NOT_MODIFIED)
+    return where, msg
+
+
+def _apply_edit(
+    emu: Emulator,
+    where: Conversation,
+    msg: ChatMessage,
+    text: str | None,
+    entities: list[dict[str, Any]],
+    markup: dict[str, Any] | None,
+    **extra: Any,
+) -> Any:
+    """Replace text (or caption) and keyboard (omitted = removed, as in Telegram)."""
     msg.edits.append(msg.text)
     msg.text, msg.entities = text, entities
     msg.reply_markup, msg.buttons = markup, buttons_of(markup)
     msg.edit_date = emu.world.now()
-    emu.world.record("bot_edit", user.id, text=text, buttons=msg.labels, message_id=msg.message_id)
-    return emu.world.message_json(user, msg)
+    _record(emu, "bot_edit", where, msg, **extra)
+    return emu.world.message_json(where, msg)
+
+
+async def edit_message_text(emu: Emulator, params: dict[str, Any]) -> Any:
+    where, msg = _target(emu, params, e.EDIT_NOT_FOUND)
+    if emu.limiter is not None:
+        emu.limiter.check(where.id)
+    text, entities = _text(params, "text", 4096, e.EDIT_TOO_LONG)
+    if not msg.from_bot:
+        raise bad_request(e.CANT_EDIT)
+    if msg.media is not None:
+        raise bad_request(e.NO_TEXT_TO_EDIT)
+    markup = _markup(params)
+    if text == msg.text and entities == msg.entities and markup == msg.reply_markup:
+        raise bad_request(e.NOT_MODIFIED)
+    return _apply_edit(emu, where, msg, text, entities, markup)
+
+
+async def edit_message_caption(emu: Emulator, params: dict[str, Any]) -> Any:
+    where, msg = _editable(emu, params)
+    if msg.media is None:
+        raise bad_request(e.NO_CAPTION_TO_EDIT)
+    caption, entities = _text(params, "caption", 1024, e.EDIT_CAPTION_TOO_LONG, allow_empty=True)
+    markup = _markup(params)
+    text = caption or None
+    if text == msg.text and entities == msg.entities and markup == msg.reply_markup:
+        raise bad_request(e.NOT_MODIFIED)
+    return _apply_edit(emu, where, msg, text, entities, markup, caption=True)
+
+
+async def edit_message_media(emu: Emulator, params: dict[str, Any]) -> Any:
+    """New media for a media message, or media in place of a text (Bot API 10.1 allows it).
+
+    The caption comes from the InputMedia (none given: no caption), the keyboard from
+    reply_markup (omitted: removed), as with Telegram's other edits.
+    """
+    where, msg = _editable(emu, params)
+    media = params["media"]
+    kind = _input_media_kind(media)
+    ref = _input_media_file(media, params)
+    emu.validator.check("media", f"InputMedia{kind.title()}", media)
+    if "caption_entities" in media:
+        emu.validator.check("caption_entities", "Array of MessageEntity", media["caption_entities"])
+    caption, entities = _text(media, "caption", 1024, e.EDIT_CAPTION_TOO_LONG, allow_empty=True)
+    stored = emu.world.files.resolve(kind, ref, media)
+    markup = _markup(params)
+    text = caption or None
+    same_file = msg.media is not None and msg.media.file_id == stored.file_id
+    if same_file and text == msg.text and entities == msg.entities and markup == msg.reply_markup:
+        raise bad_request(e.NOT_MODIFIED)
+    msg.media = stored
+    return _apply_edit(emu, where, msg, text, entities, markup)
+
+
+def _input_media_kind(media: Any) -> str:
+    """The InputMedia's type, with the Bot API server's wording for what it cannot use."""
+    if not isinstance(media, dict):
+        raise bad_request("can't parse InputMedia: expected an Object")
+    kind = media.get("type")
+    if not isinstance(kind, str):
+        raise bad_request('can\'t parse InputMedia: Field "type" must be of type String')
+    if kind in ("audio", "live_photo"):
+        raise ApiError(501, f"Not Implemented: media type {kind} is not emulated")
+    if kind not in SENDABLE:
+        raise bad_request(f'can\'t parse InputMedia: type "{kind}" is unsupported')
+    return kind
+
+
+def _input_media_file(media: dict[str, Any], params: dict[str, Any]) -> Any:
+    """The file an InputMedia names: "attach://<part>", a file_id or a URL."""
+    ref = media.get("media")
+    if not isinstance(ref, str) or not ref:
+        raise bad_request("can't parse InputMedia: media not found")
+    if ref.startswith("attach://"):
+        part = params.get(ATTACHMENTS, {}).get(ref.removeprefix("attach://"))
+        if part is None:
+            raise bad_request("can't parse InputMedia: media not found")
+        return part
+    return ref
 
 
 async def edit_message_reply_markup(emu: Emulator, params: dict[str, Any]) -> Any:
-    user, msg = _target(emu, params, e.EDIT_NOT_FOUND)
+    where, msg = _target(emu, params, e.EDIT_NOT_FOUND)
     if not msg.from_bot:
         raise bad_request(e.CANT_EDIT)
     markup = _markup(params)
@@ -188,21 +289,16 @@ async def edit_message_reply_markup(emu: Emulator, params: dict[str, Any]) -> An
         raise bad_request(e.NOT_MODIFIED)
     msg.reply_markup, msg.buttons = markup, buttons_of(markup)
     msg.edit_date = emu.world.now()
-    emu.world.record(
-        "bot_edit",
-        user.id,
-        text=msg.text,
-        buttons=msg.labels,
-        message_id=msg.message_id,
-        extra={"markup_only": True},
-    )
-    return emu.world.message_json(user, msg)
+    _record(emu, "bot_edit", where, msg, markup_only=True)
+    return emu.world.message_json(where, msg)
 
 
 async def delete_message(emu: Emulator, params: dict[str, Any]) -> Any:
-    user, msg = _target(emu, params, e.DELETE_NOT_FOUND)
+    where, msg = _target(emu, params, e.DELETE_NOT_FOUND)
+    if isinstance(where, SimChat) and not msg.from_bot and not where.bot_is_admin:
+        raise bad_request("message can't be deleted")
     msg.deleted = True
-    emu.world.record("bot_delete", user.id, text=msg.text, message_id=msg.message_id)
+    emu.world.record("bot_delete", where.id, text=msg.text, message_id=msg.message_id)
     return True
 
 
@@ -296,7 +392,9 @@ async def get_updates(emu: Emulator, params: dict[str, Any]) -> Any:
             raise ApiError(409, e.POLL_CONFLICT)
         ready = world.available(world.allowed_updates)
         if ready or emu.webhook.url or emu.closing:
-            return ready[:limit]
+            batch = ready[:limit]
+            world.queue.delivered(batch)
+            return [entry.update for entry in batch]
         left = deadline - time.monotonic()
         if left <= 0:
             return []
@@ -349,8 +447,13 @@ async def close(emu: Emulator, params: dict[str, Any]) -> Any:
 HANDLERS: dict[str, Handler] = {
     "getMe": get_me,
     "sendMessage": send_message,
-    "sendPhoto": send_photo,
+    "sendPhoto": _media_sender("photo"),
+    "sendAnimation": _media_sender("animation"),
+    "sendVideo": _media_sender("video"),
+    "sendDocument": _media_sender("document"),
     "editMessageText": edit_message_text,
+    "editMessageCaption": edit_message_caption,
+    "editMessageMedia": edit_message_media,
     "editMessageReplyMarkup": edit_message_reply_markup,
     "deleteMessage": delete_message,
     "answerCallbackQuery": answer_callback_query,

@@ -22,7 +22,7 @@ from bot.sandbox.world import NoSuchButton, SimUser
 MAX_REPEATS = 100
 _DURATION = re.compile(r"(\d+)\s*([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_BOT_KINDS = {"bot_message", "bot_edit", "bot_toast", "bot_photo", "bot_delete", "bot_alert"}
+_BOT_POSTS = {"bot_message", "bot_photo", "bot_animation", "bot_video", "bot_document"}
 
 
 class ScriptError(Exception):
@@ -105,42 +105,48 @@ class Transcript:
     def event(self, event: ChatEvent) -> None:
         name = self.names.get(event.user_id, str(event.user_id))
         if self.as_json:
-            self.emit(
-                json.dumps(
-                    {
-                        "kind": event.kind,
-                        "user": name,
-                        "at": event.at.isoformat(),
-                        "text": event.text,
-                        "buttons": event.buttons,
-                        "message_id": event.message_id,
-                    },
-                    ensure_ascii=False,
-                )
-            )
+            self.emit(json.dumps(self._json(event, name), ensure_ascii=False))
             return
         text = event.text or ""
         if event.kind in ("user_text", "user_command"):
             self.emit(f"user> {text or '(sticker)'}")
+        elif event.kind == "user_media":
+            self._lines(f"user ({event.media_label})> ", text, [])
         elif event.kind == "user_tap":
             self.emit(f"user taps [{text}]" if text else "user taps (raw data)")
         elif event.kind == "user_location":
             self.emit(
                 f"user> (location {event.extra.get('latitude')} {event.extra.get('longitude')})"
             )
-        elif event.kind in ("bot_message", "bot_photo", "bot_edit"):
-            prefix = "bot> " if event.kind != "bot_edit" else f"bot (edit #{event.message_id})> "
-            lines = text.split("\n")
-            self.emit(prefix + lines[0])
-            for line in lines[1:]:
-                self.emit("     " + line if line else "")
-            for row in event.buttons:
-                self.emit("  " + " ".join(f"[{label}]" for label in row))
+        elif event.kind in _BOT_POSTS or event.kind == "bot_edit":
+            self._lines(_bot_prefix(event), text, event.buttons)
         elif event.kind == "bot_toast":
             if text:
                 self.emit(f"bot (toast)> {text}")
         elif event.kind == "bot_delete":
             self.emit(f"bot (delete #{event.message_id})")
+
+    @staticmethod
+    def _json(event: ChatEvent, name: str) -> dict[str, object]:
+        media = event.media
+        return {
+            "kind": event.kind,
+            "user": name,
+            "at": event.at.isoformat(),
+            "text": event.text,
+            "buttons": event.buttons,
+            "message_id": event.message_id,
+            "media": {"kind": media["kind"], "name": media["name"]} if media else None,
+        }
+
+    def _lines(self, prefix: str, text: str, buttons: list[list[str]]) -> None:
+        """A message: first line after the prefix, the rest indented, then its buttons."""
+        lines = text.split("\n")
+        self.emit(prefix + lines[0] if lines[0] else prefix.rstrip())  # a bare picture
+        for line in lines[1:]:
+            self.emit("     " + line if line else "")
+        for row in buttons:
+            self.emit("  " + " ".join(f"[{label}]" for label in row))
 
     def clock(self, instant: datetime) -> None:
         local = instant.astimezone(self.zone)
@@ -152,6 +158,14 @@ class Transcript:
     def note(self, text: str) -> None:
         if not self.as_json:
             self.emit(text)
+
+
+def _bot_prefix(event: ChatEvent) -> str:
+    """`bot> `, `bot (photo: march-1.png)> `, `bot (edit #3)> `, `bot (edit #3, photo: x)> `."""
+    notes = [f"edit #{event.message_id}"] if event.kind == "bot_edit" else []
+    if event.media_label:
+        notes.append(event.media_label)
+    return f"bot ({', '.join(notes)})> " if notes else "bot> "
 
 
 class _ErrorCatcher(logging.Handler):

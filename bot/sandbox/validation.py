@@ -31,6 +31,10 @@ _MISSING: dict[str, str] = {
     "callback_query_id": "query is too old and response timeout expired or query ID is invalid",
     "message_id": "message identifier is not specified",
     "photo": "there is no photo in the request",
+    "animation": "there is no animation in the request",
+    "video": "there is no video in the request",
+    "document": "there is no document in the request",
+    "media": "there is no media in the request",
     "action": "wrong parameter action in request",
     "url": "bad webhook: an HTTPS URL must be provided for webhook",
 }
@@ -54,6 +58,10 @@ _MARKUP_KEYS = {
     "remove_keyboard": "ReplyKeyboardRemove",
     "force_reply": "ForceReply",
 }
+
+
+# Where file parts that no parameter names go (InputMedia refers to them as "attach://name").
+ATTACHMENTS = "_attachments"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +88,9 @@ class Validator:
         out: dict[str, Any] = {}
         for name, value in raw.items():
             field = fields.get(name)
+            if field is None and isinstance(value, UploadedFile):
+                out.setdefault(ATTACHMENTS, {})[name] = value
+                continue
             if field is None:
                 if self.strict_params:
                     raise bad_request(f'unknown parameter "{name}"')
@@ -89,6 +100,10 @@ class Validator:
             if field.required and _is_missing(out.get(field.name)):
                 raise bad_request(_MISSING.get(field.name, f'parameter "{field.name}" is required'))
         return out
+
+    def check(self, name: str, type_name: str, value: Any) -> Any:
+        """Check one value against a spec type (for objects inside objects, e.g. InputMedia)."""
+        return self._typed(name, type_name, value)
 
     # --- values -------------------------------------------------------------------------
 
@@ -137,6 +152,8 @@ class Validator:
             return [self._typed(name, inner, item) for item in items]
         if type_name == "InlineKeyboardMarkup":
             return self._inline_keyboard(_json_value(name, value, dict, type_name))
+        if type_name == "InputMedia":  # its shape is checked by editMessageMedia, as Telegram does
+            return _json_any(value, "can't parse input media JSON object")
         obj = _json_value(name, value, dict, type_name)
         self._check_object(name, type_name, obj)
         return obj
@@ -266,6 +283,15 @@ def _boolean(name: str, value: Any) -> bool:
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     raise _wrong_type(name, "Boolean")
+
+
+def _json_any(value: Any, error: str) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise bad_request(error) from None
+    return value
 
 
 def _json_value(name: str, value: Any, kind: type, type_name: str) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 
+from bot.sandbox.updates import Pending
 from bot.sandbox.world import World
 
 log = logging.getLogger(__name__)
@@ -99,25 +100,25 @@ class WebhookDelivery:
                 continue
             await self._deliver(ready[0])
 
-    async def _deliver(self, update: dict[str, Any]) -> None:
+    async def _deliver(self, entry: Pending) -> None:
         delay = self.backoff
         for attempt in range(1, self.max_attempts + 1):
             url = self.url
             if not url:
                 return
-            error = await self._post(url, update)
+            error = await self._post(url, entry.update)
             if error is None:
-                self.world.settle(update["update_id"])
+                self.world.settle(entry)
                 return
             self.last_error_date = int(time.time())
             self.last_error_message = error
             if attempt < self.max_attempts:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff)
-        log.warning("webhook gave up on update %s", update["update_id"])
-        self.world.settle(update["update_id"], dropped=True)
+        log.warning("webhook gave up on update %s", entry.update_id)
+        self.world.settle(entry, dropped=True)
 
-    async def _post(self, url: str, update: dict[str, Any]) -> str | None:
+    async def _post(self, url: str, update: Any) -> str | None:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.request_timeout)
@@ -128,10 +129,14 @@ class WebhookDelivery:
         try:
             async with self._session.post(url, json=update, headers=headers) as resp:
                 await resp.read()
-                self.attempts.append({"update_id": update["update_id"], "status": resp.status})
+                self.attempts.append({"update_id": _update_id(update), "status": resp.status})
                 if 200 <= resp.status < 300:
                     return None
                 return f"Wrong response from the webhook: {resp.status} {resp.reason}"
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            self.attempts.append({"update_id": update["update_id"], "error": type(exc).__name__})
+            self.attempts.append({"update_id": _update_id(update), "error": type(exc).__name__})
             return f"Connection failed: {type(exc).__name__}"
+
+
+def _update_id(update: Any) -> Any:
+    return update.get("update_id") if isinstance(update, dict) else None

@@ -56,11 +56,11 @@ async def test_block_faults_calls_and_wait(api: Api, emu: Emulator) -> None:
         calls = await ctl.calls()
         assert [c["status"] for c in calls] == [403, 429, 200, 502]
         assert calls[0]["description"] == "Forbidden: bot was blocked by the user"
-        await ctl.send_text(uid, "hi")
+        assert await ctl.send_text(uid, "hi") == 3  # block and unblock were updates 1 and 2
         with pytest.raises(SandboxError) as err:
             await ctl.wait_delivered(timeout=0.1)
         assert err.value.status == 504
-        await api("getUpdates", offset=2)
+        await api("getUpdates", offset=4)
         await ctl.wait_delivered(timeout=1)
 
 

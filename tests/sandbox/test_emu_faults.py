@@ -7,8 +7,11 @@ import time
 
 import aiohttp
 import pytest
+import telegram
 from emu_helpers import TOKEN, Api
+from telegram.error import InvalidToken, TimedOut
 
+from bot.sandbox.control import SandboxClient
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.ratelimit import RateLimits
 
@@ -142,3 +145,68 @@ async def test_rate_limits_global_when_enabled() -> None:
         assert statuses == [200] * 5 + [429]
     finally:
         await emu.stop()
+
+
+@pytest.mark.parametrize(("status", "description"), [(401, "Unauthorized"), (404, "Not Found")])
+async def test_get_updates_answers_like_a_revoked_token(
+    api: Api, emu: Emulator, status: int, description: str
+) -> None:
+    emu.faults.fail_next(2, status=status, method="getUpdates")
+    reply = await api("getUpdates", timeout=0)
+    assert reply.body == {"ok": False, "error_code": status, "description": description}
+    async with telegram.Bot(emu.token, base_url=emu.base_url) as bot:
+        with pytest.raises(InvalidToken):
+            await bot.get_updates(timeout=0)
+        assert await bot.get_updates(timeout=0) == ()
+
+
+async def test_slow_answer_after_the_message_is_sent(emu: Emulator) -> None:
+    """Telegram may deliver a message and answer too late: the client times out, the
+    patient has the message all the same. `apply_first` emulates that."""
+    user = emu.world.create_user()
+    emu.faults.delay_next(1, 1.0, method="sendMessage", apply_first=True)
+    async with telegram.Bot(emu.token, base_url=emu.base_url) as bot:
+        started = time.monotonic()
+        with pytest.raises(TimedOut):
+            await bot.send_message(user.id, "Time for your exercises", read_timeout=0.2)
+        assert time.monotonic() - started < 0.9
+        assert [m.text for m in user.bot_messages] == ["Time for your exercises"]
+        await asyncio.sleep(1.0)
+        assert emu.calls[-1].status == 200  # answered, to nobody, after the delay
+        assert (await bot.send_message(user.id, "next")).text == "next"
+
+
+async def test_plain_delay_applies_the_call_after_waiting(emu: Emulator) -> None:
+    user = emu.world.create_user()
+    emu.faults.delay_next(1, 0.6, method="sendMessage")
+    async with telegram.Bot(emu.token, base_url=emu.base_url) as bot:
+        with pytest.raises(TimedOut):
+            await bot.send_message(user.id, "late", read_timeout=0.2)
+        assert user.bot_messages == []  # not yet: the call waits before it takes effect
+        await asyncio.sleep(0.7)
+        assert [m.text for m in user.bot_messages] == ["late"]
+
+
+async def test_stop_does_not_wait_for_an_injected_delay() -> None:
+    emu = Emulator(token=TOKEN)
+    await emu.start()
+    emu.faults.delay_next(1, 30, apply_first=True)
+    async with aiohttp.ClientSession() as session:
+        task = asyncio.create_task(Api(session, emu)("getMe"))
+        await asyncio.sleep(0.1)
+        started = time.monotonic()
+        await emu.stop()
+        assert time.monotonic() - started < 2
+        assert (await task).status == 200
+
+
+async def test_control_api_slow_answer_and_description(api: Api, emu: Emulator) -> None:
+    user = emu.world.create_user()
+    async with SandboxClient(emu.url) as ctl:
+        await ctl.delay_next(1, 0.3, method="sendMessage", apply_first=True)
+        await ctl.fail_next(1, status=400, method="getMe", description="Bad Request: odd")
+    task = asyncio.create_task(api("sendMessage", chat_id=user.id, text="x"))
+    await asyncio.sleep(0.1)
+    assert [m.text for m in user.bot_messages] == ["x"] and not task.done()
+    assert (await task).status == 200
+    assert (await api("getMe")).description == "Bad Request: odd"

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import telegram
+from emu_helpers import png
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
 
@@ -53,7 +54,7 @@ async def test_updates_and_callback(bot: telegram.Bot, emu: Emulator) -> None:
 
 async def test_send_photo_bytes(bot: telegram.Bot, emu: Emulator) -> None:
     user = emu.world.create_user()
-    msg = await bot.send_photo(user.id, photo=b"\x89PNG not really", caption="pic")
+    msg = await bot.send_photo(user.id, photo=png(), caption="pic")
     assert msg.caption == "pic"
     assert msg.photo
 

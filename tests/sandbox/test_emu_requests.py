@@ -6,7 +6,7 @@ import json
 
 import aiohttp
 import pytest
-from emu_helpers import TOKEN, Api
+from emu_helpers import TOKEN, Api, png
 
 from bot.sandbox.emulator import Emulator
 
@@ -226,7 +226,7 @@ async def test_multipart_photo(api: Api, emu: Emulator) -> None:
     form = aiohttp.FormData()
     form.add_field("chat_id", str(user.id))
     form.add_field("caption", "look")
-    form.add_field("photo", b"\x89PNG fake", filename="a.png", content_type="image/png")
+    form.add_field("photo", png(), filename="a.png", content_type="image/png")
     reply = await api.form("sendPhoto", form)
     assert reply.result["caption"] == "look"
     assert reply.result["photo"][0]["file_id"]
@@ -236,10 +236,11 @@ async def test_multipart_photo(api: Api, emu: Emulator) -> None:
 
 async def test_photo_caption_limit(api: Api, emu: Emulator) -> None:
     user = emu.world.create_user()
-    reply = await api("sendPhoto", chat_id=user.id, photo="file-id", caption="c" * 1025)
+    file_id = emu.world.files.add("photo", "a.png", 100, width=8, height=6).file_id
+    reply = await api("sendPhoto", chat_id=user.id, photo=file_id, caption="c" * 1025)
     assert reply.description == "Bad Request: message caption is too long"
     assert (
-        await api("sendPhoto", chat_id=user.id, photo="file-id", caption="c" * 1024)
+        await api("sendPhoto", chat_id=user.id, photo=file_id, caption="c" * 1024)
     ).status == 200
 
 

@@ -7,8 +7,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
-from emu_helpers import Api
+from emu_helpers import Api, Receiver
 
 from bot.sandbox.emulator import Emulator
 
@@ -102,35 +101,6 @@ async def test_client_disconnect_during_poll_is_clean(api: Api, emu: Emulator) -
     user.send_text("after")
     reply = await api("getUpdates", timeout=0)
     assert [u["message"]["text"] for u in reply.result] == ["after"]
-
-
-class Receiver:
-    """A tiny webhook endpoint that can fail its first N requests."""
-
-    def __init__(self, fail_first: int = 0) -> None:
-        self.fail_first = fail_first
-        self.seen: list[tuple[dict, str | None, str]] = []
-        self.url = ""
-        self.runner: web.AppRunner | None = None
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        self.seen.append(
-            (body, request.headers.get("X-Telegram-Bot-Api-Secret-Token"), request.content_type)
-        )
-        if len(self.seen) <= self.fail_first:
-            return web.Response(status=500)
-        return web.Response(status=200)
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/hook", self.handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/hook"
 
 
 @pytest.fixture
