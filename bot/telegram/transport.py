@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO, TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractStreamWriter
@@ -85,7 +85,7 @@ def _given(value: ODVInput[float], default: float | None) -> float | None:
 def _client_timeout(read: float | None, connect: float | None) -> aiohttp.ClientTimeout:
     """aiohttp's read timeout is, like httpx's, the longest wait for the next bytes, and it
     starts once the body is sent; ``connect`` also bounds DNS, as httpx's does. The pool
-    wait is ours (see ``AiohttpRequest._take_slot``), so aiohttp's connector never waits."""
+    wait is ours (see ``_take_slot``), so aiohttp's connector never waits."""
     return aiohttp.ClientTimeout(total=None, connect=connect, sock_connect=connect, sock_read=read)
 
 
@@ -163,9 +163,10 @@ def encode_body(
         return None
     if request_data.contains_files:
         return _multipart(request_data, write_timeout)
-    if not request_data.json_parameters:
+    parameters = request_data.json_parameters  # computed on every access: once here
+    if not parameters:
         return None
-    return _Form(request_data.url_encoded_parameters().encode("ascii"), write_timeout)
+    return _Form(urlencode(parameters).encode("ascii"), write_timeout)
 
 
 def _multipart(request_data: RequestData, write_timeout: float | None) -> _Multipart:
@@ -241,7 +242,7 @@ class AiohttpRequest(BaseRequest):
         self._proxy = _checked_proxy(proxy)
         self._keepalive_expiry = keepalive_expiry  # httpx's default: idle connections live 5 s
         self._trust_env = trust_env
-        self._slots = asyncio.Semaphore(connection_pool_size)
+        self._slots: asyncio.Semaphore | None = None
         self._session: aiohttp.ClientSession | None = None
         self._env_proxies: dict[tuple[str, str], str | None] = {}
 
@@ -258,6 +259,7 @@ class AiohttpRequest(BaseRequest):
         """Open the session here, not in ``__init__``: aiohttp wants a running loop."""
         if self.closed:
             self._env_proxies.clear()  # httpx, too, reads the environment once per client
+            self._slots = asyncio.Semaphore(self._connection_pool_size)  # of this loop
             connector = aiohttp.TCPConnector(
                 limit=self._connection_pool_size, keepalive_timeout=self._keepalive_expiry
             )
@@ -283,8 +285,8 @@ class AiohttpRequest(BaseRequest):
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Send one request; BaseRequest.post turns the status and body into PTB's result."""
-        session = self._session
-        if session is None or session.closed:
+        session, slots = self._session, self._slots
+        if session is None or session.closed or slots is None:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         timeouts = resolve_timeouts(
             self._timeouts,
@@ -296,21 +298,11 @@ class AiohttpRequest(BaseRequest):
             pool=pool_timeout,
         )
         body = encode_body(request_data, timeouts.write)
-        await self._take_slot(timeouts.pool)
+        await _take_slot(slots, timeouts.pool)
         try:
             return await self._send(session, method, url, body, timeouts)
         finally:
-            self._slots.release()
-
-    async def _take_slot(self, pool_timeout: float | None) -> None:
-        if not self._slots.locked():
-            await self._slots.acquire()  # returns at once: no timer on the common path
-            return
-        try:
-            async with asyncio.timeout(pool_timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise TimedOut(POOL_TIMEOUT_MESSAGE) from None
+            slots.release()
 
     async def _send(
         self,
@@ -329,6 +321,7 @@ class AiohttpRequest(BaseRequest):
                 data=body,
                 timeout=_client_timeout(timeouts.read, timeouts.connect),
                 proxy=self._proxy_for(url),
+                allow_redirects=False,  # httpx does not follow them either: PTB sees the 3xx
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:  # aiohttp's ServerTimeoutError is one too
@@ -346,6 +339,18 @@ class AiohttpRequest(BaseRequest):
         if key not in self._env_proxies:
             self._env_proxies[key] = _environment_proxy(*key)
         return self._env_proxies[key]
+
+
+async def _take_slot(slots: asyncio.Semaphore, pool_timeout: float | None) -> None:
+    """A connection of the pool, or PTB's pool-timeout TimedOut (nothing was sent)."""
+    if not slots.locked():
+        await slots.acquire()  # returns at once: no timer on the common path
+        return
+    try:
+        async with asyncio.timeout(pool_timeout):
+            await slots.acquire()
+    except TimeoutError:
+        raise TimedOut(POOL_TIMEOUT_MESSAGE) from None
 
 
 def aiohttp_requests(

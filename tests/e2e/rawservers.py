@@ -1,5 +1,5 @@
 """Tiny TCP servers for transport cases the emulator cannot play: a peer that stops reading,
-a port nobody listens on, and an HTTP proxy that records what it was asked for."""
+a port nobody listens on, an HTTP proxy that records what it was asked for, a redirect."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -59,10 +59,25 @@ async def never_read(
     await release.wait()
 
 
-@dataclass
-class RecordingProxy:
-    """Answers every request with a getMe result and keeps the request lines it got."""
+def get_me_ok(request_line: str) -> bytes:
+    """What a proxy forwarding to Telegram would pass back for getMe."""
+    body = json.dumps({"ok": True, "result": GET_ME}).encode()
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+    return head.encode() + b"\r\n\r\n" + body
 
+
+def redirect_once(request_line: str) -> bytes:
+    """302 to /moved, where getMe answers: only a client that follows redirects succeeds."""
+    if " /moved " in request_line:
+        return get_me_ok(request_line)
+    return b"HTTP/1.1 302 Found\r\nLocation: /moved\r\nContent-Length: 0\r\n\r\n"
+
+
+@dataclass
+class CannedServer:
+    """Answers each request with ``answer(request line)`` and keeps the request lines."""
+
+    answer: Callable[[str], bytes]
     request_lines: list[str] = field(default_factory=list)
 
     async def __call__(
@@ -72,11 +87,7 @@ class RecordingProxy:
             lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
             self.request_lines.append(lines[0])
             await reader.readexactly(_content_length(lines))
-            body = json.dumps({"ok": True, "result": GET_ME}).encode()
-            head = (
-                f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
-            )
-            writer.write(head.encode() + b"\r\n\r\n" + body)
+            writer.write(self.answer(lines[0]))
             await writer.drain()
 
 

@@ -32,7 +32,15 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.validation import UploadedFile
 from bot.telegram.transport import AiohttpRequest, aiohttp_requests
-from tests.e2e.rawservers import GET_ME, RecordingProxy, closed_port, never_read, serving
+from tests.e2e.rawservers import (
+    GET_ME,
+    CannedServer,
+    closed_port,
+    get_me_ok,
+    never_read,
+    redirect_once,
+    serving,
+)
 
 TRANSPORTS = ("httpx", "aiohttp")
 MARKUP = InlineKeyboardMarkup([[InlineKeyboardButton("Done", callback_data="d:1")]])
@@ -270,11 +278,20 @@ async def test_stalled_upload_is_timed_out(
                 await client.send_photo(1, b"\0" * 32 * 1024 * 1024, **per_call)
 
 
+async def test_a_redirect_is_not_followed(transport: str) -> None:
+    """httpx leaves redirects to PTB, which reports a 3xx as a NetworkError."""
+    server = CannedServer(redirect_once)
+    async with serving(server) as url, make_request(transport) as request:
+        with pytest.raises(NetworkError, match=r"Found \(302\)"):
+            await request.post(f"{url}/bot1:X/getMe")
+    assert server.request_lines == ["POST /bot1:X/getMe HTTP/1.1"]
+
+
 # --- proxies ----------------------------------------------------------------------------------
 
 
 async def test_proxy_argument_routes_every_call(transport: str) -> None:
-    proxy = RecordingProxy()
+    proxy = CannedServer(get_me_ok)
     async with serving(proxy) as proxy_url, make_request(transport, proxy=proxy_url) as request:
         me = await request.post("http://api.telegram.invalid/bot1:X/getMe")
     assert me == GET_ME
@@ -284,7 +301,7 @@ async def test_proxy_argument_routes_every_call(transport: str) -> None:
 async def test_proxy_from_the_environment_and_no_proxy(
     emu: Emulator, transport: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    proxy = RecordingProxy()
+    proxy = CannedServer(get_me_ok)
     async with serving(proxy) as proxy_url:
         monkeypatch.setenv("HTTP_PROXY", proxy_url)
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # the emulator: direct
