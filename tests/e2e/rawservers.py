@@ -75,14 +75,17 @@ def redirect_once(request_line: str) -> bytes:
 
 @dataclass
 class CannedServer:
-    """Answers each request with ``answer(request line)`` and keeps the request lines."""
+    """Answers each request with ``answer(request line)``; counts connections and keeps
+    the request lines."""
 
     answer: Callable[[str], bytes]
     request_lines: list[str] = field(default_factory=list)
+    connections: int = 0
 
     async def __call__(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, release: asyncio.Event
     ) -> None:
+        self.connections += 1
         while True:
             lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
             self.request_lines.append(lines[0])

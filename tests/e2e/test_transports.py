@@ -278,6 +278,14 @@ async def test_stalled_upload_is_timed_out(
                 await client.send_photo(1, b"\0" * 32 * 1024 * 1024, **per_call)
 
 
+async def test_calls_share_one_keep_alive_connection(transport: str) -> None:
+    server = CannedServer(get_me_ok)
+    async with serving(server) as url, make_request(transport) as request:
+        for _ in range(3):
+            assert await request.post(f"{url}/bot1:X/getMe") == GET_ME
+    assert (server.connections, len(server.request_lines)) == (1, 3)
+
+
 async def test_a_redirect_is_not_followed(transport: str) -> None:
     """httpx leaves redirects to PTB, which reports a 3xx as a NetworkError."""
     server = CannedServer(redirect_once)
