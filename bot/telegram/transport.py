@@ -1,7 +1,8 @@
 """An aiohttp transport for python-telegram-bot, a drop-in for its default HTTPXRequest.
 
-Why: the send path is where the bot spends its CPU (docs/BENCHMARKS.md), and aiohttp is
-already a dependency (the web server, the emulator). PTB keeps everything above the bytes:
+Why: PTB on httpx spends about twice the CPU per Bot API call (docs/BENCHMARKS.md, the send
+path), and aiohttp is already a dependency (the web server, the emulator). PTB keeps
+everything above the bytes:
 ``BaseRequest.post`` maps HTTP statuses to BadRequest, Forbidden, RetryAfter, ... exactly as
 with httpx; this module only moves bytes and turns aiohttp's failures into PTB's
 ``TimedOut`` / ``NetworkError`` the way HTTPXRequest does.
@@ -253,6 +254,7 @@ class AiohttpRequest(BaseRequest):
 
     @property
     def closed(self) -> bool:
+        """True before ``initialize()`` and after ``shutdown()``."""
         return self._session is None or self._session.closed
 
     async def initialize(self) -> None:
