@@ -1,11 +1,11 @@
 """An aiohttp transport for python-telegram-bot, a drop-in for its default HTTPXRequest.
 
 Why: PTB on httpx spends about twice the CPU per Bot API call (docs/BENCHMARKS.md, the send
-path), and aiohttp is already a dependency (the web server, the emulator). PTB keeps
-everything above the bytes:
-``BaseRequest.post`` maps HTTP statuses to BadRequest, Forbidden, RetryAfter, ... exactly as
-with httpx; this module only moves bytes and turns aiohttp's failures into PTB's
-``TimedOut`` / ``NetworkError`` the way HTTPXRequest does.
+path), and aiohttp is already a dependency (the web server, the emulator).
+
+PTB keeps everything above the bytes: ``BaseRequest.post`` maps HTTP statuses to BadRequest,
+Forbidden, RetryAfter, ... exactly as with httpx. This module only moves bytes and turns
+aiohttp's failures into PTB's ``TimedOut`` / ``NetworkError`` the way HTTPXRequest does.
 
 PTB wants two request objects, one for bot calls and one for ``getUpdates``::
 
