@@ -1,4 +1,5 @@
-"""Benchmarks: `python -m bot.bench reminders [--quick]` (figures, never pass/fail)."""
+"""Benchmarks: `python -m bot.bench reminders [--quick]` and `python -m bot.bench sendpath [N]`
+(figures, never pass/fail)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
     rem.add_argument("--no-postgres", action="store_true", help="SQLite only")
     rem.add_argument("--profile", action="store_true", help="cProfile the SQLite fan-out")
     rem.add_argument("--skip-startup", action="store_true", help="leave out start-up/RSS")
+    sub.add_parser(
+        "sendpath",
+        help="sendMessage through PTB on httpx, on aiohttp, and raw aiohttp",
+        add_help=False,
+    )
     return parser
 
 
@@ -28,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.bench.startup import child_main
 
         return child_main(args_list[1:])
+    if args_list[:1] == ["sendpath"]:  # its own arguments: see bot/bench/sendpath.py
+        from bot.bench.sendpath import main as sendpath_main
+
+        return sendpath_main(args_list[1:])
     args = build_parser().parse_args(args_list)
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     logging.basicConfig(level=logging.ERROR)
