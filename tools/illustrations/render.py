@@ -437,11 +437,24 @@ def png_bytes(image: Image.Image) -> bytes:
 
 
 def gif_bytes(frames: list[tuple[Image.Image, int]]) -> bytes:
-    # One palette for all frames (from a strip of them), no dithering: no flicker, small.
+    # One palette for all frames, no dithering: no flicker, small files. The style's own
+    # colours go in exactly; the rest (anti-aliased edges) come from a strip of all frames.
+    key = [BG, INK, FAR, HAIR, EYE, ACCENT, ACCENT_FAR, GHOST, ARROW, MAT, MAT_EDGE, FLOOR]
     strip = Image.new("RGB", (WIDTH, HEIGHT * len(frames)))
     for i, (img, _) in enumerate(frames):
         strip.paste(img, (0, HEIGHT * i))
-    palette = strip.quantize(colors=96, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    edges = strip.quantize(colors=256 - len(key), method=Image.Quantize.MEDIANCUT)
+    flat = edges.getpalette()[: 3 * (256 - len(key))]
+    # Pillow matches colours at reduced precision: drop edge colours close to a key colour
+    # so that the key colour itself is picked (the background must stay exactly the same).
+    near = 10
+    edge_colours = [
+        flat[i : i + 3]
+        for i in range(0, len(flat), 3)
+        if all(sum(abs(a - b) for a, b in zip(flat[i : i + 3], k, strict=True)) > near for k in key)
+    ]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([c for colour in key + edge_colours for c in colour])
     images = [img.quantize(palette=palette, dither=Image.Dither.NONE) for img, _ in frames]
     buf = io.BytesIO()
     images[0].save(
