@@ -173,11 +173,10 @@ _ARMS_OVERHEAD = Arm(
     fore=180.0 + math.degrees(math.asin((R_UPPER_ARM[1] - R_FOREARM[1]) / FOREARM)),
     hand=180.0,
 )
-_LEG_FLAT = Leg(
-    thigh=-math.degrees(math.asin((R_HIP - R_THIGH[1]) / THIGH)),
-    shin=-math.degrees(math.asin((R_THIGH[1] - R_SHIN[1]) / SHIN)),
-    foot=-22.0,  # tops of the feet on the mat, toes pointing back
-)
+# Straight legs: thigh and shin in one line from the hip to the ankle, which rests on the
+# mat (the thighs slope a little because the hips are thicker than the ankles).
+_LEG_LINE = -math.degrees(math.atan2(R_HIP - R_SHIN[1], THIGH + SHIN))
+_LEG_FLAT = Leg(thigh=_LEG_LINE, shin=_LEG_LINE, foot=-22.0)  # tops of the feet on the mat
 PRONE = Pose(
     hip=_PRONE_HIP,
     torso=torso_to(_PRONE_HIP, R_SHOULDER),
@@ -192,7 +191,7 @@ PRONE = Pose(
 # "Slowly lift one arm off the floor": the straight arm, about 14 degrees up.
 _ARM_UP = Arm.straight(166.0)
 # "lift one leg the same way": the straight leg, about 10 degrees up; the hips stay down.
-_LEG_UP = Leg(thigh=9.0, shin=8.0, foot=-12.0)
+_LEG_UP = Leg(thigh=8.5, shin=8.5, foot=-12.0)
 PRONE_NEAR_ARM_UP = PRONE.with_(near_arm=_ARM_UP)
 PRONE_FAR_ARM_UP = PRONE.with_(far_arm=_ARM_UP)
 PRONE_NEAR_LEG_UP = PRONE.with_(near_leg=_LEG_UP)
@@ -210,7 +209,7 @@ def _leg_arrow(lifted: Pose, rest: Pose, far: bool) -> Arrow:
     j = joints(rest)
     low = angle_to(j.hip, (j.far_leg if far else j.near_leg).ankle)
     high = (lifted.far_leg if far else lifted.near_leg).thigh
-    return Arrow(arc(j.hip, THIGH + SHIN + FOOT_TOE + 6.0, low + 1.0, high + 2.5))
+    return Arrow(arc(j.hip, THIGH + SHIN + FOOT_TOE + 7.0, low + 1.0, high - 0.5))
 
 
 def _raises_scene() -> Scene:
