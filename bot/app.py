@@ -45,6 +45,7 @@ from bot.telegram.commands import bot_commands
 from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.render import deliver, send
+from bot.telegram.transport import aiohttp_requests
 from bot.telegram.updates import UpdateRunner
 
 log = logging.getLogger(__name__)
@@ -110,12 +111,15 @@ def build_application(
     # Updates come from our own Poller or webhook endpoint (bot/telegram/polling.py,
     # bot/web/server.py) through the UpdateRunner, never from PTB's Updater.
     builder = ApplicationBuilder().token(token).updater(None)
+    settings = services.settings
+    if settings.telegram_transport == "aiohttp":  # else PTB builds its HTTPXRequests
+        calls, updates = aiohttp_requests()
+        builder = builder.request(calls).get_updates_request(updates)
     if base_url:
         builder = builder.base_url(base_url)
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
     # Honours 429 retry_after (retrying up to 3 times), 30 messages/s, ~1/s per chat.
-    settings = services.settings
     limiter = ChatRateLimiter(
         overall_max_rate=settings.rate_limit_per_second,
         per_chat_rate=settings.rate_limit_per_chat_per_second,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,9 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = Field(default=None, repr=False)
     telegram_api_base_url: str | None = None
     telegram_api_file_url: str | None = None
+    # the HTTP client under PTB: aiohttp (bot/telegram/transport.py, ~2-4x less CPU per
+    # call, see docs/BENCHMARKS.md) or httpx (PTB's own default)
+    telegram_transport: Literal["aiohttp", "httpx"] = "aiohttp"
     database_url: str = "sqlite+aiosqlite:///data/exercise-bot.db"
     content_dir: Path = Field(default_factory=_default_content_dir)
     default_language: str = "en"

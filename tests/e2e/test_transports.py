@@ -41,6 +41,7 @@ from tests.e2e.rawservers import (
     redirect_once,
     serving,
 )
+from tests.sandbox.emu_helpers import png
 
 TRANSPORTS = ("httpx", "aiohttp")
 MARKUP = InlineKeyboardMarkup([[InlineKeyboardButton("Done", callback_data="d:1")]])
@@ -248,7 +249,7 @@ async def test_send_photo_uploads_the_file(
     bot: telegram.Bot, emu: Emulator, size: int, source: str
 ) -> None:
     user = emu.world.create_user()
-    data = bytes(range(256)) * (size // 256)
+    data = png(40, 30, pad_to=size)  # a real image: the emulator reads its dimensions
     photo = _photo_source(source, data)
     sent = await bot.send_photo(user.id, photo, caption="Колено ✓", reply_markup=MARKUP)
     assert sent.caption == "Колено ✓" and sent.photo
