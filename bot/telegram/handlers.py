@@ -211,22 +211,19 @@ async def on_callback(update: Update, context: Context) -> None:
     """Every button tap. The query is answered once; the reply is delivered even when the
     answer fails, and safety advice in it is confirmed only once delivered."""
     query = update.callback_query
-    who = patron(update)
     if query is None:
         return
-    if who is None:
-        await _answer(query)
-        return
     svc = services(context)
-    lang = svc.language(who.language)
+    lang = svc.language(query.from_user.language_code if query.from_user else None)
+    who = patron(update)
     message = query.message
+    if who is None or message is None:  # a tap on an inline message: none of ours
+        await _answer(query, svc.content.text(lang, "toast_invalid"))
+        return
     try:
         callback = decode(query.data)
     except InvalidCallback as error:
         log.warning("callback.invalid", extra={"reason": str(error)})
-        await _answer(query, svc.content.text(lang, "toast_invalid"))
-        return
-    if message is None:  # a tap on an inline message: none of ours
         await _answer(query, svc.content.text(lang, "toast_invalid"))
         return
     chat = message.chat
