@@ -31,16 +31,21 @@ def test_every_folder_under_bot_with_python_files_is_a_listed_package() -> None:
     assert not missing, f"add these to [tool.setuptools] packages in pyproject.toml: {missing}"
 
 
-def test_the_content_folder_ships_as_a_package() -> None:
+def test_the_content_folder_ships_as_a_package_with_every_file() -> None:
     setuptools = PYPROJECT["tool"]["setuptools"]
     assert setuptools["package-dir"]["exercise_bot_content"] == "content"
     assert "exercise_bot_content" in setuptools["packages"]
+    content = ROOT / "content"
     patterns = setuptools["package-data"]["exercise_bot_content"]
-    shipped = {
-        p.relative_to(ROOT / "content") for pat in patterns for p in (ROOT / "content").glob(pat)
+    shipped = {p for pattern in patterns for p in content.glob(pattern)}
+    files = {
+        p
+        for p in content.rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
     }
-    yaml_files = {p.relative_to(ROOT / "content") for p in (ROOT / "content").rglob("*.yaml")}
-    assert yaml_files and yaml_files <= shipped
+    assert any(p.suffix == ".yaml" for p in files)
+    missing = sorted(str(p.relative_to(content)) for p in files - shipped)
+    assert not missing, f"add a pattern for these to package-data in pyproject.toml: {missing}"
 
 
 def test_license_is_an_spdx_string_with_its_file() -> None:
