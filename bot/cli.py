@@ -7,9 +7,14 @@ import asyncio
 import contextlib
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import logs
+
+if TYPE_CHECKING:
+    from bot.store.database import Database, SchemaState
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -27,24 +32,150 @@ def cmd_check_content(args: argparse.Namespace) -> int:
     return code
 
 
-def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from bot.store.database import Database
+def _db_command(work: Callable[[Database], Awaitable[int]], *, create: bool = False) -> int:
+    """Run one `db` subcommand; a database that cannot be used is one line and exit 2.
 
-    settings = _settings()
-    _ensure_sqlite_dir(settings.database_url)
+    ``create``: make a SQLite file's folder first (upgrade); reports never create one.
+    """
+    from bot.store.database import (
+        Database,
+        check_database_url,
+        describe_database_error,
+        sqlite_file,
+    )
 
-    async def upgrade() -> str:
-        db = Database(settings.database_url)
+    url = _settings().database_url
+    problem = check_database_url(url) or _sqlite_problem(sqlite_file(url), create=create)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        db = Database(url)
         try:
-            before = await db.schema_status()
-            await db.upgrade()
-            return before
+            return await work(db)
         finally:
             await db.dispose()
 
-    before = asyncio.run(upgrade())
-    print(f"database upgraded (was {before}, now current)")
+    try:
+        return asyncio.run(run())
+    except Exception as error:
+        message = describe_database_error(error, url)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 2
+
+
+def _sqlite_problem(path: Path | None, *, create: bool) -> str | None:
+    """Checked before connecting: a failed aiosqlite connect leaves a thread behind."""
+    if path is None:
+        return None
+    if create:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            return f"cannot create the folder of the SQLite file {path}: {error.strerror}"
+    elif not path.is_file():
+        return (
+            f"no SQLite database at {path}: check DATABASE_URL (relative paths start in the "
+            "working directory), or create it with `exercise-bot db upgrade`"
+        )
+    writable = path if path.exists() else path.parent
+    if not os.access(writable, os.W_OK):
+        return f"cannot write the SQLite file {path}: check its owner and permissions"
+    return None
+
+
+def _revisions(revisions: tuple[str, ...]) -> str:
+    return ",".join(revisions) if revisions else "empty"
+
+
+def _ahead_line(state: SchemaState) -> str:
+    return (
+        f"{_revisions(state.current)}: ahead of this code (its newest migration is "
+        f"{_revisions(state.heads)}); a newer bot migrated this database: run that version, "
+        "or roll back as docs/DEPLOY.md says"
+    )
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    async def upgrade(db: Database) -> int:
+        before = await db.schema_state()
+        if before.status == "ahead":
+            print(_ahead_line(before), file=sys.stderr)
+            return 2
+        await db.upgrade()
+        after = await db.schema_state()
+        if before.current == after.current:
+            print(f"database already current ({_revisions(after.current)})")
+        else:
+            print(f"database upgraded: {_revisions(before.current)} -> {_revisions(after.current)}")
+        return 0
+
+    return _db_command(upgrade, create=True)
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    async def current(db: Database) -> int:
+        state = await db.schema_state()
+        heads = _revisions(state.heads)
+        if state.status == "current":
+            print(f"{_revisions(state.current)} (head): current")
+            return 0
+        if state.status == "empty":
+            print(
+                "empty: no migration applied yet; run `exercise-bot db upgrade` "
+                "(or start the bot, which migrates unless AUTO_MIGRATE=false)"
+            )
+            return 1
+        if state.status == "behind":
+            print(
+                f"{_revisions(state.current)}: behind this code (head {heads}); "
+                "run `exercise-bot db upgrade`"
+            )
+            return 1
+        print(_ahead_line(state))
+        return 2
+
+    return _db_command(current)
+
+
+def cmd_db_history(args: argparse.Namespace) -> int:
+    from bot.store.database import shipped_migrations
+
+    # What this code ships; needs no database (`db current` says where one stands).
+    for migration in shipped_migrations():
+        head = " (head)" if migration.is_head else ""
+        print(f"{migration.revision}{head}  {migration.title}".rstrip())
     return 0
+
+
+def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    target: str = args.revision
+    if target == "base":
+        print(
+            "refusing to downgrade to base: that drops every table and all patient data; "
+            "name a revision from `exercise-bot db history`",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def downgrade(db: Database) -> int:
+        before = await db.schema_state()
+        if before.status == "ahead":
+            print(_ahead_line(before), file=sys.stderr)
+            return 2
+        known = {m.revision for m in db.migrations()}
+        if target not in known and not target.startswith("-"):
+            print(f"{target}: no such migration; see `exercise-bot db history`", file=sys.stderr)
+            return 2
+        await db.downgrade(target)
+        after = await db.schema_state()
+        print(f"database downgraded: {_revisions(before.current)} -> {_revisions(after.current)}")
+        return 0
+
+    return _db_command(downgrade)
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -149,8 +280,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
-    upgrade = db_sub.add_parser("upgrade", help="apply migrations")
+    upgrade = db_sub.add_parser(
+        "upgrade", help="apply migrations (waits if another process is migrating)"
+    )
     upgrade.set_defaults(func=cmd_db_upgrade)
+    current = db_sub.add_parser(
+        "current",
+        help="the database's revision; exit 0 current, 1 empty or behind (upgrade due), "
+        "2 ahead of this code or unreachable",
+    )
+    current.set_defaults(func=cmd_db_current)
+    history = db_sub.add_parser("history", help="the migrations this code ships, oldest first")
+    history.set_defaults(func=cmd_db_history)
+    downgrade = db_sub.add_parser(
+        "downgrade",
+        help="undo migrations down to REVISION, with the version that added them (rollback)",
+    )
+    downgrade.add_argument("revision", help="a revision from `db history`, or -1 for one step")
+    downgrade.set_defaults(func=cmd_db_downgrade)
     return parser
 
 

@@ -10,7 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _default_content_dir() -> Path:
-    return Path(__file__).resolve().parents[1] / "content"
+    from bot.content.loader import bundled_content_dir  # the wheel's copy or content/ in a clone
+
+    return bundled_content_dir()
 
 
 class Settings(BaseSettings):

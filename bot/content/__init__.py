@@ -6,5 +6,7 @@ from pathlib import Path
 
 
 def default_content_dir() -> Path:
-    """The repository's content/ directory (works from a clone and an editable install)."""
-    return Path(__file__).resolve().parents[2] / "content"
+    """The bundled content: the wheel's copy, or the repository's content/ in a clone."""
+    from bot.content.loader import bundled_content_dir
+
+    return bundled_content_dir()

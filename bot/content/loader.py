@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
@@ -26,10 +27,27 @@ from bot.content.yamlio import read_yaml
 
 M = TypeVar("M", bound=BaseModel)
 _ALL_MODELS = (Clinic, Dose, Step, Exercise, Program, WarningSign, Safety)
+BUNDLED_CONTENT_PACKAGE = "exercise_bot_content"
 _LAYOUT = (
     "the bot reads clinic.yaml, safety.yaml, programs/*.yaml, exercises/*.yaml "
     "and texts/<language>.yaml"
 )
+
+
+def bundled_content_dir() -> Path:
+    """The example content that ships with the bot (the default when CONTENT_DIR is unset).
+
+    Installed from a wheel or an sdist, it is the ``exercise_bot_content`` package in
+    site-packages; in an editable install that package is the repository's ``content/``
+    folder, so edits there are seen at once. A checkout that was never installed falls
+    back to ``content/`` beside ``bot/``.
+    """
+    try:
+        root = importlib.resources.files(BUNDLED_CONTENT_PACKAGE)
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "content"
+    # A package on the file system gives a Path; anything else (a zip) is not supported.
+    return Path(str(root))
 
 
 class _Files:

@@ -2,10 +2,14 @@
 
 No network: names come from the installed tz database (``zoneinfo``/``tzdata``) and
 locations from timezonefinder's bundled polygons, loaded lazily once per process.
+timezonefinder is optional (``pip install 'exercise-bot[location]'``): without it
+``zone_for_location`` raises ``LocationLookupUnavailable`` and the bot asks for a typed
+city or a suggested zone instead; ``location_lookup_available`` tells in advance.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import threading
 import unicodedata
@@ -305,23 +309,65 @@ def resolve_zone(text: str) -> str | None:
     return None
 
 
+LOCATION_EXTRA_HINT = "pip install 'exercise-bot[location]'"
+
+
+class LocationLookupUnavailable(RuntimeError):
+    """Zones cannot be found from a location here: timezonefinder is not installed.
+
+    Not a problem with the location itself: the caller should tell the patient to type a
+    city or pick a suggested zone (and never retry the location).
+    """
+
+    def __init__(self, reason: str = "timezonefinder is not installed") -> None:
+        super().__init__(f"{reason}; {LOCATION_EXTRA_HINT} enables shared locations")
+
+
 _finder: TimezoneFinder | None = None
+_finder_missing: str | None = None  # why timezonefinder could not be imported, once known
 _finder_lock = threading.Lock()
 
 
+def location_lookup_available() -> bool:
+    """Whether ``zone_for_location`` can work (timezonefinder is installed); cheap, no import.
+
+    Use it to decide whether to offer a "share location" button at all.
+    """
+    if _finder is not None:
+        return True
+    if _finder_missing is not None:
+        return False
+    try:
+        return importlib.util.find_spec("timezonefinder") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _get_finder() -> TimezoneFinder:
-    global _finder  # one lazily built finder per process
+    """The process's one finder, built on first use; ``LocationLookupUnavailable`` without it."""
+    global _finder, _finder_missing
     if _finder is None:
         with _finder_lock:
             if _finder is None:
-                from timezonefinder import TimezoneFinder  # heavy: only when needed
-
+                if _finder_missing is not None:
+                    raise LocationLookupUnavailable(_finder_missing)
+                try:
+                    from timezonefinder import TimezoneFinder  # heavy: only when needed
+                except ImportError as error:  # absent, or present but broken (numpy, h3)
+                    _finder_missing = f"timezonefinder cannot be imported ({error.msg})"
+                    raise LocationLookupUnavailable(_finder_missing) from None
                 _finder = TimezoneFinder()
     return _finder
 
 
 def zone_for_location(lat: float, lon: float) -> str | None:
-    """The zone at a shared location; None for invalid coordinates or the open sea."""
+    """The zone at a shared location; None for invalid coordinates or the open sea.
+
+    Raises ``LocationLookupUnavailable`` when timezonefinder is not installed, whatever the
+    coordinates, so "this bot cannot read locations" is never mistaken for "that place
+    has no zone".
+    """
+    finder = _get_finder()
     try:
         lat, lon = float(lat), float(lon)
     except (TypeError, ValueError):
@@ -330,7 +376,7 @@ def zone_for_location(lat: float, lon: float) -> str | None:
         return None
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
         return None
-    zone = _get_finder().timezone_at(lng=lon, lat=lat)
+    zone = finder.timezone_at(lng=lon, lat=lat)
     if not zone or zone.startswith("Etc/") or not is_valid_zone(zone):
         return None
     return zone

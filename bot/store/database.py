@@ -1,8 +1,18 @@
-"""Engine, connection settings and migrations for one database URL."""
+"""Engine, connection settings and migrations for one database URL.
+
+Migrations are safe when several processes start at once: on PostgreSQL the upgrade runs
+under a transaction-level advisory lock, on SQLite under an exclusive file lock next to the
+database (and BEGIN IMMEDIATE); the second process waits, then finds the schema current.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,13 +22,19 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot.store.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SchemaStatus = Literal["current", "behind", "empty", "ahead"]
+
+# The PostgreSQL advisory lock key that serialises migrations (any fixed 64-bit number;
+# this one spells "exmigrat"). Only `Database.upgrade`/`downgrade` take it.
+MIGRATION_LOCK_KEY = 0x65786D6967726174
 
 # Execution option read by the SQLite "begin" hook; see ``_configure_sqlite``.
 SQLITE_BEGIN_OPTION = "bot_sqlite_begin"
@@ -64,6 +80,109 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
 
 
+@dataclass(frozen=True)
+class Migration:
+    """One migration shipped with this code, for `exercise-bot db history`."""
+
+    revision: str
+    down_revision: str | None
+    title: str
+    is_head: bool
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database stands: its revision(s), this code's head(s), and the verdict."""
+
+    status: SchemaStatus
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+
+
+SUPPORTED_URLS = (
+    "sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user:password@host:5432/db"
+)
+
+
+def check_database_url(url: str) -> str | None:
+    """One line saying what is wrong with a DATABASE_URL, or None when it can be used."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return f"DATABASE_URL is not a database URL; use {SUPPORTED_URLS}"
+    driver = parsed.drivername
+    if driver == "sqlite+aiosqlite" or driver == "postgresql+asyncpg":
+        return None
+    if parsed.get_backend_name() in ("postgresql", "postgres"):
+        fixed = parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=True)
+        return f"DATABASE_URL uses the {driver} driver; the bot needs asyncpg: {fixed}"
+    if parsed.get_backend_name() == "sqlite":
+        fixed = parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=True)
+        return f"DATABASE_URL uses the {driver} driver; the bot needs aiosqlite: {fixed}"
+    return f"DATABASE_URL: {driver} is not supported; use {SUPPORTED_URLS}"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory ones."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    return None if name.startswith("file:") else Path(name)
+
+
+def describe_database_error(error: BaseException, url: str) -> str | None:
+    """One line for a database that cannot be used (unreachable, login refused, missing
+    database or file), without the password; None for anything else (a real bug)."""
+    where = safe_url(url)
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and len(seen) < 10:
+        seen.append(current)
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    for exc in seen:
+        name = type(exc).__name__
+        if name in ("InvalidPasswordError", "InvalidAuthorizationSpecificationError"):
+            return f"the database refused the login ({where}): check the user and password"
+        if name == "InvalidCatalogNameError":
+            return f"the database does not exist ({where}): create it or fix DATABASE_URL"
+        if "unable to open database file" in str(exc):
+            return f"cannot open the SQLite file ({where}): is its folder there and writable?"
+        if isinstance(exc, (ConnectionError, TimeoutError)) or (
+            isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError)
+        ):
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else name
+            return f"cannot reach the database ({where}): {reason}; is it running?"
+    return None
+
+
+def shipped_migrations(script_location: Path | str | None = None) -> list[Migration]:
+    """Every migration this code ships, oldest first (no database needed)."""
+    script = ScriptDirectory.from_config(alembic_config(script_location=script_location))
+    heads = set(script.get_heads())
+    newest_first = [
+        Migration(
+            revision=rev.revision,
+            down_revision=_one_down(rev.down_revision),
+            title=(rev.doc or "").strip().splitlines()[0] if rev.doc else "",
+            is_head=rev.revision in heads,
+        )
+        for rev in script.walk_revisions()
+    ]
+    return newest_first[::-1]
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # unparsable: show nothing of it rather than a password
+        return "(the DATABASE_URL)"
+
+
 class Database:
     """One database: the async engine, the session factory, and schema migrations."""
 
@@ -99,36 +218,76 @@ class Database:
         return cfg
 
     async def upgrade(self, revision: str = "head") -> None:
-        """Run Alembic migrations up to ``revision`` on this database."""
+        """Run Alembic migrations up to ``revision``; waits for another process's upgrade."""
 
         def run(connection: Connection) -> None:
             command.upgrade(self._alembic_config(connection), revision)
 
-        async with self.engine.begin() as conn:
+        await self._migrate(run)
+
+    async def downgrade(self, revision: str) -> None:
+        """Undo migrations down to ``revision`` (for a rollback; see docs/DEPLOY.md)."""
+
+        def run(connection: Connection) -> None:
+            command.downgrade(self._alembic_config(connection), revision)
+
+        await self._migrate(run)
+
+    async def _migrate(self, run: Any) -> None:
+        """Run ``run(connection)`` in one transaction, holding the migration lock."""
+        async with self._sqlite_file_lock(), self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                await _pg_migration_lock(conn)
             await conn.run_sync(run)
 
-    async def schema_status(self) -> SchemaStatus:
-        """Where the database stands against the migrations shipped with this code."""
+    @contextlib.asynccontextmanager
+    async def _sqlite_file_lock(self) -> AsyncIterator[None]:
+        """An exclusive lock on ``<database>.migrate-lock`` (SQLite files on POSIX only).
 
-        def status(connection: Connection) -> SchemaStatus:
-            current = set(MigrationContext.configure(connection).get_current_heads())
+        BEGIN IMMEDIATE already serialises the upgrade, but only for the busy timeout
+        (15 s); this lock lets a second process wait for a long migration to finish.
+        """
+        path = self.engine.url.database if self.dialect == "sqlite" else None
+        try:
+            import fcntl
+        except ImportError:  # Windows: BEGIN IMMEDIATE alone
+            path = None
+        if not path or path == ":memory:" or path.startswith("file:"):
+            yield
+            return
+        lock_path = f"{path}.migrate-lock"
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("db.migration_wait", extra={"lock": lock_path})
+                await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def migrations(self) -> list[Migration]:
+        """Every migration this code ships, oldest first."""
+        return shipped_migrations(self._script_location)
+
+    async def schema_state(self) -> SchemaState:
+        """The database's revision(s) against this code's migrations."""
+
+        def state(connection: Connection) -> SchemaState:
+            current = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
             script = ScriptDirectory.from_config(self._alembic_config())
-            if not current:
-                return "empty"
-            if current == set(script.get_heads()):
-                return "current"
-            for rev in current:
-                try:
-                    if script.get_revision(rev) is None:
-                        return "ahead"
-                except CommandError:
-                    return "ahead"
-            return "behind"
+            heads = tuple(sorted(script.get_heads()))
+            return SchemaState(_status(script, set(current), set(heads)), current, heads)
 
         async with self.engine.connect() as conn:
             if self.dialect == "sqlite":
                 conn = await conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
-            return await conn.run_sync(status)
+            return await conn.run_sync(state)
+
+    async def schema_status(self) -> SchemaStatus:
+        """Where the database stands against the migrations shipped with this code."""
+        return (await self.schema_state()).status
 
     async def ping(self, within: float = 2.0) -> bool:
         """True when the database answers a trivial query within ``within`` seconds."""
@@ -143,3 +302,31 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def _pg_migration_lock(conn: Any) -> None:
+    """Take the migration advisory lock for this transaction, waiting (and saying so)."""
+    key = {"key": MIGRATION_LOCK_KEY}
+    if not await conn.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), key):
+        log.info("db.migration_wait", extra={"lock": "pg_advisory_xact_lock"})
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
+
+
+def _one_down(down: str | list[str] | tuple[str, ...] | None) -> str | None:
+    if down is None or isinstance(down, str):
+        return down
+    return ",".join(down)
+
+
+def _status(script: ScriptDirectory, current: set[str], heads: set[str]) -> SchemaStatus:
+    if not current:
+        return "empty"
+    if current == heads:
+        return "current"
+    for rev in current:
+        try:
+            if script.get_revision(rev) is None:
+                return "ahead"
+        except CommandError:
+            return "ahead"
+    return "behind"
