@@ -124,6 +124,7 @@ TEXTS: dict[str, TextSpec] = {
     "ask_zone": _t(),
     "zone_invalid": _t(),
     "zone_location_failed": _t(),
+    "zone_location_unavailable": _t(),
     "settings_saved": _t("days", "time", "zone", "next", required=("days", "time", "zone", "next")),
     "btn_set_reminders": _b(),
     "settings_saved_on_hold": _t("days", "time", "zone", required=("days", "time", "zone")),

@@ -23,7 +23,13 @@ from bot.core.schedule import (
 )
 from bot.core.screens import Button, Screen, rows
 from bot.core.timeparse import parse_local_time
-from bot.core.zones import resolve_zone, suggested_zones, zone_for_location, zone_label
+from bot.core.zones import (
+    LocationLookupUnavailable,
+    resolve_zone,
+    suggested_zones,
+    zone_for_location,
+    zone_label,
+)
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
 from bot.store.models import Patient, Timer
@@ -293,7 +299,10 @@ async def typed_input(
             await uow.commit()
             return None
         if location is not None:
-            zone = zone_for_location(*location)
+            try:
+                zone = zone_for_location(*location)
+            except LocationLookupUnavailable:
+                return say(Screen(screens.text(svc.content, lang, "zone_location_unavailable")))
             if zone is None:
                 return say(Screen(screens.text(svc.content, lang, "zone_location_failed")))
         else:

@@ -308,3 +308,24 @@ async def test_remind_again_if_not_started(sandbox: Sandbox) -> None:
         if e.kind == "bot_message" and (e.text or "").startswith(nudge[:30])
     ]
     assert len(later) == 1
+
+
+async def test_a_location_without_the_location_extra_asks_for_a_city(
+    sqlite_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.core import zones
+
+    monkeypatch.setattr(zones, "_finder", None)
+    monkeypatch.setattr(zones, "_finder_missing", "timezonefinder is not installed")
+    sandbox = sqlite_sandbox
+    user = sandbox.user()
+    await subscribe(sandbox, user, at="7:30", zone="Berlin")
+    await say(sandbox, user, "/settings")
+    await tap(sandbox, user, "btn_days_done")
+    await tap(sandbox, user, "btn_other_time")
+    await say(sandbox, user, "8:15")
+    user.share_location(42.36, -71.06)
+    await sandbox.settle()
+    assert last_text(user) == label(sandbox, "zone_location_unavailable")
+    await say(sandbox, user, "Boston")
+    assert (await patient_of(sandbox, user)).timezone == "America/New_York"
