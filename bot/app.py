@@ -68,6 +68,11 @@ COMMANDS = (
 )
 
 
+# New messages only: an edited message ("/start" corrected to "/stop") is not a new request,
+# and channel posts have no patient behind them.
+NEW_MESSAGES = filters.UpdateType.MESSAGE
+
+
 class SchemaBehind(RuntimeError):
     pass
 
@@ -135,10 +140,12 @@ def build_application(
     )
 
     for name, callback in COMMANDS:
-        application.add_handler(CommandHandler(name, callback))
+        application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGES))
     application.add_handler(CallbackQueryHandler(handlers.on_callback))
-    application.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown_command))
-    application.add_handler(MessageHandler(filters.ALL & ~filters.COMMAND, handlers.on_free_input))
+    application.add_handler(
+        MessageHandler(NEW_MESSAGES & filters.COMMAND, handlers.on_unknown_command)
+    )
+    application.add_handler(MessageHandler(NEW_MESSAGES & ~filters.COMMAND, handlers.on_free_input))
     application.add_error_handler(handlers.on_error)
 
     async def on_blocked(patient_id: int) -> None:

@@ -113,8 +113,10 @@ def encode(callback: Callback) -> str:
     return data
 
 
-def decode(data: str | None) -> Callback:
-    if not data or len(data.encode()) > MAX_BYTES:
+def decode(data: object) -> Callback:
+    """The callback a payload encodes; InvalidCallback for anything ``encode`` cannot make
+    (clients send any JSON value here, not only strings)."""
+    if not isinstance(data, str) or not data or len(data.encode()) > MAX_BYTES:
         raise InvalidCallback("empty or too long")
     parts = data.split(":")
     if len(parts) != 5 or parts[0] != VERSION:

@@ -26,6 +26,7 @@ from bot.core.screens import Screen
 from bot.services import clinic, onboarding, privacy, reminders, safety, sessions
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply
+from bot.telegram.notices import NoticeThrottle
 from bot.telegram.render import deliver, send
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,14 @@ def _one_line(svc: Services, who: Patron, key: str) -> Reply:
     return Reply(send=(Screen(screens.text(svc.content, svc.language(who.language), key)),))
 
 
+async def _private_only_notice(context: Context, svc: Services, who: Patron) -> None:
+    throttle: NoticeThrottle = context.application.bot_data.setdefault(
+        "group_notices", NoticeThrottle()
+    )
+    if throttle.allow(who.chat_id):
+        await deliver(context.bot, who.chat_id, _one_line(svc, who, "private_only"))
+
+
 def patient_only(handler: PatientHandler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
     """A patient command: answered in the private chat, one line anywhere else."""
 
@@ -65,7 +74,7 @@ def patient_only(handler: PatientHandler) -> Callable[[Update, Context], Corouti
             return
         svc = services(context)
         if not _is_private_with(update.effective_chat, who):
-            await deliver(context.bot, who.chat_id, _one_line(svc, who, "private_only"))
+            await _private_only_notice(context, svc, who)
             return
         reply = await handler(svc, who, update, context)
         if reply is not None:
@@ -166,10 +175,9 @@ async def on_unknown_command(update: Update, context: Context) -> None:
     svc = services(context)
     private = _is_private_with(update.effective_chat, who)
     if not private and not clinic.is_staff_chat(svc, who.chat_id):
-        key = "private_only"
-    else:
-        key = "unknown_command"
-    await deliver(context.bot, who.chat_id, _one_line(svc, who, key))
+        await _private_only_notice(context, svc, who)
+        return
+    await deliver(context.bot, who.chat_id, _one_line(svc, who, "unknown_command"))
 
 
 async def on_free_input(update: Update, context: Context) -> None:

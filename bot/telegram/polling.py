@@ -87,7 +87,8 @@ class Poller:
         self.status = PollStatus()
         self._unfinished: set[int] = set()
         self._last_id: int | None = None
-        self._wake = asyncio.Event()
+        self._progress = asyncio.Event()  # some update finished
+        self._all_done = asyncio.Event()  # no update in hand is unfinished
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._backoff = 0.0
@@ -133,17 +134,17 @@ class Poller:
     async def _loop(self) -> None:
         while not self._stopping:
             if len(self._unfinished) >= self._window:
-                await self._wait_for_progress(None)
+                await _wait(self._progress, None)
                 continue
             raw = await self._fetch(0 if self._unfinished else self._timeout)
             if raw is None:
                 continue
             fresh = self._take_fresh(raw)
             if not fresh and self._unfinished:
-                # Telegram answers at once while unfinished updates are unconfirmed; look
-                # again when one finishes, or soon, for other chats' new updates.
-                full = len(raw) >= MAX_LIMIT
-                await self._wait_for_progress(None if full else BUSY_REPOLL_SECONDS)
+                # Telegram answers at once while unfinished updates are unconfirmed, with
+                # all of them again: look again when all are done (to confirm them), or a
+                # little later for other chats' new updates, not after each one.
+                await _wait(self._all_done, BUSY_REPOLL_SECONDS)
             elif self._interval:
                 await asyncio.sleep(self._interval)
 
@@ -201,14 +202,16 @@ class Poller:
     def _take_fresh(self, raw: list[object]) -> list[int]:
         fresh: list[int] = []
         for item in raw:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            seen = self._last_id is not None and isinstance(update_id, int)
+            if seen and update_id <= self._last_id:  # type: ignore[operator]
+                continue  # already in hand (or handled) from an earlier poll
             try:
                 update = parse_update(item, self._bot)
             except UnusableUpdate as error:
                 log.warning("update.unusable", extra={"reason": str(error)})
                 continue
-            update_id = item["update_id"]  # type: ignore[index]  # checked by parse_update
-            if self._last_id is not None and update_id <= self._last_id:
-                continue  # already in hand (or handled) from an earlier poll
+            assert isinstance(update_id, int)  # parse_update checked it
             self._last_id = update_id
             fresh.append(update_id)
             if update is None:
@@ -222,13 +225,9 @@ class Poller:
     def _finished(self, update_id: int, done: asyncio.Future[bool]) -> None:
         if not done.cancelled():  # cancelled at stop: left for Telegram to deliver again
             self._unfinished.discard(update_id)
-        self._wake.set()
-
-    async def _wait_for_progress(self, at_most: float | None) -> None:
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(at_most):
-                await self._wake.wait()
+        self._progress.set()
+        if not self._unfinished:
+            self._all_done.set()
 
     async def _confirm_finished(self) -> None:
         """One last short call so Telegram forgets what was handled before the stop."""
@@ -243,6 +242,14 @@ class Poller:
             )
         except Exception as error:  # the next start fetches them again; handled idempotently
             log.warning("polling.confirm_failed", extra={"error": type(error).__name__})
+
+
+async def _wait(event: asyncio.Event, at_most: float | None) -> None:
+    """Until ``event`` is set again (or ``at_most`` seconds)."""
+    event.clear()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(at_most):
+            await event.wait()
 
 
 def _seconds(value: object) -> float:

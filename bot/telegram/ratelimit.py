@@ -1,5 +1,12 @@
 """Telegram's flood limits: ~30 messages/s per bot (PTB's AIORateLimiter) plus about one
-message a second per private chat, which AIORateLimiter does not cover."""
+message a second per private chat, which AIORateLimiter does not cover.
+
+Telegram documents the 30/s limit for *sending messages* in bulk ("bulk notifications").
+Editing the message a patient just tapped changes no one else's chat and is not a new
+message, so edits in a private chat skip the bot-wide bucket (PTB would count them, and
+all patients together would be capped at ~30 taps a second while reminders go out); they
+keep PTB's 429 handling. Callback answers carry no chat id and were never counted.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,12 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from telegram.ext import AIORateLimiter
 
-_PER_CHAT_METHODS = frozenset({"sendMessage", "sendPhoto"})
+_PER_CHAT_METHODS = frozenset(
+    {"sendMessage", "sendPhoto", "sendAnimation", "sendVideo", "sendDocument"}
+)
+_REPLY_EDITS = frozenset(
+    {"editMessageText", "editMessageReplyMarkup", "editMessageCaption", "editMessageMedia"}
+)
 _BURST_SECONDS = 3.0  # a chat may get a short burst, averaging the per-chat rate
 
 
@@ -47,6 +59,11 @@ class ChatRateLimiter(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         chat_id = data.get("chat_id")
+        if endpoint in _REPLY_EDITS and isinstance(chat_id, int) and chat_id > 0:
+            # PTB counts any call with a chat id; pass it without one (see the docstring)
+            return await super().process_request(
+                callback, args, kwargs, endpoint, {}, rate_limit_args
+            )
         if (
             self._per_chat_rate > 0
             and endpoint in _PER_CHAT_METHODS
