@@ -13,10 +13,12 @@ down here, top to bottom:
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.ext import (
@@ -38,7 +40,8 @@ from bot.services import reminders, safety, sessions
 from bot.services.context import Services
 from bot.services.replies import Reply
 from bot.store.database import Database
-from bot.store.locks import acquire_dispatch_lock
+from bot.store.errors import is_outage
+from bot.store.locks import acquire_dispatch_lock, release_dispatch_lock
 from bot.store.models import Timer
 from bot.telegram import handlers
 from bot.telegram.commands import bot_commands
@@ -117,9 +120,12 @@ def build_application(
     # bot/web/server.py) through the UpdateRunner, never from PTB's Updater.
     builder = ApplicationBuilder().token(token).updater(None)
     settings = services.settings
+    read_timeout = settings.telegram_read_timeout_seconds
     if settings.telegram_transport == "aiohttp":  # else PTB builds its HTTPXRequests
-        calls, updates = aiohttp_requests()
+        calls, updates = aiohttp_requests(read_timeout=read_timeout)
         builder = builder.request(calls).get_updates_request(updates)
+    else:
+        builder = builder.read_timeout(read_timeout).get_updates_read_timeout(read_timeout)
     if base_url:
         builder = builder.base_url(base_url)
     if base_file_url:
@@ -134,7 +140,7 @@ def build_application(
     application = builder.post_init(_post_init).build()
     application.bot_data["services"] = services
     runner = UpdateRunner(
-        application.process_update,
+        handle_until_stored(application),
         concurrency=settings.update_concurrency,
         backlog_per_chat=settings.update_backlog_per_chat,
     )
@@ -167,10 +173,25 @@ def build_application(
         else dispatch_interval
     )
     if interval > 0 and application.job_queue is not None:
+        outage: dict[str, datetime | None] = {"since": None}
 
         async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-            if await may_dispatch(services, dispatcher.worker_id, interval):
-                await dispatcher.run_until_idle()
+            async def renew() -> bool:
+                return await may_dispatch(services, dispatcher.worker_id, interval)
+
+            try:
+                if await renew():
+                    await dispatcher.run_until_idle(keep_going=renew)
+            except Exception as error:
+                if not is_outage(error):
+                    raise
+                if outage["since"] is None:  # once per outage, not every interval
+                    outage["since"] = services.clock.now()
+                    log.warning("dispatch.database_unavailable")
+                return
+            if outage["since"] is not None:
+                log.info("dispatch.database_back")
+                outage["since"] = None
 
         application.job_queue.run_repeating(
             dispatch_job,
@@ -179,6 +200,35 @@ def build_application(
             name="dispatch",
         )
     return BotApp(application, services, dispatcher, runner)
+
+
+DISPATCH_LOCK_SECONDS = 10.0
+OUTAGE_RETRY_SECONDS = (1, 2, 5, 10, 15, 30, 30, 30, 30, 30, 60, 60, 60, 60)  # ~8 minutes
+
+
+def handle_until_stored(application: Application) -> Callable[[Update], Awaitable[None]]:  # type: ignore[type-arg]
+    """Handle an update; while the database is unreachable, handle it again later.
+
+    Handlers read and write the database before they answer, so one that failed for an
+    outage changed nothing and sent nothing: trying again is safe, and the patient's tap
+    is not lost. The chat's later updates wait behind it, in order. After ~8 minutes the
+    patient gets the usual apology and the update is given up.
+    """
+    marked: set[int] = application.bot_data.setdefault(handlers.OUTAGE_KEY, set())
+
+    async def handle(update: Update) -> None:
+        for delay in (*OUTAGE_RETRY_SECONDS, None):
+            await application.process_update(update)
+            if update.update_id not in marked:
+                return
+            marked.discard(update.update_id)
+            if delay is None:
+                break
+            await asyncio.sleep(delay)
+        log.error("update.given_up_database", extra={"update_id": update.update_id})
+        await handlers.apologise(application.bot, application.bot_data["services"], update)
+
+    return handle
 
 
 def make_poller(bot: BotApp, *, timeout: int = 10, backoff_scale: float = 1.0) -> Poller:
@@ -262,12 +312,23 @@ def batch_handlers(services: Services, application: Application):  # type: ignor
 
 
 async def may_dispatch(services: Services, worker_id: str, interval: float) -> bool:
-    """On SQLite one process dispatches (the others stand by); PostgreSQL shares the work."""
+    """On SQLite one process dispatches (the others stand by); PostgreSQL shares the work.
+
+    The lock is renewed before every batch, so it can be short: a process that dies
+    (SIGKILL) is replaced within ``DISPATCH_LOCK_SECONDS``; a clean stop releases it."""
     if services.db.dialect != "sqlite":
         return True
     return await acquire_dispatch_lock(
-        services.db, worker_id, services.clock.now(), timedelta(seconds=max(30.0, interval * 5))
+        services.db,
+        worker_id,
+        services.clock.now(),
+        timedelta(seconds=max(DISPATCH_LOCK_SECONDS, interval * 3)),
     )
+
+
+async def release_dispatching(services: Services, worker_id: str) -> None:
+    if services.db.dialect == "sqlite":
+        await release_dispatch_lock(services.db, worker_id)
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

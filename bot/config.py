@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     # the HTTP client under PTB: aiohttp (bot/telegram/transport.py, ~2-4x less CPU per
     # call, see docs/BENCHMARKS.md) or httpx (PTB's own default)
     telegram_transport: Literal["aiohttp", "httpx"] = "aiohttp"
+    # how long to wait for Telegram's answer to one call; after that the call's outcome is
+    # unknown (docs/RELIABILITY.md: a reminder counts as sent, advice is sent again)
+    telegram_read_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     database_url: str = "sqlite+aiosqlite:///data/exercise-bot.db"
     content_dir: Path = Field(default_factory=_default_content_dir)
     default_language: str = "en"

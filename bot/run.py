@@ -17,7 +17,14 @@ import time
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot.app import BotApp, allowed_updates, build_application, build_services, make_poller
+from bot.app import (
+    BotApp,
+    allowed_updates,
+    build_application,
+    build_services,
+    make_poller,
+    release_dispatching,
+)
 from bot.config import Settings
 from bot.content.errors import ContentError
 from bot.telegram.polling import Poller
@@ -136,8 +143,10 @@ async def _shut_down(
     await bot.runner.stop(grace)
     app = bot.application
     if app.running:
-        await app.stop()
+        await app.stop()  # waits for a dispatch run in progress to end
     await app.shutdown()
+    with contextlib.suppress(Exception):  # the lock expires by itself anyway
+        await release_dispatching(bot.services, bot.dispatcher.worker_id)
     await ops.stop()
     log.info("bot.stopped", extra={"seconds": round(time.monotonic() - started, 2)})
 

@@ -137,10 +137,14 @@ class Dispatcher:
             await uow.commit()
         log.info("timer.handed_back", extra={"count": len(timers)})
 
-    async def run_until_idle(self, max_batches: int = 1000) -> int:
+    async def run_until_idle(
+        self, max_batches: int = 1000, keep_going: Callable[[], Awaitable[bool]] | None = None
+    ) -> int:
+        """Batches until nothing is due. ``keep_going`` is asked before every batch after
+        the first (SQLite: renew the dispatch lock; False when it was lost)."""
         total = 0
-        for _ in range(max_batches):
-            if self._stopping:
+        for batch in range(max_batches):
+            if self._stopping or (batch and keep_going is not None and not await keep_going()):
                 break
             count = await self.run_due()
             total += count

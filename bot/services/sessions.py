@@ -195,6 +195,14 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
             # Safety first: a pain tap is honoured even from an older screen of this session.
             return await _apply(svc, uow, patient, session, Action.HURTS, "", message_id, lang)
         if callback.rev != session.rev:
+            if message_id is not None and message_id == session.message_id:
+                # The session's own message shows an older step: its edit was lost (a
+                # crash, a failed send) or this tap was delivered twice. Show where the
+                # session really is, so the patient is never stuck on a dead screen.
+                return Reply(
+                    edit=current_screen(svc, lang, patient, session),
+                    toast=svc.content.text(lang, "toast_stale"),
+                )
             return _toast(svc, lang, "toast_stale")
         if callback.action is Action.CONTINUE:
             old_screen = session.message_id if session.message_id != message_id else None

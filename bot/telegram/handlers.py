@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from typing import Any
 
-from telegram import CallbackQuery, Chat, Update
+from telegram import Bot, CallbackQuery, Chat, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
@@ -26,6 +26,7 @@ from bot.core.screens import Screen
 from bot.services import clinic, onboarding, privacy, reminders, safety, sessions
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply
+from bot.store.errors import is_outage
 from bot.telegram.notices import NoticeThrottle
 from bot.telegram.render import deliver, send
 
@@ -308,24 +309,37 @@ async def _route(svc: Services, who: Patron, callback: Callback, message_id: int
     return await sessions.tap(svc, who, callback, message_id)
 
 
+OUTAGE_KEY = "updates_hit_by_outage"
+
+
 async def on_error(update: object, context: Context) -> None:
-    """Log what an operator needs (never message texts or tokens) and apologise in private."""
+    """Log what an operator needs (never message texts or tokens) and apologise in private.
+
+    An update that failed because the database is unreachable is marked instead: the
+    runner handles it again once the database is back (see bot/app.py ``handle``)."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
+    if error is not None and update_id is not None and is_outage(error):
+        context.application.bot_data.setdefault(OUTAGE_KEY, set()).add(update_id)
+        log.warning("handler.database_unavailable", extra={"update_id": update_id})
+        return
     log.error(
         "handler.error",
         extra={"update_id": update_id, "error": type(error).__name__},
         exc_info=error,
     )
-    if not isinstance(update, Update):
-        return
+    if isinstance(update, Update):
+        await apologise(context.bot, services(context), update)
+
+
+async def apologise(bot: Bot, svc: Services, update: Update) -> None:
+    """ "Sorry, something went wrong", in the patient's private chat only."""
     who = patron(update)
     if who is None or not _is_private_with(update.effective_chat, who):
         return
-    svc = services(context)
     try:
         await send(
-            context.bot,
+            bot,
             who.chat_id,
             Screen(screens.text(svc.content, svc.language(who.language), "error_generic")),
         )

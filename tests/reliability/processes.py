@@ -19,6 +19,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
+
 from bot.content.loader import load_content
 from bot.core.clock import SystemClock
 from bot.sandbox.emulator import Emulator
@@ -70,9 +72,17 @@ class BotProcess:
             )
 
     async def wait_started(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
-        async with asyncio.timeout(timeout):
-            while not any(r.get("event") == "bot.started" for r in self.records()):
-                assert self.proc is not None and self.proc.poll() is None, self.log.read_text()
+        """Until the operations endpoint answers (the bot is up, whatever the log level)."""
+        url = f"http://127.0.0.1:{self.ops_port}/healthz"
+        async with asyncio.timeout(timeout), aiohttp.ClientSession() as http:
+            while True:
+                assert self.proc is not None and self.proc.poll() is None, self.text()
+                try:
+                    async with http.get(url) as resp:
+                        if resp.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
                 await asyncio.sleep(0.05)
 
     def signal(self, sig: signal.Signals) -> None:
