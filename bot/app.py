@@ -35,6 +35,7 @@ from bot.config import Settings
 from bot.content.loader import load_content
 from bot.core.clock import Clock, SystemClock
 from bot.core.screens import Screen
+from bot.core.timers import Kind
 from bot.reminders.dispatcher import Dispatcher, Report, Result
 from bot.services import reminders, safety, sessions
 from bot.services.context import Services
@@ -296,19 +297,21 @@ def batch_handlers(services: Services, application: Application):  # type: ignor
 
     async def daily(timers: list[Timer], report: Report) -> None:
         decisions = await reminders.due_reminders(services, timers)
-        for timer, (outcome, chat_id, screen) in zip(timers, decisions, strict=True):
-            if outcome in ("cancelled", "missed"):
-                await report(timer, Result.CANCELLED if outcome == "cancelled" else Result.MISSED)
+        for timer, decision in zip(timers, decisions, strict=True):
+            if decision.outcome in ("cancelled", "missed"):
+                missed = decision.outcome == "missed"
+                await report(timer, Result.MISSED if missed else Result.CANCELLED)
                 continue
-            assert chat_id is not None and screen is not None
+            assert decision.chat_id is not None and decision.screen is not None
             try:
-                await send(application.bot, chat_id, screen)
+                await send(application.bot, decision.chat_id, decision.screen)
             except Exception as error:  # classified by the dispatcher (429, 403, 5xx...)
                 await report(timer, error)
             else:
-                await report(timer, Result.SENT_LATE if outcome == "late" else Result.SENT)
+                late = decision.outcome == "late"
+                await report(timer, Result.SENT_LATE if late else Result.SENT)
 
-    return {reminders.REMINDER: daily, reminders.SNOOZE: daily, reminders.NUDGE: daily}
+    return {Kind.REMINDER: daily, Kind.SNOOZE: daily, Kind.NUDGE: daily}
 
 
 async def may_dispatch(services: Services, worker_id: str, interval: float) -> bool:

@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
-from bot.core.schedule import local_date_of
-from bot.services.reminders import EVERY_DAY, REMINDER
+from bot.core.timers import Kind, reminder_key
+from bot.core.ui.settings import EVERY_DAY
 from bot.store.database import Database
 from bot.store.models import Patient, Timer
+
+REMINDER = Kind.REMINDER
 
 FIRST_USER_ID = 7_000_001  # clear of the emulator's own ids (100001, ...)
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
@@ -42,10 +44,6 @@ def patient_row(index: int, now: datetime, reminder_time: str, zone: str) -> dic
     }
 
 
-def reminder_key(patient_id: int, due_at: datetime, zone: str) -> str:
-    return f"{REMINDER}:{patient_id}:{local_date_of(due_at, zone).isoformat()}"
-
-
 async def seed_due(db: Database, n: int, due_at: datetime, *, zone: str = "UTC") -> list[int]:
     """n patients, each with one pending ``reminder`` timer due at ``due_at``.
 
@@ -63,7 +61,7 @@ async def seed_due(db: Database, n: int, due_at: datetime, *, zone: str = "UTC")
                 "patient_id": pid,
                 "kind": REMINDER,
                 "due_at": due_at,
-                "idempotency_key": reminder_key(pid, due_at, zone),
+                "idempotency_key": reminder_key(pid, due_at),
                 "payload": {},
                 "created_at": due_at,
             }

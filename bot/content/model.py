@@ -8,6 +8,7 @@ live in ``bot.content.rules`` so each problem can name its exact place in a file
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -16,6 +17,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -50,6 +52,20 @@ class Clinic(_Frozen):
     emergency_number: Annotated[
         str, StringConstraints(strict=True, strip_whitespace=True, pattern=r"^[0-9]{2,6}$")
     ]
+    # The clinic's IANA time zone: follow-ups for a patient who has not chosen one yet are
+    # timed in it (10:00 UTC would be 05:00 in Boston).
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as America/New_York)"
+            ) from None
+        return value
 
     @property
     def phone_display(self) -> str:

@@ -10,7 +10,7 @@ import logging
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
 from bot.core.screens import Button, Screen
-from bot.services import reminders, safety
+from bot.services import planner, safety
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
 from bot.store.models import Patient
@@ -32,7 +32,7 @@ async def start(svc: Services, who: Patron) -> Reply:
                 patient.status = "active"
                 patient.blocked_at = None
                 patient.updated_at = svc.clock.now()
-                await reminders.reschedule(svc, uow, patient, svc.clock.now())
+                await planner.replan(uow, patient, svc.clock.now())
                 await uow.commit()
                 log.info("patient.reactivated", extra={"patient_id": patient.id})
             program = content.program(patient.program_id or content.default_program.id)

@@ -24,7 +24,8 @@ from bot.core.schedule import (
     next_occurrence,
 )
 from bot.core.screens import Button, Screen
-from bot.services import reminders
+from bot.core.timers import Kind, advice_key, alert_key, checkin_key, sore_followup_key
+from bot.services import planner
 from bot.services.context import Services
 from bot.services.replies import Reply
 from bot.store.models import Patient, Report
@@ -32,8 +33,8 @@ from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-CHECKIN, SORE_FOLLOWUP, STAFF_ALERT = "checkin", "sore_followup", "staff_alert"
-ADVICE = "advice"  # the safety advice, sent again unless its reply was seen delivered
+CHECKIN, SORE_FOLLOWUP, STAFF_ALERT = Kind.CHECKIN, Kind.SORE_FOLLOWUP, Kind.STAFF_ALERT
+ADVICE = Kind.ADVICE  # the safety advice, sent again unless its reply was seen delivered
 ADVICE_FALLBACK_AFTER = timedelta(seconds=20)
 PAIN, URGENT = "pain", "urgent"
 CHECKIN_EVERY_DAYS = 2
@@ -41,8 +42,10 @@ SORE_FOLLOWUP_DAYS = 2
 SORE_STREAK_ADVICE = 3
 
 
-def _zone(patient: Patient) -> str:
-    return patient.timezone or "UTC"
+def _zone(svc: Services, patient: Patient) -> str:
+    """The patient's zone; until they pick one, the clinic's (not UTC: 10:00 UTC is 05:00
+    in Boston)."""
+    return patient.timezone or svc.content.clinic.timezone
 
 
 def _t(svc: Services, lang: str, key: str, **values: object) -> str:
@@ -80,16 +83,15 @@ async def record_pain(
     patient.sore_streak = 0
     if patient.hold_since is None:
         patient.hold_since = now
-        await uow.timers.cancel_pending(
-            patient.id, (*reminders.DAILY_KINDS, SORE_FOLLOWUP), now=now
-        )
-        await schedule_checkin(svc, uow, patient, local_date_of(now, _zone(patient)), days=1)
+        await uow.timers.cancel_pending(patient.id, [SORE_FOLLOWUP], now=now)
+        await planner.replan(uow, patient, now)  # on hold: no daily reminder, snooze, nudge
+        await schedule_checkin(svc, uow, patient, local_date_of(now, _zone(svc, patient)), days=1)
     await queue_alert(
         svc,
         uow,
         patient,
         "alert_pain",
-        key=f"alert:pain:{patient.id}:{now.isoformat()}",
+        key=alert_key("pain", patient.id, now.isoformat()),
         exercise=svc.content.exercise(exercise_id).title if exercise_id else "-",
         step=(step_index + 1) if step_index is not None else "-",
     )
@@ -107,7 +109,7 @@ async def guarantee_advice(
     reply got through. Returns the timer's key, for the reply to carry.
     """
     now = svc.clock.now()
-    key = f"{ADVICE}:{patient.id}:{what}:{secrets.token_hex(8)}"
+    key = advice_key(patient.id, what, secrets.token_hex(8))
     await uow.timers.schedule(
         patient.id,
         ADVICE,
@@ -156,9 +158,8 @@ def urgent_advice(svc: Services, lang: str) -> str:
     )
 
 
-def _checkin_due(patient: Patient, day: date) -> datetime:
+def _checkin_due(zone: str, patient: Patient, day: date) -> datetime:
     """The patient's reminder time (any weekday) on ``day``, or 10:00 local without one."""
-    zone = _zone(patient)
     start = datetime.combine(day, time(0), ZoneInfo(zone))
     if patient.reminder_time:
         hour, minute = (int(p) for p in patient.reminder_time.split(":"))
@@ -172,11 +173,11 @@ async def schedule_checkin(
     svc: Services, uow: UnitOfWork, patient: Patient, from_day: date, *, days: int
 ) -> None:
     day = from_day + timedelta(days=days)
-    due = _checkin_due(patient, day)
+    due = _checkin_due(_zone(svc, patient), patient, day)
     await uow.timers.replace_pending(
         patient.id,
         [CHECKIN],
-        [(CHECKIN, due, f"{CHECKIN}:{patient.id}:{local_date_of(due, _zone(patient))}", {})],
+        [(CHECKIN, due, checkin_key(patient.id, local_date_of(due, _zone(svc, patient))), {})],
         now=svc.clock.now(),
     )
 
@@ -336,7 +337,7 @@ async def clear_hold(
         )
     )
     await uow.timers.cancel_pending(patient.id, [CHECKIN], now=now)
-    due = await reminders.reschedule(svc, uow, patient, now)
+    due = await planner.replan(uow, patient, now)
     await uow.commit()
     log.info("safety.cleared")
     lang = patient.language
@@ -345,7 +346,7 @@ async def clear_hold(
     else:
         titles = ", ".join(svc.content.exercise(ex).title for ex in held)
         text = screens.text(svc.content, lang, "resumed_without", exercise_title=titles)
-    return text + "\n\n" + reminders.next_line(svc, lang, patient, due)
+    return text + "\n\n" + planner.next_line(svc, lang, patient, due)
 
 
 async def _checkin_answer(svc: Services, uow: UnitOfWork, patient: Patient, arg: str) -> Reply:
@@ -378,7 +379,7 @@ async def due_checkin(svc: Services, patient_id: int) -> tuple[int, Screen] | No
         patient = await uow.patients.get(patient_id)
         if patient is None or patient.hold_since is None or patient.status != "active":
             return None
-        today = local_date_of(svc.clock.now(), _zone(patient))
+        today = local_date_of(svc.clock.now(), _zone(svc, patient))
         await schedule_checkin(svc, uow, patient, today, days=CHECKIN_EVERY_DAYS)
         await uow.commit()
         return patient.chat_id, checkin_screen(svc, patient.language)
@@ -414,7 +415,7 @@ async def warning_answer(svc: Services, user_id: int, callback: Callback) -> Rep
             )
         )
         await queue_alert(
-            svc, uow, patient, "alert_warning", key=f"alert:warning:{session.id}", answer=answer
+            svc, uow, patient, "alert_warning", key=alert_key("warning", session.id), answer=answer
         )
         if answer == "no":
             await uow.commit()
@@ -445,7 +446,7 @@ async def record_feeling(
         patient.sore_streak = 0
         return False
     patient.sore_streak = (patient.sore_streak or 0) + 1
-    due = daytime_followup(now, _zone(patient), SORE_FOLLOWUP_DAYS)
+    due = daytime_followup(now, _zone(svc, patient), SORE_FOLLOWUP_DAYS)
     await uow.timers.replace_pending(
         patient.id,
         [SORE_FOLLOWUP],
@@ -453,7 +454,7 @@ async def record_feeling(
             (
                 SORE_FOLLOWUP,
                 due,
-                f"{SORE_FOLLOWUP}:{patient.id}:{local_date_of(due, _zone(patient))}",
+                sore_followup_key(patient.id, local_date_of(due, _zone(svc, patient))),
                 {},
             )
         ],

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
+from bot.core.program import session_exercises
 from bot.core.screens import Button, Screen
 from bot.core.session import (
     TIMER_ELAPSED,
@@ -29,7 +30,7 @@ from bot.core.session import (
     StartTimer,
     advance,
 )
-from bot.services import reminders, safety
+from bot.services import planner, reminders, safety
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
 from bot.store.models import ExerciseSession, Patient, Timer
@@ -111,21 +112,6 @@ def _toast(svc: Services, lang: str, key: str) -> Reply:
     return Reply(toast=svc.content.text(lang, key))
 
 
-def _exercises_for(svc: Services, patient: Patient, program_id: str) -> list[str]:
-    """The program's exercises; a held one is replaced by its alternative when that one
-    was cleared, otherwise left out."""
-    held = set(patient.held_exercises or [])
-    chosen = []
-    for exercise_id in svc.content.program(program_id).exercises:
-        if exercise_id not in held:
-            chosen.append(exercise_id)
-            continue
-        alternative = svc.content.exercise(exercise_id).alternative
-        if alternative and alternative not in held:
-            chosen.append(alternative)
-    return chosen
-
-
 async def _new_session(svc: Services, uow: UnitOfWork, patient: Patient) -> ExerciseSession:
     program_id = patient.program_id or svc.content.default_program.id
     now = svc.clock.now()
@@ -133,7 +119,7 @@ async def _new_session(svc: Services, uow: UnitOfWork, patient: Patient) -> Exer
         patient_id=patient.id,
         program_id=program_id,
         content_version=svc.content.version,
-        exercises=_exercises_for(svc, patient, program_id),
+        exercises=session_exercises(svc.content, program_id, patient.held_exercises or ()),
         phase=Phase.INTRO.value,
         exercise_index=0,
         step_index=0,
@@ -162,7 +148,7 @@ async def open_session(svc: Services, who: Patron) -> Reply:
         if existing is not None:  # an untouched intro: just show it again
             return say(current_screen(svc, lang, patient, existing))
         session = await _new_session(svc, uow, patient)
-        await reminders.started_today(svc, uow, patient)
+        await reminders.session_started(uow, patient, svc.clock.now())
         await uow.commit()
         log.info("session.opened", extra={"session_id": session.id, "patient_id": patient.id})
         return say(current_screen(svc, lang, patient, session))
@@ -317,6 +303,8 @@ async def _apply(
             advice_keys.append(key)
     if finish is not None:
         reply = await _closing(svc, uow, patient, session, finish, lang)
+        if finish.outcome.value in planner.DONE_OUTCOMES:
+            await reminders.day_done(uow, patient, now)
     else:
         screen = _screen(svc, lang, patient, session, transition.state, new_rev)
         toast = (

@@ -69,6 +69,16 @@ class PatientRepository:
         found = await self.session.scalars(stmt, execution_options=FRESH)
         return {patient.id: patient for patient in found}
 
+    async def clear_settings_step(self, telegram_user_id: int) -> bool:
+        """Forget a question waiting for a typed answer; True if one was waiting."""
+        stmt = (
+            update(Patient)
+            .where(Patient.telegram_user_id == telegram_user_id, Patient.settings_step.is_not(None))
+            .values(settings_step=None)
+        )
+        result = await self.session.execute(stmt, execution_options=NO_SYNC)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def by_code(self, code: str) -> Patient | None:
         """The pseudonymous code the clinic sees in alerts."""
         stmt = select(Patient).where(Patient.code == code)
@@ -178,6 +188,24 @@ class SessionRepository:
             .order_by(ExerciseSession.started_at, ExerciseSession.id)
         )
         return list(await self.session.scalars(stmt, execution_options=FRESH))
+
+    async def last_finished(
+        self, patient_ids: Iterable[int], outcomes: Iterable[str]
+    ) -> dict[int, datetime]:
+        """When each patient last finished a session with one of ``outcomes``."""
+        ids = list(patient_ids)
+        if not ids:
+            return {}
+        stmt = (
+            select(ExerciseSession.patient_id, func.max(ExerciseSession.finished_at))
+            .where(
+                ExerciseSession.patient_id.in_(ids),
+                ExerciseSession.outcome.in_(list(outcomes)),
+            )
+            .group_by(ExerciseSession.patient_id)
+        )
+        rows = await self.session.execute(stmt)
+        return {pid: when for pid, when in rows if when is not None}
 
     async def compare_and_set(self, session_id: int, expected_rev: int, **changes: Any) -> bool:
         """Apply ``changes`` only if the session is still at ``expected_rev``; bump ``rev``.
@@ -508,6 +536,19 @@ class TimerRepository:
             stmt = stmt.where(Timer.kind.in_(list(kinds)))
         stmt = stmt.order_by(Timer.due_at, Timer.id)
         return list(await self.session.scalars(stmt, execution_options=FRESH))
+
+    async def last_sent(self, patient_ids: Iterable[int], kind: str) -> dict[int, datetime]:
+        """When each patient's last timer of ``kind`` was sent."""
+        ids = list(patient_ids)
+        if not ids:
+            return {}
+        stmt = (
+            select(Timer.patient_id, func.max(Timer.finished_at))
+            .where(Timer.patient_id.in_(ids), Timer.kind == kind, Timer.state == "sent")
+            .group_by(Timer.patient_id)
+        )
+        rows = await self.session.execute(stmt)
+        return {pid: when for pid, when in rows if when is not None}
 
     async def for_patient(self, patient_id: int, kinds: Iterable[str]) -> list[Timer]:
         """The patient's timers of ``kinds`` in any state."""

@@ -23,7 +23,7 @@ from telegram.ext import ContextTypes
 from bot.core import screens
 from bot.core.callbacks import Action, Callback, InvalidCallback, decode
 from bot.core.screens import Screen
-from bot.services import clinic, onboarding, privacy, reminders, safety, sessions
+from bot.services import clinic, onboarding, privacy, reminders, safety, sessions, settings
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply
 from bot.store.errors import is_outage
@@ -77,6 +77,7 @@ def patient_only(handler: PatientHandler) -> Callable[[Update, Context], Corouti
         if not _is_private_with(update.effective_chat, who):
             await _private_only_notice(context, svc, who)
             return
+        await settings.end_question(svc, who)  # a command never answers a typed question
         reply = await handler(svc, who, update, context)
         if reply is not None:
             await deliver(context.bot, who.chat_id, reply)
@@ -118,7 +119,7 @@ async def on_cancel(svc: Services, who: Patron, update: Update, context: Context
 
 @patient_only
 async def on_settings(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
-    return await reminders.open_settings(svc, who)
+    return await settings.open_settings(svc, who)
 
 
 @patient_only
@@ -128,7 +129,7 @@ async def on_next(svc: Services, who: Patron, update: Update, context: Context) 
 
 @patient_only
 async def on_pause(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
-    return reminders.pause_question(svc, who)
+    return await reminders.pause_question(svc, who)
 
 
 @patient_only
@@ -138,7 +139,7 @@ async def on_resume(svc: Services, who: Patron, update: Update, context: Context
 
 @patient_only
 async def on_stop(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
-    return reminders.stop_question(svc, who)
+    return await reminders.stop_question(svc, who)
 
 
 @patient_only
@@ -191,7 +192,7 @@ async def on_free_input(update: Update, context: Context) -> None:
     svc = services(context)
     message = update.effective_message
     location = message.location if message is not None else None
-    typed = await reminders.typed_input(
+    typed = await settings.typed_input(
         svc,
         who,
         message.text if message is not None else None,
@@ -242,7 +243,11 @@ async def on_callback(update: Update, context: Context) -> None:
         return
     answered = False
     try:
-        reply = await _route(svc, who, callback, message.message_id)
+        try:
+            reply = await _route(svc, who, callback, message.message_id)
+        except InvalidCallback as error:  # well-formed, but its argument is not
+            log.warning("callback.invalid", extra={"reason": str(error)})
+            reply = Reply(toast=svc.content.text(lang, "toast_invalid"))
         answered = await _answer(query, reply.toast)
         await deliver(context.bot, who.chat_id, reply, tapped_message_id=message.message_id)
         if reply.advice_keys:
@@ -281,7 +286,7 @@ async def _route(svc: Services, who: Patron, callback: Callback, message_id: int
     if action in (Action.FORGET_YES, Action.FORGET_NO):
         return await privacy.forget(svc, who, confirmed=action is Action.FORGET_YES)
     if action in _SETTINGS:
-        return await reminders.settings_tap(svc, who, callback)
+        return await settings.settings_tap(svc, who, callback)
     if action in (Action.SNOOZE, Action.SNOOZE_FOR, Action.SKIP_TODAY):
         return await reminders.reminder_tap(svc, who, callback)
     if action in _HOLD:
@@ -295,9 +300,9 @@ async def _route(svc: Services, who: Patron, callback: Callback, message_id: int
     if action is Action.STAFF_CLEAR:
         return await clinic.staff_clear(svc, who, callback)
     if action is Action.NUDGE_SETTING:
-        return await reminders.nudge_setting(svc, who, callback)
+        return await settings.nudge_setting(svc, who, callback)
     if action is Action.PAUSE_FOR:
-        return await reminders.pause(svc, who, callback.arg)
+        return await reminders.pause(svc, who, callback)
     if action in (Action.STOP_YES, Action.STOP_NO):
         return await reminders.stop(svc, who, confirmed=action is Action.STOP_YES)
     if action in (Action.START_NOW, Action.REMINDER_START):

@@ -159,7 +159,7 @@ async def test_pause_resume_and_stop(sandbox: Sandbox) -> None:
     await sandbox.advance(timedelta(days=7))
     assert len(reminders_received(sandbox, user)) == 2
     await say(sandbox, user, "/next")
-    assert last_text(user) == label(sandbox, "no_reminders")
+    assert last_text(user) == label(sandbox, "next_stopped")
 
 
 async def test_next_shows_the_local_time(sandbox: Sandbox) -> None:
@@ -271,15 +271,35 @@ async def test_down_for_three_days_records_missed_and_never_bursts(sandbox: Sand
     user = sandbox.user()
     await subscribe(sandbox, user, at="7:30")
     await sandbox.stop_bot()
-    sandbox.clock.set(datetime(2026, 3, 5, 14, 0, tzinfo=UTC))  # Thu 09:00 EST
+    sandbox.clock.set(datetime(2026, 3, 5, 15, 0, tzinfo=UTC))  # Thu 10:00 EST: 2.5 h late
     await sandbox.start_bot()
     await sandbox.advance(timedelta(minutes=1))
-    assert reminders_received(sandbox, user) == []
+    assert reminders_received(sandbox, user) == []  # Monday's missed, Thursday's too late
     states = [t.state for t in await timers_of(sandbox, user)]
     assert states.count("missed") == 1
     assert states.count("pending") == 1
     await sandbox.advance(timedelta(days=1))
     assert len(reminders_received(sandbox, user)) == 1
+
+
+async def test_after_days_down_todays_reminder_within_grace_still_comes(
+    sandbox: Sandbox,
+) -> None:
+    """Issue 10, bug 3: down Mon 07:00 -> Thu 08:30, reminder 08:00, grace 120 min."""
+    sandbox.clock.set(datetime(2026, 3, 2, 11, 0, tzinfo=UTC))  # Mon 06:00 EST
+    user = sandbox.user()
+    await subscribe(sandbox, user, at="8:00")
+    await sandbox.stop_bot()
+    sandbox.clock.set(datetime(2026, 3, 5, 13, 30, tzinfo=UTC))  # Thu 08:30 EST
+    await sandbox.start_bot()
+    await sandbox.advance(timedelta(minutes=1))
+    [sent] = reminders_received(sandbox, user)  # one, not a burst of four
+    assert sent == datetime(2026, 3, 5, 13, 30, tzinfo=UTC)  # at once, 30 min late
+    assert label(sandbox, "reminder_late") in last_text(user)
+    states = [t.state for t in await timers_of(sandbox, user)]
+    assert states.count("missed") == 1  # Monday's
+    await sandbox.advance(timedelta(days=1))
+    assert len(reminders_received(sandbox, user)) == 2  # Friday's, on time
 
 
 async def test_remind_again_if_not_started(sandbox: Sandbox) -> None:

@@ -155,7 +155,8 @@ async def test_sore_gets_a_follow_up_two_days_later(sandbox: Sandbox) -> None:
     assert events(sandbox, user, "sore_followup_question") == []
     await sandbox.advance(timedelta(days=1, hours=6))
     [asked] = events(sandbox, user, "sore_followup_question")
-    assert asked == datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # 10:00 local (UTC here)
+    # no zone chosen yet: 10:00 in the clinic's zone (Boston), not 10:00 UTC (05:00 there)
+    assert asked == datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
     await tap(sandbox, user, "btn_sore_still")
     assert sandbox.services is not None
     assert sandbox.services.content.clinic.phone_display in last_text(user)

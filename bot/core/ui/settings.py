@@ -1,0 +1,269 @@
+"""The reminder settings dialogue: its screens, and its button data in both directions.
+
+Days, then a time, then a time zone. Nothing is stored until the zone is chosen: the
+draft (days, time) travels in each button's data, as the small typed classes below. A
+question the patient must answer by typing (a time, a city) is a ``PendingQuestion``,
+stored on the patient and forgotten after ``QUESTION_LIFETIME``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal, Self
+
+from bot.content.model import Content
+from bot.core.callbacks import Action, Callback, InvalidCallback
+from bot.core.screens import Button, Screen, describe_mask, rows, text
+from bot.core.zones import zone_label
+
+EVERY_DAY, WEEKDAYS = 0b1111111, 0b0011111
+PRESET_TIMES = ("07:00", "08:00", "12:00", "18:00", "20:00")
+QUESTION_LIFETIME = timedelta(minutes=30)
+
+
+def _mask(text_: str) -> int:
+    if not text_.isdigit() or not 0 <= int(text_) <= EVERY_DAY or text_ != str(int(text_)):
+        raise InvalidCallback("bad days")
+    return int(text_)
+
+
+def _hhmm(text_: str) -> str:
+    """'0730' -> '07:30'."""
+    if len(text_) != 4 or not text_.isdigit() or int(text_[:2]) > 23 or int(text_[2:]) > 59:
+        raise InvalidCallback("bad time")
+    return f"{text_[:2]}:{text_[2:]}"
+
+
+@dataclass(frozen=True)
+class Days:
+    """The days chosen so far (a weekday bit mask, Monday = bit 0)."""
+
+    mask: int
+
+    def arg(self) -> str:
+        return str(self.mask)
+
+    @classmethod
+    def parse(cls, arg: str) -> Self:
+        return cls(_mask(arg))
+
+
+@dataclass(frozen=True)
+class DaysAndTime:
+    mask: int
+    time: str  # "07:30"
+
+    def arg(self) -> str:
+        return f"{self.mask}-{self.time.replace(':', '')}"
+
+    @classmethod
+    def parse(cls, arg: str) -> Self:
+        mask, _, hhmm = arg.partition("-")
+        days = _mask(mask)
+        if not days:
+            raise InvalidCallback("no days")
+        return cls(days, _hhmm(hhmm))
+
+
+@dataclass(frozen=True)
+class ZoneChoice:
+    """A suggested zone (its index in the suggestion list) or "keep the current one"."""
+
+    draft: DaysAndTime
+    pick: int | Literal["keep"]
+
+    def arg(self) -> str:
+        return f"{self.draft.arg()}-{'k' if self.pick == 'keep' else self.pick}"
+
+    @classmethod
+    def parse(cls, arg: str) -> Self:
+        draft, _, pick = arg.rpartition("-")
+        if pick == "k":
+            return cls(DaysAndTime.parse(draft), "keep")
+        if not pick.isdigit() or len(pick) > 2:
+            raise InvalidCallback("bad zone choice")
+        return cls(DaysAndTime.parse(draft), int(pick))
+
+
+@dataclass(frozen=True)
+class PendingQuestion:
+    """A typed answer the bot waits for: the time (with the days chosen) or the zone
+    (with days and time). Stored as one short string on the patient."""
+
+    kind: Literal["time", "zone"]
+    mask: int
+    time: str | None
+    asked_at: datetime
+
+    def encode(self) -> str:
+        hhmm = self.time.replace(":", "") if self.time else ""
+        return f"{self.kind}:{self.mask}:{hhmm}:{int(self.asked_at.timestamp())}"
+
+    @classmethod
+    def decode(cls, stored: str | None) -> PendingQuestion | None:
+        """None for nothing stored or anything unreadable (an old format is forgotten)."""
+        if not stored:
+            return None
+        parts = stored.split(":")
+        if len(parts) != 4 or parts[0] not in ("time", "zone") or not parts[3].isdigit():
+            return None
+        try:
+            mask = _mask(parts[1])
+            hhmm = _hhmm(parts[2]) if parts[2] else None
+        except InvalidCallback:
+            return None
+        if parts[0] == "zone" and hhmm is None:
+            return None
+        asked = datetime.fromtimestamp(int(parts[3]), UTC)
+        return cls("time" if parts[0] == "time" else "zone", mask, hhmm, asked)
+
+    def expired(self, now: datetime) -> bool:
+        return now - self.asked_at > QUESTION_LIFETIME
+
+
+# --- screens ---------------------------------------------------------------------------------
+
+
+def _label(content: Content, lang: str, key: str, **values: object) -> str:
+    return content.text(lang, key, **values)
+
+
+def days_screen(content: Content, lang: str, mask: int) -> Screen:
+    names = _label(content, lang, "days_short").split()
+    toggles = [
+        Button(
+            ("✓ " if mask >> day & 1 else "") + names[day],
+            Callback(Action.DAYS_TOGGLE, arg=Days(mask ^ (1 << day)).arg()),
+        )
+        for day in range(7)
+    ]
+    toggles.append(
+        Button(
+            _label(content, lang, "btn_days_done"), Callback(Action.DAYS_DONE, arg=Days(mask).arg())
+        )
+    )
+    presets = (
+        Button(
+            _label(content, lang, "btn_every_day"),
+            Callback(Action.DAYS_TOGGLE, arg=Days(EVERY_DAY).arg()),
+        ),
+        Button(
+            _label(content, lang, "btn_weekdays"),
+            Callback(Action.DAYS_TOGGLE, arg=Days(WEEKDAYS).arg()),
+        ),
+    )
+    return Screen(text(content, lang, "settings_days"), (presets, *rows(toggles)))
+
+
+def time_screen(content: Content, lang: str, mask: int) -> Screen:
+    buttons = [
+        Button(t, Callback(Action.SET_TIME, arg=DaysAndTime(mask, t).arg())) for t in PRESET_TIMES
+    ]
+    buttons.append(
+        Button(
+            _label(content, lang, "btn_other_time"),
+            Callback(Action.OTHER_TIME, arg=Days(mask).arg()),
+        )
+    )
+    days = describe_mask(content, lang, mask)
+    return Screen(text(content, lang, "settings_time", days=days), rows(buttons))
+
+
+def zone_screen(
+    content: Content,
+    lang: str,
+    draft: DaysAndTime,
+    current: str | None,
+    suggestions: list[str],
+    now: datetime,
+) -> Screen:
+    buttons = []
+    if current:
+        buttons.append(
+            Button(
+                _label(content, lang, "btn_keep_zone", zone=zone_label(current, now)),
+                Callback(Action.SET_ZONE, arg=ZoneChoice(draft, "keep").arg()),
+            )
+        )
+    for index, zone in enumerate(suggestions):
+        if zone != current:
+            buttons.append(
+                Button(
+                    zone_label(zone, now),
+                    Callback(Action.SET_ZONE, arg=ZoneChoice(draft, index).arg()),
+                )
+            )
+    buttons.append(
+        Button(
+            _label(content, lang, "btn_other_zone"), Callback(Action.OTHER_ZONE, arg=draft.arg())
+        )
+    )
+    return Screen(text(content, lang, "settings_zone"), tuple((b,) for b in buttons))
+
+
+def ask_time_screen(content: Content, lang: str) -> Screen:
+    return Screen(text(content, lang, "ask_time"))
+
+
+def ask_zone_screen(content: Content, lang: str) -> Screen:
+    return Screen(text(content, lang, "ask_zone"))
+
+
+def saved_screen(
+    content: Content, lang: str, mask: int, hhmm: str, zone: str, next_when: str | None
+) -> Screen:
+    """The confirmation; ``next_when`` None means no reminder will come yet (on hold)."""
+    chosen = {"days": describe_mask(content, lang, mask), "time": hhmm, "zone": zone}
+    if next_when is None:
+        return Screen(text(content, lang, "settings_saved_on_hold", **chosen))
+    return Screen(
+        text(content, lang, "settings_saved", next=next_when, **chosen),
+        (
+            (Button(_label(content, lang, "btn_start_now"), Callback(Action.START_NOW)),),
+            (Button(_label(content, lang, "btn_nudge_setting"), Callback(Action.NUDGE_SETTING)),),
+        ),
+    )
+
+
+NUDGE_CHOICES = (0, 60, 120)
+
+
+@dataclass(frozen=True)
+class NudgeChoice:
+    """Off, or once 1 or 2 hours after the reminder; empty arg = show the question."""
+
+    minutes: int | None
+
+    def arg(self) -> str:
+        return "" if self.minutes is None else str(self.minutes)
+
+    @classmethod
+    def parse(cls, arg: str) -> Self:
+        if not arg:
+            return cls(None)
+        if not arg.isdigit() or int(arg) not in NUDGE_CHOICES:
+            raise InvalidCallback("bad nudge choice")
+        return cls(int(arg))
+
+
+def nudge_question_screen(content: Content, lang: str) -> Screen:
+    choices = (("btn_nudge_off", 0), ("btn_nudge_hour", 60), ("btn_nudge_hours", 120))
+    return Screen(
+        text(content, lang, "nudge_question"),
+        tuple(
+            (
+                Button(
+                    _label(content, lang, key),
+                    Callback(Action.NUDGE_SETTING, arg=NudgeChoice(m).arg()),
+                ),
+            )
+            for key, m in choices
+        ),
+    )
+
+
+def nudge_saved_screen(content: Content, lang: str, minutes: int) -> Screen:
+    if not minutes:
+        return Screen(text(content, lang, "nudge_off"))
+    return Screen(text(content, lang, "nudge_on", hours=minutes // 60))

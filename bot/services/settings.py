@@ -1,0 +1,193 @@
+"""The reminder settings dialogue: days, time, zone; then the optional second reminder.
+
+Screens and button data live in ``bot.core.ui.settings``; this module loads, decides,
+writes and returns what to show. Each use case owns its transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.core import screens
+from bot.core.callbacks import Action, Callback, InvalidCallback
+from bot.core.screens import Screen
+from bot.core.timeparse import parse_local_time
+from bot.core.ui import settings as ui
+from bot.core.zones import (
+    LocationLookupUnavailable,
+    resolve_zone,
+    suggested_zones,
+    zone_for_location,
+)
+from bot.services import planner
+from bot.services.context import Patron, Services
+from bot.services.replies import Reply, say
+from bot.store.models import Patient
+from bot.store.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+async def consented(uow: UnitOfWork, who: Patron) -> Patient | None:
+    patient = await uow.patients.by_telegram_id(who.user_id)
+    return patient if patient is not None and patient.consent_at is not None else None
+
+
+def _text(svc: Services, lang: str, key: str, **values: object) -> Screen:
+    return Screen(screens.text(svc.content, lang, key, **values))
+
+
+async def open_settings(svc: Services, who: Patron) -> Reply:
+    """/settings: the days screen, starting from the patient's current choice."""
+    async with svc.db.unit_of_work() as uow:
+        patient = await consented(uow, who)
+        if patient is None:
+            return say(_text(svc, who.language, "consent_needed"))
+        return say(ui.days_screen(svc.content, patient.language, patient.reminder_days or 0))
+
+
+async def settings_tap(svc: Services, who: Patron, callback: Callback) -> Reply:
+    """A button on one of the settings screens. Bad data raises InvalidCallback."""
+    async with svc.db.unit_of_work() as uow:
+        patient = await consented(uow, who)
+        if patient is None:
+            return Reply(toast=svc.content.text(who.language, "toast_invalid"))
+        lang, content, action = patient.language, svc.content, callback.action
+        if action is Action.SETUP_REMINDERS:
+            return Reply(edit=ui.days_screen(content, lang, patient.reminder_days or 0))
+        if action is Action.DAYS_TOGGLE:
+            return Reply(edit=ui.days_screen(content, lang, ui.Days.parse(callback.arg).mask))
+        if action in (Action.DAYS_DONE, Action.OTHER_TIME):
+            days = ui.Days.parse(callback.arg)
+            if not days.mask:
+                return Reply(toast=content.text(lang, "toast_days_needed"))
+            # a typed time is as good as a button from here on
+            _ask(svc, patient, "time", days.mask, None)
+            await uow.commit()
+            if action is Action.OTHER_TIME:
+                return Reply(edit=ui.ask_time_screen(content, lang))
+            return Reply(edit=ui.time_screen(content, lang, days.mask))
+        if action is Action.SET_TIME:
+            draft = ui.DaysAndTime.parse(callback.arg)
+            _ask(svc, patient, "zone", draft.mask, draft.time)
+            await uow.commit()
+            return Reply(edit=_zone_screen(svc, who, patient, draft))
+        if action is Action.OTHER_ZONE:
+            draft = ui.DaysAndTime.parse(callback.arg)
+            _ask(svc, patient, "zone", draft.mask, draft.time)
+            await uow.commit()
+            return Reply(edit=ui.ask_zone_screen(content, lang))
+        # SET_ZONE
+        choice = ui.ZoneChoice.parse(callback.arg)
+        suggestions = suggested_zones(who.language)
+        if choice.pick == "keep" and patient.timezone:
+            zone = patient.timezone
+        elif isinstance(choice.pick, int) and choice.pick < len(suggestions):
+            zone = suggestions[choice.pick]
+        else:
+            raise InvalidCallback("no such zone")
+        return Reply(edit=await _save(svc, uow, patient, choice.draft, zone))
+
+
+def _ask(svc: Services, patient: Patient, kind: str, mask: int, time: str | None) -> None:
+    question = ui.PendingQuestion(kind, mask, time, svc.clock.now())  # type: ignore[arg-type]
+    patient.settings_step = question.encode()
+
+
+def _zone_screen(svc: Services, who: Patron, patient: Patient, draft: ui.DaysAndTime) -> Screen:
+    """The zone question; suggestions follow the patient's Telegram language (a Spanish
+    speaker sees Madrid and Mexico City, not only the content's fallback language's)."""
+    return ui.zone_screen(
+        svc.content,
+        patient.language,
+        draft,
+        patient.timezone,
+        suggested_zones(who.language),
+        svc.clock.now(),
+    )
+
+
+async def _save(
+    svc: Services, uow: UnitOfWork, patient: Patient, draft: ui.DaysAndTime, zone: str
+) -> Screen:
+    now = svc.clock.now()
+    patient.reminder_days = draft.mask
+    patient.reminder_time = draft.time
+    patient.timezone = zone
+    patient.reminders_enabled = True
+    patient.paused_until = None
+    patient.settings_step = None
+    patient.updated_at = now
+    due = await planner.replan(uow, patient, now)
+    await uow.commit()
+    log.info("reminders.saved", extra={"patient_id": patient.id, "scheduled": due is not None})
+    when = screens.format_when(svc.content, patient.language, due, zone) if due else None
+    return ui.saved_screen(svc.content, patient.language, draft.mask, draft.time, zone, when)
+
+
+async def end_question(svc: Services, who: Patron) -> None:
+    """Any command (or a session starting) ends a question waiting for a typed answer."""
+    async with svc.db.unit_of_work() as uow:
+        if await uow.patients.clear_settings_step(who.user_id):
+            await uow.commit()
+
+
+async def typed_input(
+    svc: Services, who: Patron, text: str | None, location: tuple[float, float] | None
+) -> Reply | None:
+    """Text or a location while the dialogue waits for one; None when nothing waits (or
+    the question is older than ``QUESTION_LIFETIME``)."""
+    async with svc.db.unit_of_work() as uow:
+        patient = await consented(uow, who)
+        if patient is None or not patient.settings_step:
+            return None
+        now = svc.clock.now()
+        question = ui.PendingQuestion.decode(patient.settings_step)
+        if question is None or question.expired(now):
+            patient.settings_step = None
+            await uow.commit()
+            return None
+        lang = patient.language
+        typed_time = parse_local_time(text or "") if location is None else None
+        if question.kind == "time":
+            if typed_time is None:
+                return say(_text(svc, lang, "time_invalid"))
+            draft = ui.DaysAndTime(question.mask, f"{typed_time:%H:%M}")
+            _ask(svc, patient, "zone", draft.mask, draft.time)
+            await uow.commit()
+            return say(_zone_screen(svc, who, patient, draft))
+        assert question.time is not None
+        draft = ui.DaysAndTime(question.mask, question.time)
+        if typed_time is not None and resolve_zone(text or "") is None:
+            # "8pm" while the zone is asked: a corrected time, not a place
+            draft = ui.DaysAndTime(question.mask, f"{typed_time:%H:%M}")
+            _ask(svc, patient, "zone", draft.mask, draft.time)
+            await uow.commit()
+            return say(_zone_screen(svc, who, patient, draft))
+        if location is not None:
+            try:
+                zone = zone_for_location(*location)
+            except LocationLookupUnavailable:
+                return say(_text(svc, lang, "zone_location_unavailable"))
+            if zone is None:
+                return say(_text(svc, lang, "zone_location_failed"))
+        else:
+            zone = resolve_zone(text or "")
+            if zone is None:
+                return say(_text(svc, lang, "zone_invalid"))
+        return say(await _save(svc, uow, patient, draft, zone))
+
+
+async def nudge_setting(svc: Services, who: Patron, callback: Callback) -> Reply:
+    """The optional second reminder: off (default), or once 1 or 2 hours later."""
+    choice = ui.NudgeChoice.parse(callback.arg)
+    async with svc.db.unit_of_work() as uow:
+        patient = await consented(uow, who)
+        if patient is None:
+            return Reply(toast=svc.content.text(who.language, "toast_invalid"))
+        lang = patient.language
+        if choice.minutes is None:
+            return Reply(edit=ui.nudge_question_screen(svc.content, lang))
+        patient.nudge_minutes = choice.minutes or None
+        await uow.commit()
+        return Reply(edit=ui.nudge_saved_screen(svc.content, lang, choice.minutes))
