@@ -36,7 +36,7 @@ from bot.content.loader import load_content
 from bot.core.clock import Clock, SystemClock
 from bot.core.screens import Screen
 from bot.core.timers import Kind
-from bot.reminders.dispatcher import Dispatcher, Report, Result
+from bot.reminders.dispatcher import Dispatcher, Proceed, Report, Result, default_worker_id
 from bot.services import reminders, safety, sessions
 from bot.services.context import Services
 from bot.services.replies import Reply
@@ -158,31 +158,36 @@ def build_application(
     async def on_blocked(patient_id: int) -> None:
         await reminders.patient_blocked(services, patient_id)
 
+    interval = (
+        services.settings.dispatch_interval_seconds
+        if dispatch_interval is None
+        else dispatch_interval
+    )
+    worker_id = default_worker_id()
+
+    async def turn() -> bool:
+        return await take_dispatch_turn(services, worker_id, interval)
+
     dispatcher = Dispatcher(
         services.db,
         services.clock,
         timer_handlers(services, application),
         batch_handlers=batch_handlers(services, application),
         on_blocked=on_blocked,
+        worker_id=worker_id,
         lease=timedelta(seconds=services.settings.dispatch_lease_seconds),
         batch_size=services.settings.dispatch_batch_size,
         resend_on_timeout=frozenset({safety.ADVICE}),
-    )
-    interval = (
-        services.settings.dispatch_interval_seconds
-        if dispatch_interval is None
-        else dispatch_interval
+        turn=turn,
     )
     if interval > 0 and application.job_queue is not None:
         outage: dict[str, datetime | None] = {"since": None}
 
         async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-            async def renew() -> bool:
-                return await may_dispatch(services, dispatcher.worker_id, interval)
-
             try:
-                if await renew():
-                    await dispatcher.run_until_idle(keep_going=renew)
+                sent = await dispatcher.run_until_idle()
+                if sent >= services.settings.dispatch_batch_size:
+                    await warn_if_behind(services)
             except Exception as error:
                 if not is_outage(error):
                     raise
@@ -203,7 +208,6 @@ def build_application(
     return BotApp(application, services, dispatcher, runner)
 
 
-DISPATCH_LOCK_SECONDS = 10.0
 OUTAGE_RETRY_SECONDS = (1, 2, 5, 10, 15, 30, 30, 30, 30, 30, 60, 60, 60, 60)  # ~8 minutes
 
 
@@ -295,16 +299,20 @@ def batch_handlers(services: Services, application: Application):  # type: ignor
     """Daily reminders, snoozes and nudges: decided together in one transaction, then sent
     one by one, each recorded before the next is sent (see Dispatcher._process_batch)."""
 
-    async def daily(timers: list[Timer], report: Report) -> None:
+    paid = services.settings.telegram_paid_broadcast
+
+    async def daily(timers: list[Timer], report: Report, proceed: Proceed) -> None:
         decisions = await reminders.due_reminders(services, timers)
         for timer, decision in zip(timers, decisions, strict=True):
+            if decision.outcome not in ("cancelled", "missed") and not await proceed(timer):
+                return  # lost the claim or stopping: the rest is someone else's now
             if decision.outcome in ("cancelled", "missed"):
                 missed = decision.outcome == "missed"
                 await report(timer, Result.MISSED if missed else Result.CANCELLED)
                 continue
             assert decision.chat_id is not None and decision.screen is not None
             try:
-                await send(application.bot, decision.chat_id, decision.screen)
+                await send(application.bot, decision.chat_id, decision.screen, paid_broadcast=paid)
             except Exception as error:  # classified by the dispatcher (429, 403, 5xx...)
                 await report(timer, error)
             else:
@@ -314,24 +322,37 @@ def batch_handlers(services: Services, application: Application):  # type: ignor
     return {Kind.REMINDER: daily, Kind.SNOOZE: daily, Kind.NUDGE: daily}
 
 
-async def may_dispatch(services: Services, worker_id: str, interval: float) -> bool:
-    """On SQLite one process dispatches (the others stand by); PostgreSQL shares the work.
+async def warn_if_behind(services: Services) -> None:
+    """More due than Telegram lets us send within the grace period: some reminders will be
+    missed (not sent late). Say so, once a run, with what is waiting (docs/REMINDERS.md)."""
+    settings = services.settings
+    async with services.db.unit_of_work(read_only=True) as uow:
+        backlog = await uow.timers.count_due(services.clock.now())
+    rate = 1000.0 if settings.telegram_paid_broadcast else settings.rate_limit_per_second
+    needed = backlog / max(rate, 1.0)
+    if needed > settings.reminder_grace_minutes * 60:
+        log.warning(
+            "dispatch.behind",
+            extra={"due": backlog, "seconds_to_send": round(needed), "rate": rate},
+        )
 
-    The lock is renewed before every batch, so it can be short: a process that dies
-    (SIGKILL) is replaced within ``DISPATCH_LOCK_SECONDS``; a clean stop releases it."""
-    if services.db.dialect != "sqlite":
-        return True
+
+async def take_dispatch_turn(services: Services, worker_id: str, interval: float) -> bool:
+    """One process at a time sends timers, on SQLite and on PostgreSQL alike.
+
+    Telegram's limit (30 messages/s, 1,000 with paid broadcasts) is per bot, so processes
+    that each sent at that rate would together exceed it; one process easily sends at it.
+    The others handle updates and stand by. The turn is renewed before every batch and
+    while a long batch runs, so it can be short: a process that dies (SIGKILL) is replaced
+    within ``DISPATCH_TURN_SECONDS``; a clean stop hands it over at once."""
+    ttl = max(services.settings.dispatch_turn_seconds, interval * 3)
     return await acquire_dispatch_lock(
-        services.db,
-        worker_id,
-        services.clock.now(),
-        timedelta(seconds=max(DISPATCH_LOCK_SECONDS, interval * 3)),
+        services.db, worker_id, services.clock.now(), timedelta(seconds=ttl)
     )
 
 
 async def release_dispatching(services: Services, worker_id: str) -> None:
-    if services.db.dialect == "sqlite":
-        await release_dispatch_lock(services.db, worker_id)
+    await release_dispatch_lock(services.db, worker_id)
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

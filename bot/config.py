@@ -39,8 +39,13 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = 2.0
     dispatch_batch_size: int = 100
     dispatch_lease_seconds: float = 120.0
+    # one process dispatches at a time; after a crash another takes over within this
+    dispatch_turn_seconds: float = Field(default=10.0, ge=1, le=600)
     reminder_grace_minutes: int = 120
     rate_limit_per_second: float = 30.0
+    # Telegram's paid broadcasts (allow_paid_broadcast): reminders up to 1,000/s, charged
+    # in Stars to the bot's balance; for very large deployments
+    telegram_paid_broadcast: bool = False
     rate_limit_per_chat_per_second: float = 1.0
     # updates: handled concurrently across chats, in order within one
     update_concurrency: int = Field(default=16, ge=1, le=1000)

@@ -18,6 +18,11 @@ def build_parser() -> argparse.ArgumentParser:
     rem.add_argument("--profile", action="store_true", help="cProfile the SQLite fan-out")
     rem.add_argument("--skip-startup", action="store_true", help="leave out start-up/RSS")
     sub.add_parser(
+        "crowd",
+        help="a crowd due at one minute at 30/s: on time, late, missed, fairness",
+        add_help=False,
+    )
+    sub.add_parser(
         "sendpath",
         help="sendMessage through PTB on httpx, on aiohttp, and raw aiohttp",
         add_help=False,
@@ -34,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         from bot.bench.startup import child_main
 
         return child_main(args_list[1:])
+    if args_list[:1] == ["crowd"]:  # its own arguments: see bot/bench/crowd.py
+        from bot.bench.crowd import main as crowd_main
+
+        logging.basicConfig(level=logging.ERROR)
+        return crowd_main(args_list[1:])
     if args_list[:1] == ["sendpath"]:  # its own arguments: see bot/bench/sendpath.py
         from bot.bench.sendpath import main as sendpath_main
 

@@ -52,7 +52,10 @@ TimerHandler = Callable[[Timer], Awaitable[Result]]
 # outcome is a Result or the exception its send raised). Timers it never reports stay
 # claimed and are taken over when their lease runs out.
 Report = Callable[[Timer, "Result | BaseException"], Awaitable[None]]
-BatchHandler = Callable[[list[Timer], Report], Awaitable[None]]
+# Asked before each send: False when the claim (or the dispatcher's turn) was lost or the
+# process is stopping; the handler then sends nothing more.
+Proceed = Callable[[Timer], Awaitable[bool]]
+BatchHandler = Callable[[list[Timer], Report, Proceed], Awaitable[None]]
 BlockedHook = Callable[[int], Awaitable[None]]
 
 
@@ -84,6 +87,7 @@ class Dispatcher:
         lease: timedelta = timedelta(minutes=2),
         retry: RetryPolicy | None = None,
         resend_on_timeout: frozenset[str] = frozenset(),
+        turn: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -98,6 +102,9 @@ class Dispatcher:
         # Kinds where a duplicate is better than a loss (safety advice): a send that timed
         # out is sent again. Everything else counts as sent, unconfirmed.
         self._resend_on_timeout = resend_on_timeout
+        # Our turn to dispatch (a lease in the locks table, one dispatcher per database);
+        # asked before every batch after the first and when a long batch renews its claims.
+        self._turn = turn
 
     def request_stop(self) -> None:
         """Finish the send in progress, hand the rest of the claimed batch back, stop."""
@@ -127,6 +134,23 @@ class Dispatcher:
             await self._process_batch(kind, group)
         return len(timers)
 
+    async def _still_ours(self, timer_ids: list[int]) -> bool:
+        """Renew the lease of a long batch (and our turn): False if any of it was lost.
+
+        A batch that outlives its lease (429 waits, a slow Telegram) would otherwise be
+        taken over by another process and sent twice."""
+        if self._turn is not None and not await self._turn():
+            log.warning("dispatch.turn_lost")
+            return False
+        until = self._clock.now() + self._lease
+        async with self._db.unit_of_work() as uow:
+            held = await uow.timers.renew_claims(timer_ids, self.worker_id, until)
+            await uow.commit()
+        if len(held) < len(timer_ids):
+            log.warning("timer.claims_lost", extra={"count": len(timer_ids) - len(held)})
+            return False
+        return True
+
     async def _hand_back(self, timers: list[Timer]) -> None:
         """Claimed but not started (stopping): pending again now, for the next process."""
         if not timers:
@@ -137,14 +161,11 @@ class Dispatcher:
             await uow.commit()
         log.info("timer.handed_back", extra={"count": len(timers)})
 
-    async def run_until_idle(
-        self, max_batches: int = 1000, keep_going: Callable[[], Awaitable[bool]] | None = None
-    ) -> int:
-        """Batches until nothing is due. ``keep_going`` is asked before every batch after
-        the first (SQLite: renew the dispatch lock; False when it was lost)."""
+    async def run_until_idle(self, max_batches: int = 1000) -> int:
+        """Batches until nothing is due (or our turn to dispatch is over)."""
         total = 0
-        for batch in range(max_batches):
-            if self._stopping or (batch and keep_going is not None and not await keep_going()):
+        for _ in range(max_batches):
+            if self._stopping or (self._turn is not None and not await self._turn()):
                 break
             count = await self.run_due()
             total += count
@@ -174,6 +195,8 @@ class Dispatcher:
         """
         quiet: dict[Result, list[int]] = defaultdict(list)
         reported: set[int] = set()
+        renewed = self._clock.now()
+        lost = False
 
         async def report(timer: Timer, result: Result | BaseException) -> None:
             reported.add(timer.id)
@@ -186,13 +209,26 @@ class Dispatcher:
             if self._stopping:
                 raise _Stopping  # recorded; the rest of the batch is handed back below
 
+        async def proceed(timer: Timer) -> bool:
+            """Before each send: a batch that ran long renews its claims (and the turn)
+            first, and stops if another dispatcher has taken them over meanwhile."""
+            nonlocal renewed, lost
+            if self._stopping or lost:
+                return False
+            if self._clock.now() - renewed >= self._lease / 3:
+                renewed = self._clock.now()
+                if not await self._still_ours([t.id for t in timers if t.id not in reported]):
+                    lost = True
+                    return False
+            return True
+
         try:
-            await self._batch_handlers[kind](timers, report)
+            await self._batch_handlers[kind](timers, report, proceed)
         except _Stopping:
             pass
         except Exception as error:
             log.error("timer.batch_crashed", extra={"kind": kind}, exc_info=error)
-        if self._stopping:
+        if self._stopping or lost:
             await self._hand_back([t for t in timers if t.id not in reported])
         now = self._clock.now()
         async with self._db.unit_of_work() as uow:

@@ -238,6 +238,7 @@ async def pause(svc: Services, who: Patron, callback: Callback) -> Reply:
             return Reply(edit=Screen(ui.cannot_pause_text(svc.content, lang, state)))
         now = svc.clock.now()
         today = local_date_of(now, patient.timezone)
+        await uow.timers.cancel_pending(patient.id, [Kind.SNOOZE, Kind.NUDGE], now=now)
         patient.paused_until = (
             resume_instant(today, choice.days, patient.timezone) if choice.days else FOREVER
         )

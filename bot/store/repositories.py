@@ -357,18 +357,25 @@ class TimerRepository:
         """Lease up to ``limit`` due timers to ``worker_id``, oldest due first.
 
         Due means pending with ``due_at <= now``, or claimed by a worker whose lease ran
-        out (it crashed or hung: its work is taken over). PostgreSQL picks rows with
-        ``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers split the work; on SQLite
-        the unit of work already holds the database write lock (``BEGIN IMMEDIATE``),
-        and the pick and the update are one statement anyway.
+        out (it crashed or hung: its work is taken over) - at ``claimed_until`` itself,
+        the instant ``next_due_at`` reports. Timers due at the same instant (a crowd at
+        08:00) come in an order that changes every day, so when some must be late it is
+        not always the same patients. PostgreSQL picks rows with ``FOR UPDATE SKIP
+        LOCKED``; on SQLite the unit of work already holds the write lock (``BEGIN
+        IMMEDIATE``), and the pick and the update are one statement anyway.
         """
         if limit <= 0:
             return []
         due = or_(
             and_(Timer.state == "pending", Timer.due_at <= now),
-            and_(Timer.state == "claimed", Timer.claimed_until < now),
+            and_(Timer.state == "claimed", Timer.claimed_until <= now),
         )
-        pick = select(Timer.id).where(due).order_by(Timer.due_at, Timer.id).limit(limit)
+        # a different permutation of the ids each day: multiplying by a day's factor
+        # modulo a prime (2**31 - 1) reorders them (ids and factors below 2**31: fits 64 bits)
+        prime = 2_147_483_647
+        factor = (1_103_515_245 + now.toordinal() * 2_654_435_761) % prime or 1
+        shuffle = (Timer.id * factor) % prime
+        pick = select(Timer.id).where(due).order_by(Timer.due_at, shuffle, Timer.id).limit(limit)
         if self.dialect == "postgresql":
             ids = list(await self.session.scalars(pick.with_for_update(skip_locked=True)))
             if not ids:
@@ -388,7 +395,7 @@ class TimerRepository:
             .returning(Timer)
         )
         claimed = list(await self.session.scalars(stmt, execution_options={**FRESH, **NO_SYNC}))
-        claimed.sort(key=lambda t: (t.due_at, t.id))
+        claimed.sort(key=lambda t: (t.due_at, t.id * factor % prime, t.id))  # the pick order
         return claimed
 
     async def complete(
@@ -554,6 +561,23 @@ class TimerRepository:
         """The patient's timers of ``kinds`` in any state."""
         stmt = select(Timer).where(Timer.patient_id == patient_id, Timer.kind.in_(list(kinds)))
         return list(await self.session.scalars(stmt.order_by(Timer.id), execution_options=FRESH))
+
+    async def count_due(self, now: datetime) -> int:
+        """How many timers are due now (the dispatcher's backlog)."""
+        stmt = select(func.count()).where(Timer.state == "pending", Timer.due_at <= now)
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def renew_claims(self, timer_ids: list[int], worker_id: str, until: datetime) -> set[int]:
+        """Extend this worker's claims; returns the ids it still holds."""
+        if not timer_ids:
+            return set()
+        stmt = (
+            update(Timer)
+            .where(Timer.id.in_(timer_ids), Timer.state == "claimed", Timer.claimed_by == worker_id)
+            .values(claimed_until=until)
+            .returning(Timer.id)
+        )
+        return set(await self.session.scalars(stmt, execution_options=NO_SYNC))
 
     async def count_by_state(self) -> dict[str, int]:
         stmt = select(Timer.state, func.count()).group_by(Timer.state)

@@ -71,10 +71,24 @@ async def _with_retries(call: Callable[[], Awaitable[T]], *, retry_timeouts: boo
     raise AssertionError("unreachable")
 
 
-async def send(bot: Bot, chat_id: int, screen: Screen, *, must_arrive: bool = False) -> Message:
+async def send(
+    bot: Bot,
+    chat_id: int,
+    screen: Screen,
+    *,
+    must_arrive: bool = False,
+    paid_broadcast: bool = False,
+) -> Message:
+    """A new message. ``paid_broadcast`` lifts Telegram's 30/s bulk limit to 1,000/s for a
+    fee (reminders in very large deployments; PTB's rate limiter follows it)."""
+
     async def call() -> Message:
         return await bot.send_message(
-            chat_id, screen.text, parse_mode=ParseMode.HTML, reply_markup=markup(screen)
+            chat_id,
+            screen.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup(screen),
+            allow_paid_broadcast=paid_broadcast or None,
         )
 
     return await _with_retries(call, retry_timeouts=must_arrive)

@@ -81,6 +81,8 @@ class Bots:
             "DISPATCH_BATCH_SIZE": "20",
             # a killed bot's claims are taken over once its lease runs out
             "DISPATCH_LEASE_SECONDS": str(LEASE_SECONDS),
+            # one process dispatches at a time; a killed one is replaced after this
+            "DISPATCH_TURN_SECONDS": "2",
             "RATE_LIMIT_PER_SECOND": "1000000",
             "RATE_LIMIT_PER_CHAT_PER_SECOND": "0",
             "LOG_LEVEL": "WARNING",

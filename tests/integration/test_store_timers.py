@@ -187,8 +187,9 @@ async def test_concurrent_claimers_share_without_overlap(db: Database, patient_i
 async def test_expired_lease_is_taken_over(db: Database, patient_id: int) -> None:
     (timer_id,) = await _schedule(db, patient_id, ("k", T0))
     assert await _claim(db, T0, "w1") == [timer_id]
-    assert await _claim(db, T0 + LEASE, "w2") == []  # lease still valid at its last instant
-    assert await _claim(db, T0 + LEASE + timedelta(seconds=1), "w2") == [timer_id]
+    assert await _claim(db, T0 + LEASE - timedelta(microseconds=1), "w2") == []  # still valid
+    # at its end the lease is over: the instant next_due_at reports can take it over
+    assert await _claim(db, T0 + LEASE, "w2") == [timer_id]
     async with db.unit_of_work() as uow:
         # w1 lost its lease: its late result must not overwrite w2's work.
         assert not await uow.timers.complete(timer_id, "w1", "sent", now=T0 + MIN)
