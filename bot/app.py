@@ -39,7 +39,7 @@ from bot.reminders.dispatcher import Dispatcher, Report, Result
 from bot.services import reminders, safety, sessions
 from bot.services.context import Services
 from bot.services.replies import Reply
-from bot.store.database import Database
+from bot.store.database import Database, schema_message
 from bot.store.errors import is_outage
 from bot.store.locks import acquire_dispatch_lock, release_dispatch_lock
 from bot.store.models import Timer
@@ -76,27 +76,30 @@ COMMANDS = (
 NEW_MESSAGES = filters.UpdateType.MESSAGE
 
 
-class SchemaBehind(RuntimeError):
-    pass
+class SchemaProblem(RuntimeError):
+    """The schema is one the bot cannot start on; the message is one line for the operator."""
 
 
 async def prepare_database(settings: Settings, db: Database) -> None:
     """Migrate (or refuse to start) so handlers never meet an old schema."""
-    status = await db.schema_status()
-    if status == "current":
+    state = await db.schema_state()
+    if state.status == "current":
         return
-    if status == "ahead":
-        raise SchemaBehind("the database schema is newer than this version of the bot")
-    if not settings.auto_migrate:
-        raise SchemaBehind(f"the database schema is {status}; run `exercise-bot db upgrade` first")
+    problem = schema_message(state, auto_migrate=settings.auto_migrate)
+    if problem is not None:
+        raise SchemaProblem(problem)
     await db.upgrade()
-    log.info("db.migrated", extra={"from": status})
+    log.info("db.migrated", extra={"from": state.status})
 
 
 async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     content = load_content(settings.content_dir)  # raises ContentError, naming file and field
     db = Database(settings.database_url)
-    await prepare_database(settings, db)
+    try:
+        await prepare_database(settings, db)
+    except BaseException:
+        await db.dispose()
+        raise
     return Services.build(db, content, clock or SystemClock(), settings)
 
 

@@ -1,8 +1,15 @@
 """``exercise-bot run``: the bot against real Telegram or any Bot API server.
 
-Start-up problems an operator can fix are one line on stderr and exit code 2 (so a
-supervisor does not restart into the same error); a stop signal finishes handlers that are
-running, within ``SHUTDOWN_GRACE_SECONDS``, well inside Docker's 10 s.
+Start-up checks come in the order a mistake is cheapest to find: the settings (in
+``bot.cli``), the content (and whether it is the example clinic), ``DATABASE_URL``, the
+database and its schema, then Telegram (``getMe``). A mistake an operator must fix is one
+line on stderr and exit code 2, so a supervisor does not restart into the same error; a
+database or Telegram that is merely down is one line and exit code 1 (restart later).
+A stop signal finishes handlers that are running, within ``SHUTDOWN_GRACE_SECONDS``, well
+inside Docker's 10 s.
+
+Modes: ``polling`` (the default), ``webhook`` (``--webhook``) and ``worker`` (``--worker``:
+reminders only, no updates; see docs/DEPLOY.md for the topologies).
 """
 
 from __future__ import annotations
@@ -14,25 +21,39 @@ import re
 import signal
 import sys
 import time
+from typing import Literal
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import (
     BotApp,
+    SchemaProblem,
     allowed_updates,
     build_application,
-    build_services,
     make_poller,
+    prepare_database,
     release_dispatching,
 )
 from bot.config import Settings
 from bot.content.errors import ContentError
+from bot.content.loader import load_content
+from bot.core.clock import SystemClock
+from bot.services.context import Services
+from bot.store.database import (
+    Database,
+    check_database_url,
+    database_problem,
+    sqlite_file,
+    sqlite_path_problem,
+)
 from bot.telegram.polling import Poller
 from bot.web.server import HttpListener, WebhookEndpoint, ops_listener, webhook_listener
 
 log = logging.getLogger(__name__)
 
-CONFIG_ERROR = 2
+Mode = Literal["polling", "webhook", "worker"]
+CONFIG_ERROR = 2  # a mistake a restart cannot fix (systemd: RestartPreventExitStatus=2)
+RETRY_LATER = 1  # something is down; a restart may find it up
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 
 
@@ -52,39 +73,68 @@ def webhook_problem(settings: Settings) -> str | None:
     return None
 
 
-async def run_bot(settings: Settings, *, webhook: bool = False) -> int:
-    if webhook and (problem := webhook_problem(settings)):
+def example_content_problem(settings: Settings) -> str:
+    return (
+        f"{settings.content_dir} is the bot's example clinic (its clinic.yaml says example: "
+        "true): set CONTENT_DIR to your clinic's own content (docs/DEPLOY.md, section 3), "
+        "or ALLOW_EXAMPLE_CONTENT=true for a trial"
+    )
+
+
+async def run_bot(settings: Settings, *, mode: Mode = "polling") -> int:
+    if mode == "webhook" and (problem := webhook_problem(settings)):
         return _fail(problem)
     try:
-        services = await build_services(settings)
+        content = load_content(settings.content_dir)
     except ContentError as error:
         for content_problem in error.problems:
             print(content_problem, file=sys.stderr)
         return CONFIG_ERROR
-    assert settings.telegram_bot_token
-    bot = build_application(
-        services,
-        token=settings.telegram_bot_token,
-        base_url=settings.telegram_api_base_url,
-        base_file_url=settings.telegram_api_file_url,
-    )
+    if content.clinic.example and not settings.allow_example_content:
+        return _fail(example_content_problem(settings))
+    url = settings.database_url
+    if problem := check_database_url(url) or sqlite_path_problem(sqlite_file(url), create=True):
+        return _fail(problem)
+    db = Database(url)
     try:
-        return await _serve(bot, settings, webhook)
+        try:
+            await prepare_database(settings, db)
+        except SchemaProblem as error:
+            return _fail(str(error))
+        except Exception as error:
+            found = database_problem(error, url)
+            if found is None:
+                raise
+            return _fail(found.message, RETRY_LATER if found.transient else CONFIG_ERROR)
+        services = Services.build(db, content, SystemClock(), settings)
+        assert settings.telegram_bot_token
+        bot = build_application(
+            services,
+            token=settings.telegram_bot_token,
+            base_url=settings.telegram_api_base_url,
+            base_file_url=settings.telegram_api_file_url,
+        )
+        return await _serve(bot, settings, mode)
     finally:
-        await services.db.dispose()
+        await db.dispose()
 
 
-async def _serve(bot: BotApp, settings: Settings, webhook: bool) -> int:
+async def _serve(bot: BotApp, settings: Settings, mode: Mode) -> int:
     app = bot.application
     try:
         await app.initialize()  # getMe: the first contact with Telegram
-    except InvalidToken:
-        return _fail(
-            "Telegram rejected TELEGRAM_BOT_TOKEN (401/404): copy the token again from "
-            "@BotFather, or check TELEGRAM_API_BASE_URL."
-        )
     except (NetworkError, TelegramError) as error:
-        return _fail(f"Cannot reach the Bot API server ({type(error).__name__}); retrying.", 1)
+        await _close_requests(bot)
+        if isinstance(error, InvalidToken):
+            return _fail(
+                "Telegram rejected TELEGRAM_BOT_TOKEN (401/404): copy the token again from "
+                "@BotFather, or check TELEGRAM_API_BASE_URL."
+            )
+        return _fail(
+            f"cannot reach the Bot API server ({type(error).__name__}): is the network up, "
+            "and TELEGRAM_API_BASE_URL right? Exiting to be restarted.",
+            RETRY_LATER,
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -96,7 +146,7 @@ async def _serve(bot: BotApp, settings: Settings, webhook: bool) -> int:
     try:
         await app.start()
         await ops.start(settings.ops_host, settings.ops_port)
-        if webhook:
+        if mode == "webhook":
             assert settings.webhook_url and settings.webhook_secret
             hook = webhook_listener(WebhookEndpoint(app.bot, bot.runner, settings.webhook_secret))
             await hook.start(settings.web_host, settings.web_port)
@@ -106,7 +156,7 @@ async def _serve(bot: BotApp, settings: Settings, webhook: bool) -> int:
                 allowed_updates=allowed_updates(),
                 max_connections=settings.update_concurrency,
             )
-        else:
+        elif mode == "polling":
             await app.bot.delete_webhook()
             poller = make_poller(bot)
             poller.start()
@@ -115,7 +165,7 @@ async def _serve(bot: BotApp, settings: Settings, webhook: bool) -> int:
         log.info(
             "bot.started",
             extra={
-                "mode": "webhook" if webhook else "polling",
+                "mode": mode,
                 "content_version": bot.services.content.short_version,
             },
         )
@@ -123,6 +173,13 @@ async def _serve(bot: BotApp, settings: Settings, webhook: bool) -> int:
     finally:
         await _shut_down(bot, settings, poller, hook, ops)
     return 0
+
+
+async def _close_requests(bot: BotApp) -> None:
+    """After a failed ``initialize`` PTB leaves its HTTP clients open; close them."""
+    for request in {id(r): r for r in bot.application.bot._request}.values():
+        with contextlib.suppress(Exception):
+            await request.shutdown()
 
 
 async def _shut_down(

@@ -50,6 +50,9 @@ class Clinic(_Frozen):
     emergency_number: Annotated[
         str, StringConstraints(strict=True, strip_whitespace=True, pattern=r"^[0-9]{2,6}$")
     ]
+    # For operators, never shown to patients: this is sample content, not a real clinic's
+    # deployment. `exercise-bot run` refuses it unless ALLOW_EXAMPLE_CONTENT=true.
+    example: StrictBool = False
 
     @property
     def phone_display(self) -> str:

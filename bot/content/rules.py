@@ -63,9 +63,7 @@ def check_programs(
     return problems
 
 
-def check_default_program(
-    programs: list[tuple[str, Program]], folder: str
-) -> list[ContentProblem]:
+def check_default_program(programs: list[tuple[str, Program]], folder: str) -> list[ContentProblem]:
     """Which program a new patient gets is written down, never the file order: with
     several programs exactly one says ``default: true`` (a single program needs no flag)."""
 

@@ -430,11 +430,22 @@ def test_paths_are_shown_as_the_directory_was_given(
 
 
 def test_check_content_ok(content_dir: Path) -> None:
+    edit(content_dir / "clinic.yaml", "example: true\n", "")
     code, output = check_content(content_dir)
     assert code == 0
     assert re.fullmatch(
         r"content OK: 1 program, 3 exercises, 1 language, version [0-9a-f]{12}", output
     )
+
+
+def test_check_content_says_when_it_is_the_example_clinic(content_dir: Path) -> None:
+    code, output = check_content(content_dir)
+    assert code == 0 and output.count("\n") == 0
+    assert output.endswith(
+        "; this is example content (clinic.yaml says example: true): "
+        "`exercise-bot run` needs ALLOW_EXAMPLE_CONTENT=true to use it"
+    )
+    assert load_content(content_dir).clinic.example is True
 
 
 def test_check_content_lists_problems(content_dir: Path) -> None:
