@@ -134,9 +134,11 @@ def build_application(
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
     # Honours 429 retry_after (retrying up to 3 times), 30 messages/s, ~1/s per chat.
+    metrics = services.metrics
     limiter = ChatRateLimiter(
         overall_max_rate=settings.rate_limit_per_second,
         per_chat_rate=settings.rate_limit_per_chat_per_second,
+        on_error=metrics.telegram_error,  # every failed Bot API call but getUpdates
     )
     # PTB's builder is typed for a limiter without per-call arguments; ours takes an int.
     builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
@@ -146,6 +148,7 @@ def build_application(
         handle_until_stored(application),
         concurrency=settings.update_concurrency,
         backlog_per_chat=settings.update_backlog_per_chat,
+        metrics=metrics,
     )
 
     for name, callback in COMMANDS:
@@ -156,6 +159,13 @@ def build_application(
     )
     application.add_handler(MessageHandler(NEW_MESSAGES & ~filters.COMMAND, handlers.on_free_input))
     application.add_error_handler(handlers.on_error)
+
+    async def count_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert context.error is not None
+        kind = "database_unavailable" if is_outage(context.error) else "error"
+        metrics.handler_errors.labels(kind).inc()
+
+    application.add_error_handler(count_error)  # PTB calls every error handler, in order
 
     async def on_blocked(patient_id: int) -> None:
         await reminders.patient_blocked(services, patient_id)
@@ -169,6 +179,7 @@ def build_application(
         lease=timedelta(seconds=services.settings.dispatch_lease_seconds),
         batch_size=services.settings.dispatch_batch_size,
         resend_on_timeout=frozenset({safety.ADVICE}),
+        metrics=metrics,
     )
     interval = (
         services.settings.dispatch_interval_seconds
@@ -242,6 +253,7 @@ def make_poller(bot: BotApp, *, timeout: int = 10, backoff_scale: float = 1.0) -
         timeout=timeout,
         window=bot.services.settings.poll_window,
         backoff_scale=backoff_scale,
+        metrics=bot.services.metrics,
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.metadata
 import logging
 import re
 import signal
@@ -38,6 +39,7 @@ from bot.config import Settings
 from bot.content.errors import ContentError
 from bot.content.loader import load_content
 from bot.core.clock import SystemClock
+from bot.metrics import DatabaseFigures, ReadDatabase
 from bot.services.context import Services
 from bot.store.database import (
     Database,
@@ -46,6 +48,7 @@ from bot.store.database import (
     sqlite_file,
     sqlite_path_problem,
 )
+from bot.store.stats import ops_snapshot
 from bot.telegram.polling import Poller
 from bot.web.server import HttpListener, WebhookEndpoint, ops_listener, webhook_listener
 
@@ -60,6 +63,13 @@ _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret
 def _fail(message: str, code: int = CONFIG_ERROR) -> int:
     print(message, file=sys.stderr)
     return code
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("exercise-bot")
+    except importlib.metadata.PackageNotFoundError:  # a checkout that was never installed
+        return "unknown"
 
 
 def webhook_problem(settings: Settings) -> str | None:
@@ -142,13 +152,18 @@ async def _serve(bot: BotApp, settings: Settings, mode: Mode) -> int:
             loop.add_signal_handler(sig, stop.set)
     poller: Poller | None = None
     hook: HttpListener | None = None
-    ops = ops_listener(lambda: _readiness(bot, poller), lambda: _metrics(bot, poller))
+    metrics = bot.services.metrics
+    metrics.info.labels(_version(), bot.services.content.short_version, mode).set(1)
+    read_database = _database_reader(bot.services)
+    ops = ops_listener(lambda: _readiness(bot, poller), lambda: metrics.scrape(read_database))
     try:
         await app.start()
         await ops.start(settings.ops_host, settings.ops_port)
         if mode == "webhook":
             assert settings.webhook_url and settings.webhook_secret
-            hook = webhook_listener(WebhookEndpoint(app.bot, bot.runner, settings.webhook_secret))
+            hook = webhook_listener(
+                WebhookEndpoint(app.bot, bot.runner, settings.webhook_secret, metrics=metrics)
+            )
             await hook.start(settings.web_host, settings.web_port)
             await app.bot.set_webhook(
                 settings.webhook_url,
@@ -208,28 +223,18 @@ async def _shut_down(
     log.info("bot.stopped", extra={"seconds": round(time.monotonic() - started, 2)})
 
 
-async def _readiness(bot: BotApp, poller: Poller | None) -> dict[str, object]:
+async def _readiness(bot: BotApp, poller: Poller | None) -> tuple[bool, dict[str, object]]:
     checks: dict[str, object] = {"database": await bot.services.db.ping()}
     if poller is not None:
         checks["telegram"] = poller.status.problem is None or poller.status.problem
-    return checks
+    return all(value is True for value in checks.values()), checks
 
 
-def _metrics(bot: BotApp, poller: Poller | None) -> str:
-    runner = bot.runner.stats()
-    lines = [
-        "# TYPE exercise_bot_updates_handled_total counter",
-        f"exercise_bot_updates_handled_total {runner['handled']}",
-        "# TYPE exercise_bot_updates_dropped_total counter",
-        f"exercise_bot_updates_dropped_total {runner['dropped']}",
-        "# TYPE exercise_bot_updates_pending gauge",
-        f"exercise_bot_updates_pending {runner['pending']}",
-    ]
-    if poller is not None:
-        lines += [
-            "# TYPE exercise_bot_updates_unparseable_total counter",
-            f"exercise_bot_updates_unparseable_total {poller.status.unparseable}",
-            "# TYPE exercise_bot_polling_errors_total counter",
-            f"exercise_bot_polling_errors_total {poller.status.errors}",
-        ]
-    return "\n".join(lines) + "\n"
+def _database_reader(services: Services) -> ReadDatabase:
+    async def read() -> DatabaseFigures:
+        now = services.clock.now()
+        snapshot = await ops_snapshot(services.db, now)
+        lag = (now - snapshot.oldest_due_at).total_seconds() if snapshot.oldest_due_at else 0.0
+        return DatabaseFigures(max(0.0, lag), snapshot.pending_by_kind, snapshot.holds_open)
+
+    return read

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from functools import partial
 
 from telegram.error import (
     BadRequest,
@@ -26,9 +27,10 @@ from telegram.error import (
 )
 
 from bot.core.clock import Clock
+from bot.metrics import Metrics
 from bot.store.database import Database
 from bot.store.models import Timer
-from bot.telegram.errors import maybe_delivered
+from bot.telegram.errors import maybe_delivered, telegram_error_kind
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ class Dispatcher:
         lease: timedelta = timedelta(minutes=2),
         retry: RetryPolicy | None = None,
         resend_on_timeout: frozenset[str] = frozenset(),
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -98,6 +101,7 @@ class Dispatcher:
         # Kinds where a duplicate is better than a loss (safety advice): a send that timed
         # out is sent again. Everything else counts as sent, unconfirmed.
         self._resend_on_timeout = resend_on_timeout
+        self._metrics = metrics or Metrics()
 
     def request_stop(self) -> None:
         """Finish the send in progress, hand the rest of the claimed batch back, stop."""
@@ -197,7 +201,12 @@ class Dispatcher:
         now = self._clock.now()
         async with self._db.unit_of_work() as uow:
             for result, ids in quiet.items():
-                await uow.timers.complete_many(ids, self.worker_id, result.value, now=now)
+                recorded = await uow.timers.complete_many(
+                    ids, self.worker_id, result.value, now=now
+                )
+                uow.on_commit(
+                    partial(self._metrics.timer_finished, kind, result.value, count=recorded)
+                )
             await uow.commit()
         log.info(
             "timer.batch_done",
@@ -210,6 +219,7 @@ class Dispatcher:
 
     async def _failed(self, timer: Timer, failure: BaseException) -> None:
         """Classify a handler's failure: retry later, give up, or mark the patient blocked."""
+        kind = telegram_error_kind(failure)
         try:
             raise failure
         except RetryAfter as error:
@@ -219,7 +229,7 @@ class Dispatcher:
                 if isinstance(retry_after, timedelta)
                 else float(retry_after)
             )
-            await self._release(timer, timedelta(seconds=seconds), "429")
+            await self._release(timer, timedelta(seconds=seconds), "429", kind)
         except Forbidden:
             await self._complete(timer, Result.FAILED, error="403 blocked")
             if self._on_blocked is not None:
@@ -231,7 +241,7 @@ class Dispatcher:
             # 401/404: the token was revoked or the server is misconfigured. Not the
             # message's fault: keep it and try again later, however long that takes.
             await self._release(
-                timer, min(MAX_AUTH_BACKOFF, self._retry.backoff(timer.attempts)), "401"
+                timer, min(MAX_AUTH_BACKOFF, self._retry.backoff(timer.attempts)), "401", kind
             )
         except TimedOut as error:
             if maybe_delivered(error) and timer.kind not in self._resend_on_timeout:
@@ -240,13 +250,13 @@ class Dispatcher:
             elif timer.attempts >= self._retry.max_attempts:
                 await self._complete(timer, Result.FAILED, error="TimedOut")
             else:
-                await self._release(timer, self._retry.backoff(timer.attempts), "TimedOut")
+                await self._release(timer, self._retry.backoff(timer.attempts), "TimedOut", kind)
         except NetworkError as error:
             if timer.attempts >= self._retry.max_attempts:
                 await self._complete(timer, Result.FAILED, error=type(error).__name__)
             else:
                 await self._release(
-                    timer, self._retry.backoff(timer.attempts), type(error).__name__
+                    timer, self._retry.backoff(timer.attempts), type(error).__name__, kind
                 )
         except Exception as error:
             log.error("timer.handler_crashed", extra={"timer_id": timer.id}, exc_info=error)
@@ -267,6 +277,8 @@ class Dispatcher:
                 now=self._clock.now(),
             )
             await uow.commit()
+        if done:  # not when the lease was lost: the process that took it over counts it
+            self._metrics.timer_finished(timer.kind, result.value, late=late)
         level = logging.INFO if result is not Result.FAILED else logging.WARNING
         log.log(
             level,
@@ -280,10 +292,15 @@ class Dispatcher:
             },
         )
 
-    async def _release(self, timer: Timer, delay: timedelta, error: str) -> None:
+    async def _release(self, timer: Timer, delay: timedelta, error: str, kind: str) -> None:
+        """Pending again after ``delay``; ``kind`` (telegram_error_kind) labels the retry."""
         async with self._db.unit_of_work() as uow:
-            await uow.timers.release(timer.id, self.worker_id, self._clock.now() + delay, error)
+            released = await uow.timers.release(
+                timer.id, self.worker_id, self._clock.now() + delay, error
+            )
             await uow.commit()
+        if released:
+            self._metrics.timer_retries.labels(timer.kind, kind).inc()
         log.info(
             "timer.retry",
             extra={

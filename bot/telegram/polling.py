@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError, TimedOut
 
+from bot.metrics import Metrics
 from bot.telegram.updates import UnusableUpdate, UpdateRunner, parse_update
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class Poller:
         window: int = MAX_LIMIT,
         poll_interval: float = 0.0,
         backoff_scale: float = 1.0,
+        metrics: Metrics | None = None,
     ) -> None:
         if not 1 <= window <= MAX_LIMIT:
             raise ValueError(f"window must be within 1..{MAX_LIMIT}")
@@ -93,6 +95,7 @@ class Poller:
         self._task: asyncio.Task[None] | None = None
         self._backoff = 0.0
         self._backoff_scale = backoff_scale  # tests shrink the waits
+        self._metrics = metrics or Metrics()
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -158,9 +161,7 @@ class Poller:
         if offset is not None:
             data["offset"] = offset
         try:
-            result = await self._bot._post(
-                "getUpdates", data, read_timeout=long_poll + 10, write_timeout=10
-            )
+            result = await self._get_updates(data, long_poll)
         except RetryAfter as error:
             self.status.failed("rate_limited")
             await asyncio.sleep((_seconds(error.retry_after) + 0.5) * self._backoff_scale)
@@ -190,6 +191,15 @@ class Poller:
         self._backoff = 0.0
         return result
 
+    async def _get_updates(self, data: dict[str, object], long_poll: int) -> object:
+        try:
+            return await self._bot._post(
+                "getUpdates", data, read_timeout=long_poll + 10, write_timeout=10
+            )
+        except TelegramError as error:  # counted here: getUpdates skips the rate limiter
+            self._metrics.telegram_error("getUpdates", error)
+            raise
+
     async def _back_off(self, problem: str, *, first: float) -> None:
         repeated = self.status.problem == problem
         self.status.failed(problem)
@@ -216,6 +226,7 @@ class Poller:
             fresh.append(update_id)
             if update is None:
                 self.status.unparseable += 1
+                self._metrics.updates.labels("unparseable").inc()
                 continue  # poison: confirmed with the next poll, never handled
             self._unfinished.add(update_id)
             done = self._runner.submit(update)
