@@ -35,7 +35,7 @@ from bot.config import Settings
 from bot.content.loader import load_content
 from bot.core.clock import Clock, SystemClock
 from bot.core.screens import Screen
-from bot.reminders.dispatcher import Dispatcher, Report, Result
+from bot.reminders.dispatcher import Dispatcher, DispatchHealth, Report, Result
 from bot.services import reminders, safety, sessions
 from bot.services.context import Services
 from bot.services.replies import Reply
@@ -109,6 +109,7 @@ class BotApp:
     services: Services
     dispatcher: Dispatcher
     runner: UpdateRunner
+    dispatch_health: DispatchHealth
 
 
 def build_application(
@@ -186,16 +187,20 @@ def build_application(
         if dispatch_interval is None
         else dispatch_interval
     )
+    health = DispatchHealth(interval)
     if interval > 0 and application.job_queue is not None:
         outage: dict[str, datetime | None] = {"since": None}
 
         async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             async def renew() -> bool:
-                return await may_dispatch(services, dispatcher.worker_id, interval)
+                allowed = await may_dispatch(services, dispatcher.worker_id, interval)
+                health.beat(standing_by=not allowed)
+                return allowed
 
             try:
                 if await renew():
                     await dispatcher.run_until_idle(keep_going=renew)
+                    health.beat()
             except Exception as error:
                 if not is_outage(error):
                     raise
@@ -213,7 +218,7 @@ def build_application(
             first=timedelta(seconds=1),
             name="dispatch",
         )
-    return BotApp(application, services, dispatcher, runner)
+    return BotApp(application, services, dispatcher, runner, health)
 
 
 DISPATCH_LOCK_SECONDS = 10.0

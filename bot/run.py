@@ -22,7 +22,7 @@ import re
 import signal
 import sys
 import time
-from typing import Literal
+from datetime import timedelta
 
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
@@ -40,6 +40,7 @@ from bot.content.errors import ContentError
 from bot.content.loader import load_content
 from bot.core.clock import SystemClock
 from bot.metrics import DatabaseFigures, ReadDatabase
+from bot.readiness import Mode, readiness
 from bot.services.context import Services
 from bot.store.database import (
     Database,
@@ -48,13 +49,14 @@ from bot.store.database import (
     sqlite_file,
     sqlite_path_problem,
 )
+from bot.store.locks import POLLER_LOCK, Lease
 from bot.store.stats import ops_snapshot
 from bot.telegram.polling import Poller
 from bot.web.server import HttpListener, WebhookEndpoint, ops_listener, webhook_listener
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["polling", "webhook", "worker"]
+POLL_LOCK_TTL = timedelta(seconds=15)  # renewed every 5 s; a killed poller's expires in 15
 CONFIG_ERROR = 2  # a mistake a restart cannot fix (systemd: RestartPreventExitStatus=2)
 RETRY_LATER = 1  # something is down; a restart may find it up
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
@@ -145,17 +147,45 @@ async def _serve(bot: BotApp, settings: Settings, mode: Mode) -> int:
             "and TELEGRAM_API_BASE_URL right? Exiting to be restarted.",
             RETRY_LATER,
         )
+    lease: Lease | None = None
+    if mode == "polling":
+        lease = Lease(bot.services.db, POLLER_LOCK, bot.services.clock.now, ttl=POLL_LOCK_TTL)
+        try:
+            other = await lease.take()
+        except Exception as error:
+            found = database_problem(error, settings.database_url)
+            if found is None:
+                raise
+            await app.shutdown()
+            return _fail(found.message, RETRY_LATER)
+        if other is not None:
+            await app.shutdown()
+            return _fail(
+                f"another exercise-bot is polling this bot's updates on this database "
+                f"(holder {other.holder}): run one poller; for more processes use webhook "
+                "mode or `run --worker` (docs/DEPLOY.md, section 2)"
+            )
     stop = asyncio.Event()
+    exit_code = 0
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+
+    def lease_lost() -> None:
+        nonlocal exit_code
+        exit_code = RETRY_LATER  # restarted, it finds the other poller and says so
+        stop.set()
+
+    keeper = asyncio.create_task(lease.keep(lease_lost)) if lease is not None else None
     poller: Poller | None = None
     hook: HttpListener | None = None
     metrics = bot.services.metrics
     metrics.info.labels(_version(), bot.services.content.short_version, mode).set(1)
     read_database = _database_reader(bot.services)
-    ops = ops_listener(lambda: _readiness(bot, poller), lambda: metrics.scrape(read_database))
+    ops = ops_listener(
+        lambda: readiness(bot, mode, poller, lease), lambda: metrics.scrape(read_database)
+    )
     try:
         await app.start()
         await ops.start(settings.ops_host, settings.ops_port)
@@ -179,15 +209,22 @@ async def _serve(bot: BotApp, settings: Settings, mode: Mode) -> int:
             await app.post_init(app)
         log.info(
             "bot.started",
-            extra={
-                "mode": mode,
-                "content_version": bot.services.content.short_version,
-            },
+            extra={"mode": mode, "content_version": bot.services.content.short_version},
         )
         await stop.wait()
     finally:
-        await _shut_down(bot, settings, poller, hook, ops)
-    return 0
+        if keeper is not None:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await keeper
+        await _shut_down(bot, settings, poller, hook, ops, lease)
+    if exit_code:
+        print(
+            "another exercise-bot took the poller lock (this one could not renew it in time); "
+            "stopped",
+            file=sys.stderr,
+        )
+    return exit_code
 
 
 async def _close_requests(bot: BotApp) -> None:
@@ -203,6 +240,7 @@ async def _shut_down(
     poller: Poller | None,
     hook: HttpListener | None,
     ops: HttpListener,
+    lease: Lease | None,
 ) -> None:
     started = time.monotonic()
     log.info("bot.stopping")
@@ -210,6 +248,9 @@ async def _shut_down(
     grace = settings.shutdown_grace_seconds
     if poller is not None:
         await poller.stop(grace)
+    if lease is not None:  # after the last confirmation, so the next poller starts clean
+        with contextlib.suppress(Exception):  # the lease expires by itself anyway
+            await lease.release()
     if hook is not None:
         await hook.stop()
     await bot.runner.stop(grace)
@@ -221,13 +262,6 @@ async def _shut_down(
         await release_dispatching(bot.services, bot.dispatcher.worker_id)
     await ops.stop()
     log.info("bot.stopped", extra={"seconds": round(time.monotonic() - started, 2)})
-
-
-async def _readiness(bot: BotApp, poller: Poller | None) -> tuple[bool, dict[str, object]]:
-    checks: dict[str, object] = {"database": await bot.services.db.ping()}
-    if poller is not None:
-        checks["telegram"] = poller.status.problem is None or poller.status.problem
-    return all(value is True for value in checks.values()), checks
 
 
 def _database_reader(services: Services) -> ReadDatabase:

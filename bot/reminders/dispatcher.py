@@ -7,9 +7,11 @@ what happened; the dispatcher records it, releases the timer for a retry, or giv
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -66,6 +68,58 @@ class RetryPolicy:
 
     def backoff(self, attempts: int) -> timedelta:
         return self.first_backoff * (self.factor ** max(0, attempts - 1))
+
+
+STALL_FLOOR_SECONDS = 60.0
+STALL_INTERVALS = 10
+
+
+class DispatchHealth:
+    """When the dispatch job last showed it works, for /readyz.
+
+    The job beats when it finds nothing to do, before each batch it sends, and when it
+    stands by because another process holds the SQLite dispatch lock. No beat for
+    ``stall_after`` seconds (10 intervals, at least a minute: a batch waiting out a 429
+    still beats within that) means it is stuck or failing.
+    """
+
+    def __init__(self, interval: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._monotonic = monotonic
+        self.started = monotonic()
+        self.last_beat: float | None = None
+        self.standing_by = False
+        self.beaten = asyncio.Event()  # set on every beat (tests wait for it)
+
+    @property
+    def stall_after(self) -> float:
+        return max(STALL_FLOOR_SECONDS, STALL_INTERVALS * self.interval)
+
+    def beat(self, *, standing_by: bool = False) -> None:
+        self.last_beat = self._monotonic()
+        self.standing_by = standing_by
+        self.beaten.set()
+
+    def check(self) -> tuple[bool, str]:
+        """(ok, what an operator reads)."""
+        if self.interval <= 0:
+            return True, "off (DISPATCH_INTERVAL_SECONDS=0)"
+        since = self.last_beat if self.last_beat is not None else self.started
+        age = self._monotonic() - since
+        if age > self.stall_after:
+            last = "never ran" if self.last_beat is None else f"last ran {age:.0f} s ago"
+            return False, (
+                f"stalled: {last}, expected every {self.interval:g} s "
+                "(DISPATCH_INTERVAL_SECONDS); see the log"
+            )
+        if self.last_beat is None:
+            return True, "starting"
+        if self.standing_by:
+            return (
+                True,
+                f"standing by: another process dispatches on this SQLite file ({age:.0f} s ago)",
+            )
+        return True, f"ran {age:.0f} s ago"
 
 
 def default_worker_id() -> str:

@@ -47,6 +47,7 @@ class PollStatus:
 
     problem: str | None = None  # "unauthorized", "conflict", "network", or None
     problem_since: float | None = None
+    streak: int = 0  # failed polls in a row with this problem
     last_success: float | None = None
     polls: int = 0
     errors: int = 0
@@ -56,6 +57,7 @@ class PollStatus:
     def ok(self) -> None:
         self.problem = None
         self.problem_since = None
+        self.streak = 0
         self.last_success = time.monotonic()
 
     def failed(self, problem: str) -> None:
@@ -63,6 +65,17 @@ class PollStatus:
         if self.problem != problem:
             self.problem = problem
             self.problem_since = time.monotonic()
+            self.streak = 0
+        self.streak += 1
+
+    def blocking(self) -> str | None:
+        """What keeps this poller from getting updates for good, if anything: Telegram
+        refused the token (401/404), or another poller or a webhook takes the updates
+        (409), twice in a row or more (one 409 is normal right after a restart, while
+        the previous process's long poll is still open)."""
+        if self.problem in ("unauthorized", "conflict") and self.streak >= 2:
+            return self.problem
+        return None
 
 
 class Poller:
