@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import importlib.metadata
 import logging
 import re
@@ -188,13 +189,15 @@ async def _serve(bot: BotApp, settings: Settings, mode: Mode) -> int:
     )
     try:
         await app.start()
-        await ops.start(settings.ops_host, settings.ops_port)
+        if problem := await _listen(ops, "OPS", settings.ops_host, settings.ops_port):
+            return _fail(*problem)
         if mode == "webhook":
             assert settings.webhook_url and settings.webhook_secret
             hook = webhook_listener(
                 WebhookEndpoint(app.bot, bot.runner, settings.webhook_secret, metrics=metrics)
             )
-            await hook.start(settings.web_host, settings.web_port)
+            if problem := await _listen(hook, "WEB", settings.web_host, settings.web_port):
+                return _fail(*problem)
             await app.bot.set_webhook(
                 settings.webhook_url,
                 secret_token=settings.webhook_secret,
@@ -225,6 +228,27 @@ async def _serve(bot: BotApp, settings: Settings, mode: Mode) -> int:
             file=sys.stderr,
         )
     return exit_code
+
+
+async def _listen(
+    listener: HttpListener, prefix: str, host: str, port: int
+) -> tuple[str, int] | None:
+    """Start a listener; a port that cannot be had is one line: exit 1 when it is in use
+    (the previous process may still be stopping), 2 when the address cannot work here."""
+    try:
+        await listener.start(host, port)
+    except OSError as error:
+        in_use = error.errno == errno.EADDRINUSE
+        return (
+            f"cannot listen on {host}:{port} ({error.strerror or error}): "
+            + (
+                f"another process uses the port; stop it or set {prefix}_PORT"
+                if in_use
+                else f"check {prefix}_HOST and {prefix}_PORT"
+            ),
+            RETRY_LATER if in_use else CONFIG_ERROR,
+        )
+    return None
 
 
 async def _close_requests(bot: BotApp) -> None:

@@ -20,6 +20,7 @@ import pytest
 
 from bot.cli import main
 from bot.content import default_content_dir
+from bot.sandbox.emulator import Emulator
 from bot.store.database import MIGRATIONS_DIR, Database
 from tests.reliability.processes import exercise_bot
 
@@ -287,6 +288,25 @@ def test_an_old_schema_without_auto_migrate(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "at 0001, behind this code (head 0002), and AUTO_MIGRATE=false" in err
+
+
+# --- the ports ---------------------------------------------------------------------------------
+
+
+async def test_an_ops_port_in_use_is_one_line_and_retried_later(tmp_path: Path) -> None:
+    async with Emulator(token=TOKEN) as emulator:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = str(taken.getsockname()[1])
+            outcome = await run(
+                tmp_path,
+                OPS_PORT=port,
+                TELEGRAM_API_BASE_URL=emulator.base_url,
+                TELEGRAM_API_FILE_URL=emulator.base_file_url,
+            )
+    text = assert_clean(outcome, 1, at_most=1)
+    assert text.startswith(f"cannot listen on 127.0.0.1:{port}") and "OPS_PORT" in text
 
 
 # --- anything else -----------------------------------------------------------------------------
