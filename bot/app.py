@@ -36,11 +36,18 @@ from bot.content.loader import load_content
 from bot.core.clock import Clock, SystemClock
 from bot.core.screens import Screen
 from bot.core.timers import Kind
-from bot.reminders.dispatcher import Dispatcher, Proceed, Report, Result, default_worker_id
+from bot.reminders.dispatcher import (
+    Dispatcher,
+    DispatchHealth,
+    Proceed,
+    Report,
+    Result,
+    default_worker_id,
+)
 from bot.services import reminders, safety, sessions
 from bot.services.context import Services
 from bot.services.replies import Reply
-from bot.store.database import Database
+from bot.store.database import Database, schema_message
 from bot.store.errors import is_outage
 from bot.store.locks import acquire_dispatch_lock, release_dispatch_lock
 from bot.store.models import Timer
@@ -77,27 +84,30 @@ COMMANDS = (
 NEW_MESSAGES = filters.UpdateType.MESSAGE
 
 
-class SchemaBehind(RuntimeError):
-    pass
+class SchemaProblem(RuntimeError):
+    """The schema is one the bot cannot start on; the message is one line for the operator."""
 
 
 async def prepare_database(settings: Settings, db: Database) -> None:
     """Migrate (or refuse to start) so handlers never meet an old schema."""
-    status = await db.schema_status()
-    if status == "current":
+    state = await db.schema_state()
+    if state.status == "current":
         return
-    if status == "ahead":
-        raise SchemaBehind("the database schema is newer than this version of the bot")
-    if not settings.auto_migrate:
-        raise SchemaBehind(f"the database schema is {status}; run `exercise-bot db upgrade` first")
+    problem = schema_message(state, auto_migrate=settings.auto_migrate)
+    if problem is not None:
+        raise SchemaProblem(problem)
     await db.upgrade()
-    log.info("db.migrated", extra={"from": status})
+    log.info("db.migrated", extra={"from": state.status})
 
 
 async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     content = load_content(settings.content_dir)  # raises ContentError, naming file and field
     db = Database(settings.database_url)
-    await prepare_database(settings, db)
+    try:
+        await prepare_database(settings, db)
+    except BaseException:
+        await db.dispose()
+        raise
     return Services.build(db, content, clock or SystemClock(), settings)
 
 
@@ -107,6 +117,7 @@ class BotApp:
     services: Services
     dispatcher: Dispatcher
     runner: UpdateRunner
+    dispatch_health: DispatchHealth
 
 
 def build_application(
@@ -132,9 +143,11 @@ def build_application(
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
     # Honours 429 retry_after (retrying up to 3 times), 30 messages/s, ~1/s per chat.
+    metrics = services.metrics
     limiter = ChatRateLimiter(
         overall_max_rate=settings.rate_limit_per_second,
         per_chat_rate=settings.rate_limit_per_chat_per_second,
+        on_error=metrics.telegram_error,  # every failed Bot API call but getUpdates
     )
     # PTB's builder is typed for a limiter without per-call arguments; ours takes an int.
     builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
@@ -144,6 +157,7 @@ def build_application(
         handle_until_stored(application),
         concurrency=settings.update_concurrency,
         backlog_per_chat=settings.update_backlog_per_chat,
+        metrics=metrics,
     )
 
     for name, callback in COMMANDS:
@@ -155,6 +169,13 @@ def build_application(
     application.add_handler(MessageHandler(NEW_MESSAGES & ~filters.COMMAND, handlers.on_free_input))
     application.add_error_handler(handlers.on_error)
 
+    async def count_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert context.error is not None
+        kind = "database_unavailable" if is_outage(context.error) else "error"
+        metrics.handler_errors.labels(kind).inc()
+
+    application.add_error_handler(count_error)  # PTB calls every error handler, in order
+
     async def on_blocked(patient_id: int) -> None:
         await reminders.patient_blocked(services, patient_id)
 
@@ -164,9 +185,12 @@ def build_application(
         else dispatch_interval
     )
     worker_id = default_worker_id()
+    health = DispatchHealth(interval)
 
     async def turn() -> bool:
-        return await take_dispatch_turn(services, worker_id, interval)
+        allowed = await take_dispatch_turn(services, worker_id, interval)
+        health.beat(standing_by=not allowed)
+        return allowed
 
     dispatcher = Dispatcher(
         services.db,
@@ -179,6 +203,7 @@ def build_application(
         batch_size=services.settings.dispatch_batch_size,
         resend_on_timeout=frozenset({safety.ADVICE}),
         turn=turn,
+        metrics=metrics,
     )
     if interval > 0 and application.job_queue is not None:
         outage: dict[str, datetime | None] = {"since": None}
@@ -186,6 +211,7 @@ def build_application(
         async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             try:
                 sent = await dispatcher.run_until_idle()
+                health.beat()
                 if sent >= services.settings.dispatch_batch_size:
                     await warn_if_behind(services)
             except Exception as error:
@@ -205,7 +231,7 @@ def build_application(
             first=timedelta(seconds=1),
             name="dispatch",
         )
-    return BotApp(application, services, dispatcher, runner)
+    return BotApp(application, services, dispatcher, runner, health)
 
 
 OUTAGE_RETRY_SECONDS = (1, 2, 5, 10, 15, 30, 30, 30, 30, 30, 60, 60, 60, 60)  # ~8 minutes
@@ -244,6 +270,7 @@ def make_poller(bot: BotApp, *, timeout: int = 10, backoff_scale: float = 1.0) -
         timeout=timeout,
         window=bot.services.settings.poll_window,
         backoff_scale=backoff_scale,
+        metrics=bot.services.metrics,
     )
 
 

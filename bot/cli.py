@@ -17,10 +17,23 @@ if TYPE_CHECKING:
     from bot.store.database import Database, SchemaState
 
 
-def _settings():  # type: ignore[no-untyped-def]
-    from bot.config import Settings
+class SettingsError(Exception):
+    """Settings from the environment that cannot be used; one line per bad setting."""
 
-    return Settings()
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from bot.config import Settings, settings_problems
+
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(settings_problems(error)) from None
 
 
 def cmd_check_content(args: argparse.Namespace) -> int:
@@ -42,10 +55,11 @@ def _db_command(work: Callable[[Database], Awaitable[int]], *, create: bool = Fa
         check_database_url,
         describe_database_error,
         sqlite_file,
+        sqlite_path_problem,
     )
 
     url = _settings().database_url
-    problem = check_database_url(url) or _sqlite_problem(sqlite_file(url), create=create)
+    problem = check_database_url(url) or sqlite_path_problem(sqlite_file(url), create=create)
     if problem:
         print(problem, file=sys.stderr)
         return 2
@@ -65,26 +79,6 @@ def _db_command(work: Callable[[Database], Awaitable[int]], *, create: bool = Fa
             raise
         print(message, file=sys.stderr)
         return 2
-
-
-def _sqlite_problem(path: Path | None, *, create: bool) -> str | None:
-    """Checked before connecting: a failed aiosqlite connect leaves a thread behind."""
-    if path is None:
-        return None
-    if create:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            return f"cannot create the folder of the SQLite file {path}: {error.strerror}"
-    elif not path.is_file():
-        return (
-            f"no SQLite database at {path}: check DATABASE_URL (relative paths start in the "
-            "working directory), or create it with `exercise-bot db upgrade`"
-        )
-    writable = path if path.exists() else path.parent
-    if not os.access(writable, os.W_OK):
-        return f"cannot write the SQLite file {path}: check its owner and permissions"
-    return None
 
 
 def _revisions(revisions: tuple[str, ...]) -> str:
@@ -185,7 +179,9 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.run import run_bot
+    import logging
+
+    from bot.run import Mode, run_bot
 
     settings = _settings()
     if not settings.telegram_bot_token:
@@ -200,8 +196,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings.log_format,
         secrets=logs.secrets_of(settings.telegram_bot_token, settings.webhook_secret),
     )
-    _ensure_sqlite_dir(settings.database_url)
-    return asyncio.run(run_bot(settings, webhook=args.webhook))
+    mode: Mode = "webhook" if args.webhook else "worker" if args.worker else "polling"
+    try:
+        return asyncio.run(run_bot(settings, mode=mode))
+    except Exception as error:  # a bug: one line here, the (redacted) traceback in the log
+        logging.getLogger("bot.run").critical(
+            "run.crashed", extra={"error": type(error).__name__}, exc_info=error
+        )
+        print(
+            f"exercise-bot run stopped on an unexpected {type(error).__name__}; "
+            "its traceback is in the log (event run.crashed)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:
@@ -251,8 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the bot (polling, or --webhook)")
-    run.add_argument(
+    modes = run.add_mutually_exclusive_group()
+    modes.add_argument(
         "--webhook", action="store_true", help="receive updates on WEBHOOK_URL instead of polling"
+    )
+    modes.add_argument(
+        "--worker",
+        action="store_true",
+        help="send reminders only, no updates (beside a poller or webhook replicas)",
     )
     run.set_defaults(func=cmd_run)
 
@@ -303,7 +316,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except SettingsError as error:  # a mistake a restart cannot fix
+        for line in error.lines:
+            print(line, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

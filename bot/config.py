@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+Port = Annotated[int, Field(ge=0, le=65535)]
 
 
 def _default_content_dir() -> Path:
@@ -31,22 +34,24 @@ class Settings(BaseSettings):
     telegram_read_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     database_url: str = "sqlite+aiosqlite:///data/exercise-bot.db"
     content_dir: Path = Field(default_factory=_default_content_dir)
+    # `run` refuses content whose clinic.yaml says `example: true` unless this is set
+    allow_example_content: bool = False
     default_language: str = "en"
     auto_migrate: bool = True
     log_level: str = "INFO"
-    log_format: str = "json"
+    log_format: Literal["json", "text"] = "json"
     # reminders
-    dispatch_interval_seconds: float = 2.0
-    dispatch_batch_size: int = 100
-    dispatch_lease_seconds: float = 120.0
+    dispatch_interval_seconds: float = Field(default=2.0, ge=0)
+    dispatch_batch_size: int = Field(default=100, ge=1)
+    dispatch_lease_seconds: float = Field(default=120.0, gt=0)
     # one process dispatches at a time; after a crash another takes over within this
     dispatch_turn_seconds: float = Field(default=10.0, ge=1, le=600)
-    reminder_grace_minutes: int = 120
-    rate_limit_per_second: float = 30.0
+    reminder_grace_minutes: int = Field(default=120, ge=0)
+    rate_limit_per_second: float = Field(default=30.0, gt=0)
     # Telegram's paid broadcasts (allow_paid_broadcast): reminders up to 1,000/s, charged
     # in Stars to the bot's balance; for very large deployments
     telegram_paid_broadcast: bool = False
-    rate_limit_per_chat_per_second: float = 1.0
+    rate_limit_per_chat_per_second: float = Field(default=1.0, ge=0)
     # updates: handled concurrently across chats, in order within one
     update_concurrency: int = Field(default=16, ge=1, le=1000)
     update_backlog_per_chat: int = Field(default=20, ge=1, le=1000)
@@ -56,16 +61,36 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: str | None = Field(default=None, repr=False)
     web_host: str = "0.0.0.0"
-    web_port: int = 8080
+    web_port: Port = 8080
     # /healthz, /readyz, /metrics: loopback unless the operator opens them
     ops_host: str = "127.0.0.1"
-    ops_port: int = 9090
+    ops_port: Port = 9090
     # safety: the clinic's staff chat for alerts (opt-in per patient)
     staff_chat_id: int | None = None
 
-    @field_validator("log_format")
+    @field_validator("log_level")
     @classmethod
-    def _known_format(cls, value: str) -> str:
-        if value not in {"json", "text"}:
-            raise ValueError("must be 'json' or 'text'")
-        return value
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+
+SECRET_SETTINGS = frozenset({"TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET", "DATABASE_URL"})
+
+
+def settings_problems(error: ValidationError) -> list[str]:
+    """One line per bad setting, named as the environment variable the operator sets.
+
+    The value given is quoted back, except for secrets (and DATABASE_URL, which holds a
+    password)."""
+    lines = []
+    for item in error.errors():
+        name = str(item["loc"][0]).upper() if item["loc"] else "a setting"
+        reason = str(item["msg"]).removeprefix("Value error, ")
+        value = item.get("input")
+        shown = ""
+        if name not in SECRET_SETTINGS and isinstance(value, str | int | float):
+            shown = f" (it is {str(value)[:60]!r})"
+        lines.append(f"{name}: {reason}{shown}")
+    return lines

@@ -28,4 +28,9 @@ def check_content(directory: Path) -> tuple[int, str]:
             f"version {content.short_version}",
         )
     )
+    if content.clinic.example:
+        summary += (
+            "; this is example content (clinic.yaml says example: true): "
+            "`exercise-bot run` needs ALLOW_EXAMPLE_CONTENT=true to use it"
+        )
     return 0, f"content OK: {summary}"

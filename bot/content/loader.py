@@ -134,6 +134,7 @@ def load_content(directory: Path) -> Content:
     exercise_ids = {rel.stem for rel in files.seen if rel.parent == PurePosixPath("exercises")}
     problems = files.problems
     problems += rules.check_programs(programs, exercise_ids)
+    problems += rules.check_default_program(programs, files.shown("programs"))
     problems += rules.check_exercises(exercises, exercise_ids)
     if safety is not None:
         problems += rules.check_safety(safety, files.shown("safety.yaml"))

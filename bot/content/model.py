@@ -67,6 +67,10 @@ class Clinic(_Frozen):
             ) from None
         return value
 
+    # For operators, never shown to patients: this is sample content, not a real clinic's
+    # deployment. `exercise-bot run` refuses it unless ALLOW_EXAMPLE_CONTENT=true.
+    example: StrictBool = False
+
     @property
     def phone_display(self) -> str:
         """The international form when given: Telegram makes it a tappable link."""
@@ -124,6 +128,10 @@ class Program(_Frozen):
     intro: Text
     before_you_start: Text  # a key of the UI texts, e.g. advice_before_start
     exercises: Annotated[tuple[Id, ...], Field(min_length=1, max_length=20)]
+    # The program a new patient gets. Required on exactly one program when there are
+    # several (checked by bot.content.rules.check_default_program), so adding a program
+    # file never changes what new patients get.
+    default: StrictBool = False
 
 
 class WarningSign(_Frozen):
@@ -155,8 +163,11 @@ class Content(_Frozen):
 
     @property
     def default_program(self) -> Program:
-        """The first program (sorted by id); the bot offers it when there is only one."""
-        return next(iter(self.programs.values()))
+        """The program a new patient gets: the one marked ``default: true``, or the only one.
+
+        The loader guarantees exactly one of those exists."""
+        marked = [p for p in self.programs.values() if p.default]
+        return marked[0] if marked else next(iter(self.programs.values()))
 
     def program(self, program_id: str) -> Program:
         return self.programs[program_id]

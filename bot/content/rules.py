@@ -63,6 +63,36 @@ def check_programs(
     return problems
 
 
+def check_default_program(programs: list[tuple[str, Program]], folder: str) -> list[ContentProblem]:
+    """Which program a new patient gets is written down, never the file order: with
+    several programs exactly one says ``default: true`` (a single program needs no flag)."""
+
+    def name(shown: str) -> str:
+        return shown.replace("\\", "/").rsplit("/", 1)[-1]
+
+    marked = [shown for shown, program in programs if program.default]
+    if len(marked) > 1:
+        return [
+            ContentProblem(
+                shown,
+                "default",
+                "only one program may say 'default: true'; so does "
+                + ", ".join(name(other) for other in marked if other != shown),
+            )
+            for shown in marked
+        ]
+    if len(programs) > 1 and not marked:
+        names = ", ".join(name(shown) for shown, _ in programs)
+        return [
+            ContentProblem(
+                folder,
+                reason=f"{len(programs)} programs ({names}) and none says 'default: true'; "
+                "add 'default: true' to the one new patients should get",
+            )
+        ]
+    return []
+
+
 def check_exercises(
     exercises: list[tuple[str, Exercise]], exercise_ids: set[str]
 ) -> list[ContentProblem]:

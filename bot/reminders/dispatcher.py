@@ -7,14 +7,17 @@ what happened; the dispatcher records it, releases the timer for a retry, or giv
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from functools import partial
 
 from telegram.error import (
     BadRequest,
@@ -26,9 +29,10 @@ from telegram.error import (
 )
 
 from bot.core.clock import Clock
+from bot.metrics import Metrics
 from bot.store.database import Database
 from bot.store.models import Timer
-from bot.telegram.errors import maybe_delivered
+from bot.telegram.errors import maybe_delivered, telegram_error_kind
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,58 @@ class RetryPolicy:
         return self.first_backoff * (self.factor ** max(0, attempts - 1))
 
 
+STALL_FLOOR_SECONDS = 60.0
+STALL_INTERVALS = 10
+
+
+class DispatchHealth:
+    """When the dispatch job last showed it works, for /readyz.
+
+    The job beats when it finds nothing to do, before each batch it sends, and when it
+    stands by because another process holds the SQLite dispatch lock. No beat for
+    ``stall_after`` seconds (10 intervals, at least a minute: a batch waiting out a 429
+    still beats within that) means it is stuck or failing.
+    """
+
+    def __init__(self, interval: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._monotonic = monotonic
+        self.started = monotonic()
+        self.last_beat: float | None = None
+        self.standing_by = False
+        self.beaten = asyncio.Event()  # set on every beat (tests wait for it)
+
+    @property
+    def stall_after(self) -> float:
+        return max(STALL_FLOOR_SECONDS, STALL_INTERVALS * self.interval)
+
+    def beat(self, *, standing_by: bool = False) -> None:
+        self.last_beat = self._monotonic()
+        self.standing_by = standing_by
+        self.beaten.set()
+
+    def check(self) -> tuple[bool, str]:
+        """(ok, what an operator reads)."""
+        if self.interval <= 0:
+            return True, "off (DISPATCH_INTERVAL_SECONDS=0)"
+        since = self.last_beat if self.last_beat is not None else self.started
+        age = self._monotonic() - since
+        if age > self.stall_after:
+            last = "never ran" if self.last_beat is None else f"last ran {age:.0f} s ago"
+            return False, (
+                f"stalled: {last}, expected every {self.interval:g} s "
+                "(DISPATCH_INTERVAL_SECONDS); see the log"
+            )
+        if self.last_beat is None:
+            return True, "starting"
+        if self.standing_by:
+            return (
+                True,
+                f"standing by: another process dispatches on this SQLite file ({age:.0f} s ago)",
+            )
+        return True, f"ran {age:.0f} s ago"
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -88,6 +144,7 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         resend_on_timeout: frozenset[str] = frozenset(),
         turn: Callable[[], Awaitable[bool]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -105,6 +162,7 @@ class Dispatcher:
         # Our turn to dispatch (a lease in the locks table, one dispatcher per database);
         # asked before every batch after the first and when a long batch renews its claims.
         self._turn = turn
+        self._metrics = metrics or Metrics()
 
     def request_stop(self) -> None:
         """Finish the send in progress, hand the rest of the claimed batch back, stop."""
@@ -233,7 +291,12 @@ class Dispatcher:
         now = self._clock.now()
         async with self._db.unit_of_work() as uow:
             for result, ids in quiet.items():
-                await uow.timers.complete_many(ids, self.worker_id, result.value, now=now)
+                recorded = await uow.timers.complete_many(
+                    ids, self.worker_id, result.value, now=now
+                )
+                uow.on_commit(
+                    partial(self._metrics.timer_finished, kind, result.value, count=recorded)
+                )
             await uow.commit()
         log.info(
             "timer.batch_done",
@@ -246,6 +309,7 @@ class Dispatcher:
 
     async def _failed(self, timer: Timer, failure: BaseException) -> None:
         """Classify a handler's failure: retry later, give up, or mark the patient blocked."""
+        kind = telegram_error_kind(failure)
         try:
             raise failure
         except RetryAfter as error:
@@ -255,7 +319,7 @@ class Dispatcher:
                 if isinstance(retry_after, timedelta)
                 else float(retry_after)
             )
-            await self._release(timer, timedelta(seconds=seconds), "429")
+            await self._release(timer, timedelta(seconds=seconds), "429", kind)
         except Forbidden:
             await self._complete(timer, Result.FAILED, error="403 blocked")
             if self._on_blocked is not None:
@@ -267,7 +331,7 @@ class Dispatcher:
             # 401/404: the token was revoked or the server is misconfigured. Not the
             # message's fault: keep it and try again later, however long that takes.
             await self._release(
-                timer, min(MAX_AUTH_BACKOFF, self._retry.backoff(timer.attempts)), "401"
+                timer, min(MAX_AUTH_BACKOFF, self._retry.backoff(timer.attempts)), "401", kind
             )
         except TimedOut as error:
             if maybe_delivered(error) and timer.kind not in self._resend_on_timeout:
@@ -276,13 +340,13 @@ class Dispatcher:
             elif timer.attempts >= self._retry.max_attempts:
                 await self._complete(timer, Result.FAILED, error="TimedOut")
             else:
-                await self._release(timer, self._retry.backoff(timer.attempts), "TimedOut")
+                await self._release(timer, self._retry.backoff(timer.attempts), "TimedOut", kind)
         except NetworkError as error:
             if timer.attempts >= self._retry.max_attempts:
                 await self._complete(timer, Result.FAILED, error=type(error).__name__)
             else:
                 await self._release(
-                    timer, self._retry.backoff(timer.attempts), type(error).__name__
+                    timer, self._retry.backoff(timer.attempts), type(error).__name__, kind
                 )
         except Exception as error:
             log.error("timer.handler_crashed", extra={"timer_id": timer.id}, exc_info=error)
@@ -303,6 +367,8 @@ class Dispatcher:
                 now=self._clock.now(),
             )
             await uow.commit()
+        if done:  # not when the lease was lost: the process that took it over counts it
+            self._metrics.timer_finished(timer.kind, result.value, late=late)
         level = logging.INFO if result is not Result.FAILED else logging.WARNING
         log.log(
             level,
@@ -316,10 +382,15 @@ class Dispatcher:
             },
         )
 
-    async def _release(self, timer: Timer, delay: timedelta, error: str) -> None:
+    async def _release(self, timer: Timer, delay: timedelta, error: str, kind: str) -> None:
+        """Pending again after ``delay``; ``kind`` (telegram_error_kind) labels the retry."""
         async with self._db.unit_of_work() as uow:
-            await uow.timers.release(timer.id, self.worker_id, self._clock.now() + delay, error)
+            released = await uow.timers.release(
+                timer.id, self.worker_id, self._clock.now() + delay, error
+            )
             await uow.commit()
+        if released:
+            self._metrics.timer_retries.labels(timer.kind, kind).inc()
         log.info(
             "timer.retry",
             extra={

@@ -9,6 +9,7 @@ from bot.content.model import Content
 from bot.core.clock import Clock
 from bot.core.screens import catalog_for
 from bot.core.session import ExercisePlan
+from bot.metrics import Metrics
 from bot.store.database import Database
 
 
@@ -19,6 +20,7 @@ class Services:
     clock: Clock
     settings: Settings
     catalog: dict[str, ExercisePlan] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)  # this process's own (bot/metrics.py)
 
     def language(self, code: str | None) -> str:
         """The content language for a Telegram language code, or the default one."""

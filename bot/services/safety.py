@@ -80,6 +80,7 @@ async def record_pain(
         created_at=now,
     )
     await uow.reports.add(report)
+    uow.on_commit(svc.metrics.pain_reports.inc)
     patient.sore_streak = 0
     if patient.hold_since is None:
         patient.hold_since = now

@@ -129,6 +129,7 @@ async def _new_session(svc: Services, uow: UnitOfWork, patient: Patient) -> Exer
         updated_at=now,
     )
     await uow.sessions.add(session)
+    uow.on_commit(svc.metrics.sessions_started.inc)
     return session
 
 
@@ -263,6 +264,7 @@ async def _finish(
     )
     if ok:
         await uow.timers.cancel_pending(session.patient_id, [STEP_TIMER])
+        uow.on_commit(svc.metrics.sessions_finished.labels(outcome.value).inc)
     return ok
 
 
@@ -329,6 +331,7 @@ async def _closing(
     lang: str,
 ) -> Reply:
     """The last screen of a session; pain adds the warning-sign question below the advice."""
+    uow.on_commit(svc.metrics.sessions_finished.labels(finish.outcome.value).inc)
     content = svc.content
     if finish.outcome is Outcome.PAIN:
         return Reply(

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,9 +135,26 @@ def sqlite_file(url: str) -> Path | None:
     return None if name.startswith("file:") else Path(name)
 
 
-def describe_database_error(error: BaseException, url: str) -> str | None:
-    """One line for a database that cannot be used (unreachable, login refused, missing
-    database or file), without the password; None for anything else (a real bug)."""
+@dataclass(frozen=True)
+class DatabaseProblem:
+    """Why a database cannot be used, in one line without the password.
+
+    ``transient``: it may work on the next try (the server is down, starting, full, or its
+    name does not resolve yet), so ``run`` exits 1 and a supervisor restarts it; otherwise
+    (login refused, no such database, an unusable SQLite file) retrying cannot help.
+    """
+
+    message: str
+    transient: bool
+
+
+_TRANSIENT_NAMES = frozenset(
+    {"CannotConnectNowError", "TooManyConnectionsError", "ConnectionFailureError"}
+)
+
+
+def database_problem(error: BaseException, url: str) -> DatabaseProblem | None:
+    """What is wrong with the database an error came from; None for anything else (a bug)."""
     where = safe_url(url)
     seen: list[BaseException] = []
     current: BaseException | None = error
@@ -146,17 +164,103 @@ def describe_database_error(error: BaseException, url: str) -> str | None:
     for exc in seen:
         name = type(exc).__name__
         if name in ("InvalidPasswordError", "InvalidAuthorizationSpecificationError"):
-            return f"the database refused the login ({where}): check the user and password"
+            return DatabaseProblem(
+                f"the database refused the login ({where}): check the user and password "
+                "in DATABASE_URL",
+                transient=False,
+            )
         if name == "InvalidCatalogNameError":
-            return f"the database does not exist ({where}): create it or fix DATABASE_URL"
+            return DatabaseProblem(
+                f"the database does not exist ({where}): create it or fix DATABASE_URL",
+                transient=False,
+            )
         if "unable to open database file" in str(exc):
-            return f"cannot open the SQLite file ({where}): is its folder there and writable?"
+            return DatabaseProblem(
+                f"cannot open the SQLite file ({where}): is its folder there and writable?",
+                transient=False,
+            )
+        if name in _TRANSIENT_NAMES:
+            return DatabaseProblem(
+                f"the database is not accepting connections yet ({where}): {name}",
+                transient=True,
+            )
+        if isinstance(exc, socket.gaierror):
+            host = make_url(url).host if check_database_url(url) is None else None
+            return DatabaseProblem(
+                f"cannot resolve the database host {host or ''!s} ({where}): check the host "
+                "in DATABASE_URL, and DNS",
+                transient=True,
+            )
         if isinstance(exc, (ConnectionError, TimeoutError)) or (
             isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError)
         ):
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else name
-            return f"cannot reach the database ({where}): {reason}; is it running?"
+            return DatabaseProblem(
+                f"cannot reach the database ({where}): {reason}; is it running?", transient=True
+            )
     return None
+
+
+def describe_database_error(error: BaseException, url: str) -> str | None:
+    """One line for a database that cannot be used (unreachable, login refused, missing
+    database or file), without the password; None for anything else (a real bug)."""
+    problem = database_problem(error, url)
+    return problem.message if problem else None
+
+
+def sqlite_path_problem(path: Path | None, *, create: bool) -> str | None:
+    """What stops a SQLite file from being used, checked before connecting (a failed
+    aiosqlite connect leaves a thread behind). ``create``: make its folder if missing."""
+    if path is None:
+        return None
+    if create:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            blocking = next((p for p in path.parents if p.exists()), None)
+            reason = (
+                f"{blocking} is a file, not a folder"
+                if blocking is not None and not blocking.is_dir()
+                else error.strerror
+            )
+            return (
+                f"cannot create the folder of the SQLite file {path} ({reason}): check DATABASE_URL"
+            )
+    elif not path.is_file():
+        return (
+            f"no SQLite database at {path}: check DATABASE_URL (relative paths start in the "
+            "working directory), or create it with `exercise-bot db upgrade`"
+        )
+    writable = path if path.exists() else path.parent
+    if not os.access(writable, os.W_OK):
+        return f"cannot write the SQLite file {path}: check its owner and permissions"
+    return None
+
+
+def _revisions(revisions: tuple[str, ...]) -> str:
+    return ",".join(revisions) if revisions else "empty"
+
+
+def schema_message(state: SchemaState, *, auto_migrate: bool = True) -> str | None:
+    """One line for a schema the bot cannot start on; None when it can (or will migrate)."""
+    if state.status == "ahead":
+        return (
+            f"the database is at {_revisions(state.current)}, ahead of this code (its newest "
+            f"migration is {_revisions(state.heads)}); a newer bot migrated this database: "
+            "run that version, or roll back as docs/DEPLOY.md says"
+        )
+    if auto_migrate or state.status == "current":
+        return None
+    if state.status == "empty":
+        return (
+            "the database is empty and AUTO_MIGRATE=false: run `exercise-bot db upgrade` "
+            "first (or set AUTO_MIGRATE=true)"
+        )
+    return (
+        f"the database is at {_revisions(state.current)}, behind this code (head "
+        f"{_revisions(state.heads)}), and AUTO_MIGRATE=false: take a backup, then run "
+        "`exercise-bot db upgrade`"
+    )
 
 
 def shipped_migrations(script_location: Path | str | None = None) -> list[Migration]:

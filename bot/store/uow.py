@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -40,6 +41,7 @@ class UnitOfWork:
         self._dialect = dialect
         self._begin_options = begin_options
         self._session: AsyncSession | None = None
+        self._after_commit: list[Callable[[], object]] = []
 
     @property
     def session(self) -> AsyncSession:
@@ -71,8 +73,18 @@ class UnitOfWork:
         # rows read here stay usable (detached) for rendering after the block.
         await self.session.close()
 
+    def on_commit(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once the next commit succeeded (never if it is rolled back).
+
+        For what must count only what became durable, e.g. a metric: a use case that
+        fails at commit (and is handled again) does not count twice."""
+        self._after_commit.append(callback)
+
     async def commit(self) -> None:
         await self.session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     async def rollback(self) -> None:
         await self.session.rollback()

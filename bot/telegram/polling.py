@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from telegram import Bot
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError, TimedOut
 
+from bot.metrics import Metrics
 from bot.telegram.updates import UnusableUpdate, UpdateRunner, parse_update
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class PollStatus:
 
     problem: str | None = None  # "unauthorized", "conflict", "network", or None
     problem_since: float | None = None
+    streak: int = 0  # failed polls in a row with this problem
     last_success: float | None = None
     polls: int = 0
     errors: int = 0
@@ -55,6 +57,7 @@ class PollStatus:
     def ok(self) -> None:
         self.problem = None
         self.problem_since = None
+        self.streak = 0
         self.last_success = time.monotonic()
 
     def failed(self, problem: str) -> None:
@@ -62,6 +65,17 @@ class PollStatus:
         if self.problem != problem:
             self.problem = problem
             self.problem_since = time.monotonic()
+            self.streak = 0
+        self.streak += 1
+
+    def blocking(self) -> str | None:
+        """What keeps this poller from getting updates for good, if anything: Telegram
+        refused the token (401/404), or another poller or a webhook takes the updates
+        (409), twice in a row or more (one 409 is normal right after a restart, while
+        the previous process's long poll is still open)."""
+        if self.problem in ("unauthorized", "conflict") and self.streak >= 2:
+            return self.problem
+        return None
 
 
 class Poller:
@@ -75,6 +89,7 @@ class Poller:
         window: int = MAX_LIMIT,
         poll_interval: float = 0.0,
         backoff_scale: float = 1.0,
+        metrics: Metrics | None = None,
     ) -> None:
         if not 1 <= window <= MAX_LIMIT:
             raise ValueError(f"window must be within 1..{MAX_LIMIT}")
@@ -93,6 +108,7 @@ class Poller:
         self._task: asyncio.Task[None] | None = None
         self._backoff = 0.0
         self._backoff_scale = backoff_scale  # tests shrink the waits
+        self._metrics = metrics or Metrics()
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -158,9 +174,7 @@ class Poller:
         if offset is not None:
             data["offset"] = offset
         try:
-            result = await self._bot._post(
-                "getUpdates", data, read_timeout=long_poll + 10, write_timeout=10
-            )
+            result = await self._get_updates(data, long_poll)
         except RetryAfter as error:
             self.status.failed("rate_limited")
             await asyncio.sleep((_seconds(error.retry_after) + 0.5) * self._backoff_scale)
@@ -190,6 +204,15 @@ class Poller:
         self._backoff = 0.0
         return result
 
+    async def _get_updates(self, data: dict[str, object], long_poll: int) -> object:
+        try:
+            return await self._bot._post(
+                "getUpdates", data, read_timeout=long_poll + 10, write_timeout=10
+            )
+        except TelegramError as error:  # counted here: getUpdates skips the rate limiter
+            self._metrics.telegram_error("getUpdates", error)
+            raise
+
     async def _back_off(self, problem: str, *, first: float) -> None:
         repeated = self.status.problem == problem
         self.status.failed(problem)
@@ -216,6 +239,7 @@ class Poller:
             fresh.append(update_id)
             if update is None:
                 self.status.unparseable += 1
+                self._metrics.updates.labels("unparseable").inc()
                 continue  # poison: confirmed with the next poll, never handled
             self._unfinished.add(update_id)
             done = self._runner.submit(update)

@@ -6,6 +6,9 @@ Editing the message a patient just tapped changes no one else's chat and is not 
 message, so edits in a private chat skip the bot-wide bucket (PTB would count them, and
 all patients together would be capped at ~30 taps a second while reminders go out); they
 keep PTB's 429 handling. Callback answers carry no chat id and were never counted.
+
+Every Bot API call but ``getUpdates`` passes here, so this is also where failed calls are
+counted (``on_error``), each attempt, including 429s that PTB then waits out and retries.
 """
 
 from __future__ import annotations
@@ -15,7 +18,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiolimiter import AsyncLimiter
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter
+
+Callback = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]]
+ErrorHook = Callable[[str, TelegramError], None]  # (method, error)
 
 _PER_CHAT_METHODS = frozenset(
     {"sendMessage", "sendPhoto", "sendAnimation", "sendVideo", "sendDocument"}
@@ -34,8 +41,10 @@ class ChatRateLimiter(AIORateLimiter):
         per_chat_rate: float,
         max_retries: int = 3,
         max_chats: int = 10_000,
+        on_error: ErrorHook | None = None,
     ) -> None:
         super().__init__(overall_max_rate=overall_max_rate, max_retries=max_retries)
+        self._on_error = on_error
         self._per_chat_rate = per_chat_rate
         self._max_chats = max_chats
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
@@ -49,15 +58,30 @@ class ChatRateLimiter(AIORateLimiter):
             self._chats.popitem(last=False)
         return limiter
 
+    def _counted(self, callback: Callback, endpoint: str) -> Callback:
+        on_error = self._on_error
+        if on_error is None:
+            return callback
+
+        async def call(*args: Any, **kwargs: Any) -> bool | dict[str, Any] | list[dict[str, Any]]:
+            try:
+                return await callback(*args, **kwargs)
+            except TelegramError as error:
+                on_error(endpoint, error)
+                raise
+
+        return call
+
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        callback: Callback,
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        callback = self._counted(callback, endpoint)
         chat_id = data.get("chat_id")
         if endpoint in _REPLY_EDITS and isinstance(chat_id, int) and chat_id > 0:
             # PTB counts any call with a chat id; pass it without one (see the docstring)

@@ -25,6 +25,8 @@ from typing import Any
 
 from telegram import Bot, Update
 
+from bot.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 Process = Callable[[Update], Awaitable[object]]
@@ -79,6 +81,7 @@ class UpdateRunner:
         *,
         concurrency: int = 16,
         backlog_per_chat: int = 20,
+        metrics: Metrics | None = None,
     ) -> None:
         if concurrency < 1 or backlog_per_chat < 1:
             raise ValueError("concurrency and backlog_per_chat must be positive")
@@ -92,6 +95,8 @@ class UpdateRunner:
         self.handled = 0
         self.dropped = 0
         self.failed = 0
+        self._metrics = metrics or Metrics()
+        self._metrics.updates_pending.set_function(lambda: self._pending)
 
     @property
     def pending(self) -> int:
@@ -105,6 +110,7 @@ class UpdateRunner:
         chat = self._chats.setdefault(key, _Chat())
         if len(chat.queue) >= self._backlog:
             self.dropped += 1
+            self._metrics.updates.labels("dropped").inc()
             log.warning("update.dropped_backlog", extra={"update_id": update.update_id})
             done.set_result(False)
             return done
@@ -121,10 +127,13 @@ class UpdateRunner:
                 update, done = chat.queue[0]
                 try:
                     async with self._slots:
-                        await self._process(update)
+                        with self._metrics.update_seconds.time():
+                            await self._process(update)
                     self.handled += 1
+                    self._metrics.updates.labels("handled").inc()
                 except Exception as error:  # PTB's error handlers ran already; keep serving
                     self.failed += 1
+                    self._metrics.updates.labels("failed").inc()
                     log.error(
                         "update.failed",
                         extra={"update_id": update.update_id, "error": type(error).__name__},

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from telegram import Bot
 
+from bot.metrics import CONTENT_TYPE, Metrics
 from bot.telegram.updates import UnusableUpdate, UpdateRunner, parse_update
 
 log = logging.getLogger(__name__)
@@ -29,23 +30,27 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1 << 20  # an update is a few KB; Telegram never sends a megabyte
 HANDLE_TIMEOUT_SECONDS = 50.0  # answer before Telegram gives up on the request
 
-Readiness = Callable[[], Awaitable[dict[str, object]]]
-Metrics = Callable[[], str]
+Readiness = Callable[[], Awaitable[tuple[bool, dict[str, object]]]]
+Scrape = Callable[[], Awaitable[bytes]]
 
 
 class WebhookEndpoint:
     """``POST /webhook``: check the secret, parse, hand to the runner, answer when done."""
 
-    def __init__(self, bot: Bot, runner: UpdateRunner, secret: str) -> None:
+    def __init__(
+        self, bot: Bot, runner: UpdateRunner, secret: str, *, metrics: Metrics | None = None
+    ) -> None:
         if not secret:
             raise ValueError("a webhook needs a secret")
         self._bot = bot
         self._runner = runner
         self._secret = secret.encode()
+        self._metrics = metrics or Metrics()
         self.counts: Counter[str] = Counter()
 
     def _reject(self, reason: str, status: int) -> web.Response:
         self.counts[f"rejected_{reason}"] += 1
+        self._metrics.webhook_rejected.labels(reason).inc()
         return web.Response(status=status)
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -66,6 +71,7 @@ class WebhookEndpoint:
         if update is None:
             # A well-formed update PTB cannot parse: accept it, or Telegram retries forever.
             self.counts["unparseable"] += 1
+            self._metrics.updates.labels("unparseable").inc()
             return web.Response(status=200)
         done = self._runner.submit(update)
         try:
@@ -105,17 +111,18 @@ def webhook_listener(endpoint: WebhookEndpoint, path: str = "/webhook") -> HttpL
     return HttpListener(app)
 
 
-def ops_listener(readiness: Readiness, metrics: Metrics) -> HttpListener:
+def ops_listener(readiness: Readiness, scrape: Scrape) -> HttpListener:
+    """``readiness`` returns (ready, a JSON-able report naming each check)."""
+
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
     async def readyz(_: web.Request) -> web.Response:
-        checks = await readiness()
-        ready = all(value is True for value in checks.values())
-        return web.json_response({"ready": ready, **checks}, status=200 if ready else 503)
+        ready, checks = await readiness()
+        return web.json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
     async def metrics_page(_: web.Request) -> web.Response:
-        return web.Response(text=metrics(), content_type="text/plain")
+        return web.Response(body=await scrape(), headers={"Content-Type": CONTENT_TYPE})
 
     app = web.Application()
     app.router.add_get("/healthz", healthz)

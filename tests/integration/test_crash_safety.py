@@ -1,7 +1,8 @@
 """Crash safety of the reminder engine with real processes on PostgreSQL.
 
-One emulator process, three `exercise-bot run` processes sharing a PostgreSQL database,
-1,000 reminders due at the same minute. One bot is killed with SIGKILL at random moments
+One emulator process, three `exercise-bot run --worker` processes (reminders only: at
+most one poller may hold the updates) sharing a PostgreSQL database, 1,000 reminders due
+at the same minute. One bot is killed with SIGKILL at random moments
 and restarted, five times. Every patient must get the reminder; a kill may cost at most
 one duplicate (a send whose result was not recorded yet: at-least-once delivery).
 
@@ -86,6 +87,7 @@ class Bots:
             "RATE_LIMIT_PER_SECOND": "1000000",
             "RATE_LIMIT_PER_CHAT_PER_SECOND": "0",
             "LOG_LEVEL": "WARNING",
+            "ALLOW_EXAMPLE_CONTENT": "true",
         }
         self.logs = logs
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -96,7 +98,7 @@ class Bots:
         self.started += 1
         log = (self.logs / f"bot-{self.started}.log").open("wb")
         proc = subprocess.Popen(
-            [*_exercise_bot(), "run"], env=env, stdout=log, stderr=subprocess.STDOUT
+            [*_exercise_bot(), "run", "--worker"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
         if slot is None:

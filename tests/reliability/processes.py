@@ -65,10 +65,14 @@ class BotProcess:
         }
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, *options: str) -> None:
+        """``exercise-bot run`` with ``options`` (``--worker``, ``--webhook``)."""
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [*exercise_bot(), "run"], env=self.env, stdout=out, stderr=subprocess.STDOUT
+                [*exercise_bot(), "run", *options],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
             )
 
     async def wait_started(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109

@@ -209,6 +209,55 @@ def test_before_you_start_must_be_a_text_key(content_dir: Path) -> None:
     )
 
 
+# --- which program a new patient gets -------------------------------------------------------
+
+
+def _second_program(content_dir: Path, name: str, *, default: bool = False) -> Path:
+    """A copy of the bundled program under another id (issue 12: it took over silently)."""
+    original = content_dir / "programs" / "lower-back.yaml"
+    text = original.read_text(encoding="utf-8").replace("id: lower-back", f"id: {name}")
+    text = text.replace("default: true\n", "default: true\n" if default else "")
+    path = content_dir / "programs" / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_marked_program_is_the_default_whatever_the_file_order(content_dir: Path) -> None:
+    _second_program(content_dir, "a-neck")  # sorts before lower-back
+    content = load_content(content_dir)
+    assert list(content.programs) == ["a-neck", "lower-back"]
+    assert content.default_program.id == "lower-back"
+
+
+def test_a_single_program_needs_no_flag(content_dir: Path) -> None:
+    edit(content_dir / "programs" / "lower-back.yaml", "default: true\n", "")
+    assert load_content(content_dir).default_program.id == "lower-back"
+
+
+def test_several_programs_without_a_default_are_refused(content_dir: Path) -> None:
+    edit(content_dir / "programs" / "lower-back.yaml", "default: true\n", "")
+    _second_program(content_dir, "a-neck")
+    assert only_problem(content_dir) == (
+        f"{content_dir / 'programs'}: 2 programs (a-neck.yaml, lower-back.yaml) and none says "
+        "'default: true'; add 'default: true' to the one new patients should get"
+    )
+
+
+def test_two_defaults_are_refused_naming_both_files(content_dir: Path) -> None:
+    neck = _second_program(content_dir, "a-neck", default=True)
+    back = content_dir / "programs" / "lower-back.yaml"
+    assert set(problems(content_dir)) == {
+        f"{neck}: default: only one program may say 'default: true'; so does lower-back.yaml",
+        f"{back}: default: only one program may say 'default: true'; so does a-neck.yaml",
+    }
+
+
+def test_default_must_be_true_or_false(content_dir: Path) -> None:
+    program = content_dir / "programs" / "lower-back.yaml"
+    edit(program, "default: true\n", "default: 'yes'\n")
+    assert only_problem(content_dir).startswith(f"{program}: default: ")
+
+
 # --- UI texts ------------------------------------------------------------------------------
 
 
@@ -381,11 +430,22 @@ def test_paths_are_shown_as_the_directory_was_given(
 
 
 def test_check_content_ok(content_dir: Path) -> None:
+    edit(content_dir / "clinic.yaml", "example: true\n", "")
     code, output = check_content(content_dir)
     assert code == 0
     assert re.fullmatch(
         r"content OK: 1 program, 3 exercises, 1 language, version [0-9a-f]{12}", output
     )
+
+
+def test_check_content_says_when_it_is_the_example_clinic(content_dir: Path) -> None:
+    code, output = check_content(content_dir)
+    assert code == 0 and output.count("\n") == 0
+    assert output.endswith(
+        "; this is example content (clinic.yaml says example: true): "
+        "`exercise-bot run` needs ALLOW_EXAMPLE_CONTENT=true to use it"
+    )
+    assert load_content(content_dir).clinic.example is True
 
 
 def test_check_content_lists_problems(content_dir: Path) -> None:
