@@ -210,8 +210,7 @@ def build_application(
 
         async def dispatch_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             try:
-                sent = await dispatcher.run_until_idle()
-                health.beat()
+                sent = await dispatcher.run_until_idle()  # turn() beats the health check
                 if sent >= services.settings.dispatch_batch_size:
                     await warn_if_behind(services)
             except Exception as error:

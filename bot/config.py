@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     update_concurrency: int = Field(default=16, ge=1, le=1000)
     update_backlog_per_chat: int = Field(default=20, ge=1, le=1000)
     poll_window: int = Field(default=100, ge=1, le=100)
+    # how long one getUpdates waits for news (long polling), in seconds
+    poll_timeout_seconds: int = Field(default=10, ge=0, le=50)
+    # the first wait after Telegram refuses polling (401/404/409); it doubles up to 60 s
+    poll_retry_seconds: float = Field(default=5.0, gt=0, le=60)
+    # the one poller's lease: renewed every third of it; a killed poller's lapses after it
+    poller_lock_seconds: float = Field(default=15.0, ge=1, le=600)
     shutdown_grace_seconds: float = Field(default=5.0, ge=0, le=60)
     # webhook mode (run --webhook): the only listener that accepts updates
     webhook_url: str | None = None

@@ -57,7 +57,6 @@ from bot.web.server import HttpListener, WebhookEndpoint, ops_listener, webhook_
 
 log = logging.getLogger(__name__)
 
-POLL_LOCK_TTL = timedelta(seconds=15)  # renewed every 5 s; a killed poller's expires in 15
 CONFIG_ERROR = 2  # a mistake a restart cannot fix (systemd: RestartPreventExitStatus=2)
 RETRY_LATER = 1  # something is down; a restart may find it up
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
@@ -150,7 +149,8 @@ async def _serve(bot: BotApp, settings: Settings, mode: Mode) -> int:
         )
     lease: Lease | None = None
     if mode == "polling":
-        lease = Lease(bot.services.db, POLLER_LOCK, bot.services.clock.now, ttl=POLL_LOCK_TTL)
+        ttl = timedelta(seconds=settings.poller_lock_seconds)
+        lease = Lease(bot.services.db, POLLER_LOCK, bot.services.clock.now, ttl=ttl)
         try:
             other = await lease.take()
         except Exception as error:
@@ -206,7 +206,11 @@ async def _serve(bot: BotApp, settings: Settings, mode: Mode) -> int:
             )
         elif mode == "polling":
             await app.bot.delete_webhook()
-            poller = make_poller(bot)
+            poller = make_poller(
+                bot,
+                timeout=settings.poll_timeout_seconds,
+                backoff_scale=settings.poll_retry_seconds / 5.0,
+            )
             poller.start()
         if app.post_init:
             await app.post_init(app)

@@ -61,6 +61,11 @@ class BotProcess:
             "LOG_FORMAT": "json",
             "ALLOW_EXAMPLE_CONTENT": "true",
             "RATE_LIMIT_PER_CHAT_PER_SECOND": "0",
+            # shorter waits than production's, so failures recover within a test
+            "POLL_RETRY_SECONDS": "0.5",
+            "POLL_TIMEOUT_SECONDS": "2",
+            "POLLER_LOCK_SECONDS": "3",
+            "DISPATCH_TURN_SECONDS": "2",
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None
