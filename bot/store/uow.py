@@ -8,6 +8,7 @@ from typing import Any, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store.repositories import (
+    MediaFileRepository,
     PatientRepository,
     ReportRepository,
     SessionRepository,
@@ -28,6 +29,7 @@ class UnitOfWork:
     sessions: SessionRepository
     reports: ReportRepository
     timers: TimerRepository
+    media_files: MediaFileRepository
 
     def __init__(
         self,
@@ -59,6 +61,7 @@ class UnitOfWork:
         self.sessions = SessionRepository(session)
         self.reports = ReportRepository(session)
         self.timers = TimerRepository(session, self._dialect)
+        self.media_files = MediaFileRepository(session, self._dialect)
         return self
 
     async def __aexit__(
