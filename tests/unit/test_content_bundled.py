@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,19 @@ def test_every_file_in_content_media_is_used(content: Content) -> None:
     }
     files = {f"media/{p.name}" for p in (default_content_dir() / "media").iterdir()}
     assert used == files
+
+
+def test_docs_show_every_bundled_picture() -> None:
+    """docs/CONTENT.md links each picture the exercises use, and each link leads somewhere."""
+    docs = default_content_dir().parent / "docs"
+    text = (docs / "CONTENT.md").read_text(encoding="utf-8")
+    links = set(re.findall(r"\]\(([^)#]+\.(?:png|gif|jpe?g|mp4))\)", text))
+    assert "media/illustrations-overview.png" in links
+    for link in links:
+        assert (docs / link).is_file(), link
+    used = {f"../content/{p.relative_to(default_content_dir())}" for p in _media_files()}
+    assert used <= links, used - links
+
+
+def _media_files() -> list[Path]:
+    return sorted((default_content_dir() / "media").iterdir())
