@@ -53,6 +53,7 @@ from bot.store.locks import acquire_dispatch_lock, release_dispatch_lock
 from bot.store.models import Timer
 from bot.telegram import handlers
 from bot.telegram.commands import bot_commands
+from bot.telegram.media import MediaLibrary
 from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.render import deliver, send
@@ -153,6 +154,8 @@ def build_application(
     builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.post_init(_post_init).build()
     application.bot_data["services"] = services
+    media = MediaLibrary(services.db, settings.content_dir, services.clock)
+    application.bot_data[handlers.MEDIA_KEY] = media
     runner = UpdateRunner(
         handle_until_stored(application),
         concurrency=settings.update_concurrency,
@@ -195,7 +198,7 @@ def build_application(
     dispatcher = Dispatcher(
         services.db,
         services.clock,
-        timer_handlers(services, application),
+        timer_handlers(services, application, media),
         batch_handlers=batch_handlers(services, application),
         on_blocked=on_blocked,
         worker_id=worker_id,
@@ -273,9 +276,9 @@ def make_poller(bot: BotApp, *, timeout: int = 10, backoff_scale: float = 1.0) -
     )
 
 
-def timer_handlers(services: Services, application: Application):  # type: ignore[no-untyped-def,type-arg]
+def timer_handlers(services: Services, application: Application, media: MediaLibrary | None = None):  # type: ignore[no-untyped-def,type-arg]
     async def deliver_to(chat_id: int, reply: Reply) -> None:
-        await deliver(application.bot, chat_id, reply)
+        await deliver(application.bot, chat_id, reply, media=media)
 
     async def step_timer(timer: Timer) -> Result:
         sent = await sessions.timer_elapsed(services, timer, deliver_to)

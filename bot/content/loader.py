@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.content import rules
+from bot.content import media, rules
 from bot.content.errors import ContentError, ContentProblem
 from bot.content.friendly import problems_from
 from bot.content.model import (
@@ -18,6 +18,7 @@ from bot.content.model import (
     Content,
     Dose,
     Exercise,
+    Media,
     Program,
     Safety,
     Step,
@@ -26,7 +27,7 @@ from bot.content.model import (
 from bot.content.yamlio import read_yaml
 
 M = TypeVar("M", bound=BaseModel)
-_ALL_MODELS = (Clinic, Dose, Step, Exercise, Program, WarningSign, Safety)
+_ALL_MODELS = (Clinic, Dose, Media, Step, Exercise, Program, WarningSign, Safety)
 BUNDLED_CONTENT_PACKAGE = "exercise_bot_content"
 _LAYOUT = (
     "the bot reads clinic.yaml, safety.yaml, programs/*.yaml, exercises/*.yaml "
@@ -136,6 +137,7 @@ def load_content(directory: Path) -> Content:
     problems += rules.check_programs(programs, exercise_ids)
     problems += rules.check_default_program(programs, files.shown("programs"))
     problems += rules.check_exercises(exercises, exercise_ids)
+    problems += media.check_media(exercises, directory)
     if safety is not None:
         problems += rules.check_safety(safety, files.shown("safety.yaml"))
     problems += rules.check_texts(texts, clinic, programs, exercises)

@@ -90,11 +90,30 @@ class Dose(_Frozen):
     rest_seconds: Annotated[StrictInt, Field(ge=0, le=600)] | None = None
 
 
+MediaPath = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
+
+
+class Media(_Frozen):
+    """Pictures for a screen: files relative to the content directory, and their alt text.
+
+    ``image`` is a still (PNG or JPEG), ``animation`` a short silent loop (GIF or MP4).
+    With both, the screen shows the animation and the image stands in for it when the
+    animation cannot be sent. The description is shown instead of the picture wherever
+    a picture cannot be shown, so it says what the picture shows. That the files exist,
+    are what they claim and fit Telegram's limits is checked in ``bot.content.media``.
+    """
+
+    image: MediaPath | None = None
+    animation: MediaPath | None = None
+    description: Text  # one line, at most MAX_DESCRIPTION characters (bot.content.media)
+
+
 class Step(_Frozen):
     """One screen of an exercise. In YAML a plain string is a step too."""
 
     text: Text
     timed: StrictBool = False
+    media: Media | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -115,11 +134,26 @@ class Exercise(_Frozen):
     minutes: Annotated[StrictInt, Field(ge=1, le=60)]
     cautions: tuple[Text, ...] = ()
     alternative: Id | None = None
-    media: Text | None = None
+    media: Media | None = None  # for every screen of the exercise without media of its own
+    setup_media: Media | None = None  # for the setup screen
 
     @property
     def timed_step(self) -> Step | None:
         return next((step for step in self.steps if step.timed), None)
+
+    def media_for(self, screen: int) -> Media | None:
+        """The media of one screen of the exercise: 0 is the setup, 1.. the steps.
+
+        A screen's own media wins; otherwise the exercise's media, if any.
+        """
+        own = self.setup_media if screen == 0 else self.steps[screen - 1].media
+        return own or self.media
+
+    def media_places(self) -> list[tuple[str, Media]]:
+        """Every media entry with its place in the file, e.g. ``steps[1].media``."""
+        places = [("media", self.media), ("setup_media", self.setup_media)]
+        places += [(f"steps[{i}].media", step.media) for i, step in enumerate(self.steps)]
+        return [(where, media) for where, media in places if media is not None]
 
 
 class Program(_Frozen):

@@ -16,8 +16,10 @@ Shown = Callable[[str], str]
 MAX_BUTTON = 30
 MAX_TOAST = 200
 MAX_MESSAGE = 4096
+MAX_CAPTION = 1024  # a photo's or an animation's caption
 MAX_WARNING_LABEL = 80
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+_TIMER_LINES = ("timer_ready", "timer_set_done", "timer_all_done")  # shown without the ⏱
 _HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]*>")
 
 
@@ -278,8 +280,8 @@ def _check_screens(
     problems = []
     for lang, (shown, table, _) in texts.items():
 
-        def render(key: str, table: dict[str, str] = table) -> str:
-            return table.get(key, base[key]).format(**samples)
+        def render(key: str, table: dict[str, str] = table, **values: str) -> str:
+            return table.get(key, base[key]).format(**(samples | values))
 
         timer = max(
             (
@@ -289,6 +291,9 @@ def _check_screens(
             key=len,
         )
         frame = "\n\n".join((render("step_header"), render("dose_line"), "⏱ " + timer))
+        timer_line = max(
+            ("⏱ " + render("timer_running"), *(render(k) for k in _TIMER_LINES)), key=len
+        )
         advice = render("advice_pain") + "\n\n" + render("clinic_contact")
         if len(advice) > MAX_MESSAGE:
             problems.append(
@@ -303,7 +308,7 @@ def _check_screens(
             bodies = [("setup", ex.setup)] + [
                 (f"steps[{i}]", s.text) for i, s in enumerate(ex.steps)
             ]
-            for path, body in bodies:
+            for screen, (path, body) in enumerate(bodies):
                 size = len(ex.title) + len(frame) + len(body) + 4
                 if size > MAX_MESSAGE:
                     problems.append(
@@ -314,4 +319,33 @@ def _check_screens(
                             f"a Telegram message holds at most {MAX_MESSAGE}",
                         )
                     )
+                elif ex.media_for(screen) is not None:
+                    caption = _caption_length(ex, screen, render, timer_line)
+                    if caption > MAX_CAPTION:
+                        problems.append(
+                            ContentProblem(
+                                ex_shown,
+                                path,
+                                f"its screen is {caption} characters (texts '{lang}'), but it "
+                                f"shows a picture, whose caption holds at most {MAX_CAPTION}; "
+                                "shorten the text or show this screen without a picture",
+                            )
+                        )
     return problems
+
+
+def _caption_length(ex: Exercise, screen: int, render: Callable[..., str], timer: str) -> int:
+    """The longest text a step screen with a picture can carry as its caption.
+
+    Mirrors the session's step screen (bot/core/screens.py ``_step_screen``): the title,
+    the header, the setup's title or nothing, the step's text, the dose, and the timer's
+    longest line on the timed step, separated as there. The tags around the title are not
+    counted: Telegram counts a caption's characters after reading its HTML.
+    """
+    body = ex.setup if screen == 0 else ex.steps[screen - 1].text
+    if screen == 0:
+        body = render("setup_step_title") + "\n" + body
+    parts = [ex.title + "\n" + render("step_header"), body, render("dose_line", dose=ex.dose_text)]
+    if screen > 0 and ex.steps[screen - 1].timed:
+        parts.append(timer)
+    return len("\n\n".join(parts))

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.content.model import Content, Exercise
 from bot.core.callbacks import Action, Callback
+from bot.core.media import ScreenMedia
 from bot.core.session import ExercisePlan, Phase, SessionState, available_actions, is_last_screen
 
 MAX_BUTTONS_PER_ROW = 3
@@ -30,6 +31,7 @@ class Button:
 class Screen:
     text: str  # HTML
     buttons: tuple[tuple[Button, ...], ...] = ()
+    media: ScreenMedia | None = None  # shown with the text as its caption (bot/core/media.py)
 
 
 def rows(

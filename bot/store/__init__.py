@@ -2,7 +2,7 @@
 
 from bot.store.database import Database, SchemaStatus, alembic_config
 from bot.store.locks import acquire_dispatch_lock, release_dispatch_lock
-from bot.store.models import Base, ExerciseSession, Lock, Patient, Report, Timer
+from bot.store.models import Base, ExerciseSession, Lock, MediaFile, Patient, Report, Timer
 from bot.store.types import UTCDateTime
 from bot.store.uow import UnitOfWork
 
@@ -11,6 +11,7 @@ __all__ = [
     "Database",
     "ExerciseSession",
     "Lock",
+    "MediaFile",
     "Patient",
     "Report",
     "SchemaStatus",

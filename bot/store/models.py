@@ -153,3 +153,20 @@ class Lock(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
+
+
+class MediaFile(Base):
+    """A picture Telegram already has: its file_id for one bot, keyed by the file's bytes.
+
+    A file_id is valid only for the bot that uploaded it, so the bot's id is part of the
+    key; the content hash (not the path) makes a changed file a new row, uploaded again.
+    """
+
+    __tablename__ = "media_files"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # photo | animation
+    file_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))  # the path content gave, for an operator
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)

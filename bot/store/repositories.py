@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.codes import new_patient_code
-from bot.store.models import Base, ExerciseSession, Patient, Report, Timer
+from bot.store.models import Base, ExerciseSession, MediaFile, Patient, Report, Timer
 
 FRESH = {"populate_existing": True}
 NO_SYNC = {"synchronize_session": False}
@@ -582,3 +582,46 @@ class TimerRepository:
     async def count_by_state(self) -> dict[str, int]:
         stmt = select(Timer.state, func.count()).group_by(Timer.state)
         return {state: int(n) for state, n in (await self.session.execute(stmt)).all()}
+
+
+class MediaFileRepository:
+    """Telegram file ids of uploaded pictures, so each file is uploaded once per bot."""
+
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self.session = session
+        self._insert = dialect_insert(dialect)
+
+    async def file_id(self, bot_id: int, sha256: str, kind: str) -> str | None:
+        """The id to send instead of the file; None when it was never uploaded as ``kind``."""
+        stmt = select(MediaFile.file_id).where(
+            MediaFile.bot_id == bot_id, MediaFile.sha256 == sha256, MediaFile.kind == kind
+        )
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def remember(
+        self, bot_id: int, sha256: str, kind: str, file_id: str, name: str, *, now: datetime
+    ) -> None:
+        """Store (or replace) the id Telegram gave for these bytes.
+
+        An upsert: two instances that uploaded the same new file at once both succeed,
+        and either id works.
+        """
+        ins = self._insert(MediaFile).values(
+            bot_id=bot_id, sha256=sha256, kind=kind, file_id=file_id, name=name, uploaded_at=now
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[MediaFile.bot_id, MediaFile.sha256],
+            set_={
+                "kind": ins.excluded.kind,
+                "file_id": ins.excluded.file_id,
+                "name": ins.excluded.name,
+                "uploaded_at": ins.excluded.uploaded_at,
+            },
+        )
+        await self.session.execute(stmt)
+
+    async def forget(self, bot_id: int, sha256: str) -> None:
+        """Drop an id Telegram no longer accepts, so the file is uploaded again."""
+        await self.session.execute(
+            delete(MediaFile).where(MediaFile.bot_id == bot_id, MediaFile.sha256 == sha256)
+        )

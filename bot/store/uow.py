@@ -9,6 +9,7 @@ from typing import Any, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store.repositories import (
+    MediaFileRepository,
     PatientRepository,
     ReportRepository,
     SessionRepository,
@@ -29,6 +30,7 @@ class UnitOfWork:
     sessions: SessionRepository
     reports: ReportRepository
     timers: TimerRepository
+    media_files: MediaFileRepository
 
     def __init__(
         self,
@@ -61,6 +63,7 @@ class UnitOfWork:
         self.sessions = SessionRepository(session)
         self.reports = ReportRepository(session)
         self.timers = TimerRepository(session, self._dialect)
+        self.media_files = MediaFileRepository(session, self._dialect)
         return self
 
     async def __aexit__(

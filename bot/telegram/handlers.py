@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from typing import Any
 
-from telegram import Bot, CallbackQuery, Chat, Update
+from telegram import Bot, CallbackQuery, Chat, MaybeInaccessibleMessage, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
@@ -27,6 +27,7 @@ from bot.services import clinic, onboarding, privacy, reminders, safety, session
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply
 from bot.store.errors import is_outage
+from bot.telegram.media import MediaLibrary
 from bot.telegram.notices import NoticeThrottle
 from bot.telegram.render import deliver, send
 
@@ -38,6 +39,21 @@ PatientHandler = Callable[[Services, Patron, Update, Context], Awaitable[Reply |
 
 def services(context: Context) -> Services:
     return context.application.bot_data["services"]  # type: ignore[no-any-return]
+
+
+MEDIA_KEY = "media"
+
+
+def media_library(context: Context) -> MediaLibrary | None:
+    """Sends screens' pictures (set in bot/app.py); without it they are text."""
+    return context.application.bot_data.get(MEDIA_KEY)
+
+
+def _has_media(message: MaybeInaccessibleMessage) -> bool:
+    """A picture message: a screen with a picture may replace it in place."""
+    if not isinstance(message, Message):
+        return False
+    return bool(message.photo or message.animation or message.video or message.document)
 
 
 def patron(update: Update) -> Patron | None:
@@ -80,7 +96,7 @@ def patient_only(handler: PatientHandler) -> Callable[[Update, Context], Corouti
         await settings.end_question(svc, who)  # a command never answers a typed question
         reply = await handler(svc, who, update, context)
         if reply is not None:
-            await deliver(context.bot, who.chat_id, reply)
+            await deliver(context.bot, who.chat_id, reply, media=media_library(context))
 
     return wrapper
 
@@ -199,12 +215,17 @@ async def on_free_input(update: Update, context: Context) -> None:
         (location.latitude, location.longitude) if location is not None else None,
     )
     if typed is not None:
-        await deliver(context.bot, who.chat_id, typed)
+        await deliver(context.bot, who.chat_id, typed, media=media_library(context))
         return
     lang = svc.language(who.language)
     current = await sessions.open_screen_for(svc, who)
     hint = Screen(screens.text(svc.content, lang, "expect_button"))
-    await deliver(context.bot, who.chat_id, Reply(send=(hint, current) if current else (hint,)))
+    await deliver(
+        context.bot,
+        who.chat_id,
+        Reply(send=(hint, current) if current else (hint,)),
+        media=media_library(context),
+    )
 
 
 async def _answer(query: CallbackQuery, text: str | None = None) -> bool:
@@ -249,7 +270,14 @@ async def on_callback(update: Update, context: Context) -> None:
             log.warning("callback.invalid", extra={"reason": str(error)})
             reply = Reply(toast=svc.content.text(lang, "toast_invalid"))
         answered = await _answer(query, reply.toast)
-        await deliver(context.bot, who.chat_id, reply, tapped_message_id=message.message_id)
+        await deliver(
+            context.bot,
+            who.chat_id,
+            reply,
+            tapped_message_id=message.message_id,
+            media=media_library(context),
+            tapped_has_media=_has_media(message),
+        )
         if reply.advice_keys:
             await safety.advice_delivered(svc, reply.advice_keys)
     finally:

@@ -9,27 +9,30 @@
   duplicate advice is better than none.
 - Other chats (``notify``) and stale keyboards are best effort: their failure never stops
   the patient's own reply.
+- A screen with a picture (``Screen.media``) is a photo or animation message with the
+  text as its caption (bot/telegram/media.py uploads each file once). A picture message is
+  edited in place with ``editMessageMedia``; between a text and a picture message there is
+  no edit: a new message, and the old one loses its buttons (docs/ARCHITECTURE.md,
+  "Pictures in the session"). Without a ``MediaLibrary``, or when the picture cannot be
+  sent, the screen is text with the picture's description.
 """
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError
 
 from bot.core.callbacks import encode
 from bot.core.screens import Screen
 from bot.services.replies import Reply
+from bot.telegram.media import MediaLibrary, MediaUnavailable, text_instead
+from bot.telegram.retries import with_retries
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-RETRY_DELAYS = (0.5, 2.0)  # seconds before the 2nd and 3rd attempt
 
 
 def markup(screen: Screen) -> InlineKeyboardMarkup | None:
@@ -47,28 +50,23 @@ def _not_modified(error: BadRequest) -> bool:
     return "message is not modified" in str(error).lower()
 
 
-async def _with_retries(call: Callable[[], Awaitable[T]], *, retry_timeouts: bool) -> T:
-    for delay in (*RETRY_DELAYS, None):
-        try:
-            return await call()
-        except RetryAfter as error:  # the rate limiter already retried; one more wait
-            if delay is None:
-                raise
-            retry = error.retry_after
-            await asyncio.sleep(
-                retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
-            )
-        except TimedOut:
-            if delay is None or not retry_timeouts:
-                raise
-            await asyncio.sleep(delay)
-        except BadRequest:
-            raise
-        except NetworkError:
-            if delay is None:
-                raise
-            await asyncio.sleep(delay)
-    raise AssertionError("unreachable")
+def _no_text_to_edit(error: BadRequest) -> bool:
+    """editMessageText on a picture message: the tapped message was a picture after all."""
+    return "no text in the message to edit" in str(error).lower()
+
+
+def as_text(screen: Screen) -> Screen:
+    """The screen without its picture: the picture's description follows the text."""
+    if screen.media is None:
+        return screen
+    return dataclasses.replace(
+        screen, text=text_instead(screen.text, screen.media.description), media=None
+    )
+
+
+def shows_picture(screen: Screen, media: MediaLibrary | None) -> bool:
+    """Whether the screen goes out as a picture message (given a library to send it)."""
+    return screen.media is not None and media is not None
 
 
 async def send(
@@ -78,9 +76,16 @@ async def send(
     *,
     must_arrive: bool = False,
     paid_broadcast: bool = False,
+    media: MediaLibrary | None = None,
 ) -> Message:
-    """A new message. ``paid_broadcast`` lifts Telegram's 30/s bulk limit to 1,000/s for a
-    fee (reminders in very large deployments; PTB's rate limiter follows it)."""
+    """A new message (a picture message when the screen has one and a library is given).
+    ``paid_broadcast`` lifts Telegram's 30/s bulk limit to 1,000/s for a fee (reminders in
+    very large deployments; PTB's rate limiter follows it)."""
+    if screen.media is not None and media is not None:
+        return await media.send_media(
+            bot, chat_id, screen.media, screen.text, markup(screen), must_arrive=must_arrive
+        )
+    screen = as_text(screen)
 
     async def call() -> Message:
         return await bot.send_message(
@@ -91,11 +96,24 @@ async def send(
             allow_paid_broadcast=paid_broadcast or None,
         )
 
-    return await _with_retries(call, retry_timeouts=must_arrive)
+    return await with_retries(call, retry_timeouts=must_arrive)
 
 
-async def edit(bot: Bot, chat_id: int, message_id: int, screen: Screen) -> None:
-    """Replace a message's text and buttons; BadRequest if Telegram refuses the edit."""
+async def edit(
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    screen: Screen,
+    *,
+    media: MediaLibrary | None = None,
+) -> None:
+    """Replace a message's text and buttons, or a picture message's picture, caption and
+    buttons; BadRequest if Telegram refuses the edit, MediaUnavailable if the picture
+    cannot be sent (the message is unchanged)."""
+    if screen.media is not None and media is not None:
+        await media.edit_media(bot, chat_id, message_id, screen.media, screen.text, markup(screen))
+        return
+    screen = as_text(screen)
 
     async def call() -> None:
         try:
@@ -110,7 +128,7 @@ async def edit(bot: Bot, chat_id: int, message_id: int, screen: Screen) -> None:
             if not _not_modified(error):  # the same screen again (a retry that got through)
                 raise
 
-    await _with_retries(call, retry_timeouts=True)
+    await with_retries(call, retry_timeouts=True)
 
 
 async def strip_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
@@ -124,30 +142,77 @@ async def strip_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
         log.debug("strip_buttons.skipped", extra={"reason": type(error).__name__})
 
 
-async def deliver(
-    bot: Bot, chat_id: int, reply: Reply, tapped_message_id: int | None = None
+async def _replace(
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    screen: Screen,
+    *,
+    must_arrive: bool,
+    media: MediaLibrary | None,
+    tapped_has_media: bool,
 ) -> None:
-    """Carry out a reply (the toast, if any, is answered by the callback handler)."""
+    """The new screen in place of the tapped message, or as a new message below it."""
+    if shows_picture(screen, media) != tapped_has_media:
+        # A picture message has no text to edit, and a text message is not edited into a
+        # picture (Telegram long refused it; only recent Bot API versions allow it): a new
+        # message, then the old one's buttons go, so only the new screen can be tapped.
+        await send(bot, chat_id, screen, must_arrive=must_arrive, media=media)
+        await strip_buttons(bot, chat_id, message_id)
+        return
+    try:
+        await edit(bot, chat_id, message_id, screen, media=media)
+    except MediaUnavailable:
+        # The old picture must not stay under the new step's words: text below instead.
+        log.info("edit.picture_unavailable_sent_text")
+        await send(bot, chat_id, as_text(screen), must_arrive=must_arrive)
+        await strip_buttons(bot, chat_id, message_id)
+    except NetworkError as error:
+        # Refused (BadRequest), or still failing after retries: a new message
+        # instead, when Telegram refused the edit or the reply must arrive.
+        if not isinstance(error, BadRequest) and not must_arrive:
+            raise
+        log.info("edit.failed_sent_instead", extra={"error": type(error).__name__})
+        await send(bot, chat_id, screen, must_arrive=must_arrive, media=media)
+        if isinstance(error, BadRequest) and _no_text_to_edit(error):
+            await strip_buttons(bot, chat_id, message_id)
+
+
+async def deliver(
+    bot: Bot,
+    chat_id: int,
+    reply: Reply,
+    tapped_message_id: int | None = None,
+    *,
+    media: MediaLibrary | None = None,
+    tapped_has_media: bool = False,
+) -> None:
+    """Carry out a reply (the toast, if any, is answered by the callback handler).
+
+    ``media`` sends screens with pictures as pictures (without it they are text with the
+    description); ``tapped_has_media`` says the tapped message is a picture message, so a
+    screen with a picture can replace it in place.
+    """
     must_arrive = bool(reply.advice_keys)
     if reply.strip_buttons_of is not None and reply.strip_buttons_of != tapped_message_id:
         await strip_buttons(bot, chat_id, reply.strip_buttons_of)
     if reply.edit is not None:
         if tapped_message_id is None:
-            await send(bot, chat_id, reply.edit, must_arrive=must_arrive)
+            await send(bot, chat_id, reply.edit, must_arrive=must_arrive, media=media)
         else:
-            try:
-                await edit(bot, chat_id, tapped_message_id, reply.edit)
-            except NetworkError as error:
-                # Refused (BadRequest), or still failing after retries: a new message
-                # instead, when Telegram refused the edit or the reply must arrive.
-                if not isinstance(error, BadRequest) and not must_arrive:
-                    raise
-                log.info("edit.failed_sent_instead", extra={"error": type(error).__name__})
-                await send(bot, chat_id, reply.edit, must_arrive=must_arrive)
+            await _replace(
+                bot,
+                chat_id,
+                tapped_message_id,
+                reply.edit,
+                must_arrive=must_arrive,
+                media=media,
+                tapped_has_media=tapped_has_media,
+            )
     elif reply.strip_buttons_of is not None and reply.strip_buttons_of == tapped_message_id:
         await strip_buttons(bot, chat_id, tapped_message_id)
     for screen in reply.send:
-        await send(bot, chat_id, screen, must_arrive=must_arrive)
+        await send(bot, chat_id, screen, must_arrive=must_arrive, media=media)
     for other_chat, screen in reply.notify:
         try:
             await send(bot, other_chat, screen)

@@ -149,5 +149,5 @@ async def test_an_upgrade_waits_for_the_lock_then_finishes(
             raise
     out, err = await asyncio.wait_for(child.communicate(), 60)
     assert child.returncode == 0, err.decode()
-    assert out.decode().strip() == "database upgraded: empty -> 0001"
+    assert out.decode().strip() == "database upgraded: empty -> 0002"
     assert await _state(database_url) == ("current", 1)

@@ -21,8 +21,8 @@ from bot.store import Base, Database, Patient, UTCDateTime, alembic_config
 from bot.store.database import MIGRATIONS_DIR
 
 EXTRA_REVISION = """
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -66,6 +66,7 @@ async def test_upgrade_creates_every_table_once(db: Database) -> None:
     async with db.engine.connect() as conn:
         tables = await conn.run_sync(lambda c: set(c.dialect.get_table_names(c)))
     assert {"patients", "sessions", "reports", "timers", "locks", "alembic_version"} <= tables
+    assert "media_files" in tables
     if db.dialect == "sqlite":
         async with db.engine.connect() as conn:
             pragmas = [
@@ -80,7 +81,7 @@ def test_alembic_command_line_config_migrates(sqlite_url: str, tmp_path: Path) -
     command.upgrade(alembic_config(sqlite_url), "head")
     with sqlite3.connect(tmp_path / "bot.db") as conn:
         (version,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    assert version == "0001"
+    assert version == "0002"
 
 
 async def test_migration_matches_models(db: Database) -> None:
@@ -96,15 +97,15 @@ async def test_migration_matches_models(db: Database) -> None:
 async def test_schema_status_behind_and_ahead(database_url: str, tmp_path: Path) -> None:
     scripts = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_noop.py").write_text(EXTRA_REVISION)
+    (scripts / "versions" / "0003_noop.py").write_text(EXTRA_REVISION)
     newer = Database(database_url, script_location=scripts)
     current = Database(database_url)
     try:
-        await newer.upgrade("0001")
+        await newer.upgrade("0002")
         assert await newer.schema_status() == "behind"
         await newer.upgrade()
         assert await newer.schema_status() == "current"
-        # Code that only knows 0001 looking at a database migrated to 0002.
+        # Code that only knows 0002 looking at a database migrated to 0003.
         assert await current.schema_status() == "ahead"
     finally:
         await newer.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,51 @@ def test_version_is_a_full_sha256(content: Content) -> None:
     assert len(content.version) == 64
     int(content.version, 16)
     assert content.short_version == content.version[:12]
+
+
+def test_every_screen_of_every_exercise_has_its_own_picture(content: Content) -> None:
+    """The setup shows <id>-setup.png and step N <id>-stepN.png; the timed march step moves."""
+    for exercise in content.exercises.values():
+        expected = [f"media/{exercise.id}-setup.png"]
+        expected += [f"media/{exercise.id}-step{n}.png" for n in range(1, len(exercise.steps) + 1)]
+        shown = []
+        for screen in range(len(expected)):
+            media = exercise.media_for(screen)
+            assert media is not None, (exercise.id, screen)
+            assert media.description
+            shown.append(media.image)
+        assert shown == expected
+        assert exercise.media is not None
+        assert exercise.media.animation == f"media/{exercise.id}.gif"
+    march = content.exercise("hook-lying-march")
+    timed = march.timed_step
+    assert timed is not None and timed.media is not None
+    assert timed.media.animation == "media/hook-lying-march.gif"
+
+
+def test_every_file_in_content_media_is_used(content: Content) -> None:
+    used = {
+        name
+        for exercise in content.exercises.values()
+        for _, media in exercise.media_places()
+        for name in (media.image, media.animation)
+        if name is not None
+    }
+    files = {f"media/{p.name}" for p in (default_content_dir() / "media").iterdir()}
+    assert used == files
+
+
+def test_docs_show_every_bundled_picture() -> None:
+    """docs/CONTENT.md links each picture the exercises use, and each link leads somewhere."""
+    docs = default_content_dir().parent / "docs"
+    text = (docs / "CONTENT.md").read_text(encoding="utf-8")
+    links = set(re.findall(r"\]\(([^)#]+\.(?:png|gif|jpe?g|mp4))\)", text))
+    assert "media/illustrations-overview.png" in links
+    for link in links:
+        assert (docs / link).is_file(), link
+    used = {f"../content/{p.relative_to(default_content_dir())}" for p in _media_files()}
+    assert used <= links, used - links
+
+
+def _media_files() -> list[Path]:
+    return sorted((default_content_dir() / "media").iterdir())

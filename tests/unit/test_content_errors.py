@@ -357,7 +357,7 @@ def test_html_is_not_allowed(content_dir: Path) -> None:
 
 def test_a_step_screen_must_fit_in_one_message(content_dir: Path) -> None:
     raises = content_dir / "exercises" / "arm-leg-raises.yaml"
-    edit(raises, '  - "Do the same with your other arm."', f'  - "{"word " * 900}"')
+    edit(raises, '"Do the same with your other arm."', f'"{"word " * 900}"')
     assert re.fullmatch(
         rf"{re.escape(str(raises))}: steps\[1\]: its screen is \d+ characters .*at most 4096",
         only_problem(content_dir),
