@@ -25,14 +25,27 @@ from bot.store.database import MIGRATIONS_DIR, Database
 from tests.reliability.processes import exercise_bot
 
 TOKEN = "987654:STARTUP-ERRORS-SECRET-TOKEN"
-LATER_MIGRATION = '''"""A later migration that this code does not ship.
 
-Revision ID: 0002
-Revises: 0001
+
+def _head() -> str:
+    """The newest migration this code ships (the "later" one below comes after it)."""
+    from alembic.script import ScriptDirectory
+
+    from bot.store.database import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+
+
+HEAD = _head()
+LATER = "9999"
+LATER_MIGRATION = f'''"""A later migration that this code does not ship.
+
+Revision ID: {LATER}
+Revises: {HEAD}
 """
 
-revision = "0002"
-down_revision = "0001"
+revision = "{LATER}"
+down_revision = "{HEAD}"
 branch_labels = None
 depends_on = None
 
@@ -107,11 +120,11 @@ def assert_clean(outcome: Outcome, code: int, *, at_most: int = 2) -> str:
     return "\n".join(outcome.lines)
 
 
-async def _at_revision_0002(url: str, tmp_path: Path) -> None:
+async def _at_a_later_revision(url: str, tmp_path: Path) -> None:
     """The database as a newer bot left it: migrated to a revision this code lacks."""
     scripts = tmp_path / "newer-migrations"
     shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_next.py").write_text(LATER_MIGRATION, encoding="utf-8")
+    (scripts / "versions" / f"{LATER}_next.py").write_text(LATER_MIGRATION, encoding="utf-8")
     db = Database(url, script_location=scripts)
     try:
         await db.upgrade()
@@ -253,27 +266,27 @@ async def test_an_empty_database_without_auto_migrate(tmp_path: Path) -> None:
 async def test_a_schema_newer_than_the_code(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}"
-    await _at_revision_0002(url, tmp_path)
+    await _at_a_later_revision(url, tmp_path)
     text = assert_clean(await run(tmp_path, DATABASE_URL=url), 2, at_most=1)
-    assert "at 0002, ahead of this code" in text
+    assert f"at {LATER}, ahead of this code" in text
 
 
 def test_an_old_schema_without_auto_migrate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The next release (which ships 0002) started on this release's database (0001)."""
+    """The next release (which ships a later migration) started on this release's database."""
     (tmp_path / "data").mkdir()
     url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}"
 
-    async def at_0001() -> None:
+    async def at_head() -> None:
         db = Database(url)
         await db.upgrade()
         await db.dispose()
 
-    asyncio.run(at_0001())
+    asyncio.run(at_head())
     newer = tmp_path / "newer-migrations"
     shutil.copytree(MIGRATIONS_DIR, newer, ignore=shutil.ignore_patterns("__pycache__"))
-    (newer / "versions" / "0002_next.py").write_text(LATER_MIGRATION, encoding="utf-8")
+    (newer / "versions" / f"{LATER}_next.py").write_text(LATER_MIGRATION, encoding="utf-8")
     monkeypatch.setattr("bot.store.database.MIGRATIONS_DIR", newer)
     monkeypatch.chdir(tmp_path)
     for key, value in {
@@ -287,7 +300,7 @@ def test_an_old_schema_without_auto_migrate(
     assert main(["run"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert "at 0001, behind this code (head 0002), and AUTO_MIGRATE=false" in err
+    assert f"at {HEAD}, behind this code (head {LATER}), and AUTO_MIGRATE=false" in err
 
 
 # --- the ports ---------------------------------------------------------------------------------
