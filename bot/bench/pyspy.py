@@ -1,5 +1,16 @@
-"""Summaries of ``py-spy record --format raw`` output: where the samples are, by function and
-by package, as an inclusive share (a function counts once per sample whose stack holds it).
+"""Summaries of ``py-spy record --format raw`` output (collapsed stacks).
+
+Three views of the same samples:
+- by area: the share of samples with a frame of that area anywhere on the stack
+  (inclusive; areas overlap, e.g. a database call made from a handler counts for both);
+- by package, self: the innermost frame's package (these add up to 100%);
+- our functions (``bot/...``), inclusive: where in our code the samples start.
+
+``bench taps --py-spy DIR`` records with ``--gil`` (only the thread holding the GIL is
+sampled): Python's own CPU time. Waiting (epoll, a socket write that wakes another process,
+the SQLite busy handler) and C code that releases the GIL (SQLite's engine itself) are not
+in it. Without ``--gil`` py-spy counts every thread that is not idle, which on a loaded
+machine includes threads waiting for a CPU.
 
 ``python -m bot.bench.pyspy FILE [FILE...] [--top N]`` prints the summary of saved profiles.
 """
@@ -10,114 +21,180 @@ import argparse
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<path>[^()]*?)(?::\d+)?\)$")
 
 
 @dataclass(frozen=True)
-class Profile:
-    samples: int
-    functions: Counter[str]  # "function (short/path.py)" -> samples with it on the stack
-    packages: Counter[str]  # "sqlalchemy", "telegram", "bot/services", ... -> samples
-    leaves: Counter[str]  # the innermost function -> samples (self time)
+class Frame:
+    function: str
+    path: (
+        str  # shortened: "sqlalchemy/orm/session.py", "bot/services/sessions.py", "json/decoder.py"
+    )
+    package: str  # "sqlalchemy", "bot/services", "stdlib:json"
+
+    @property
+    def name(self) -> str:
+        return f"{self.function} ({self.path})"
+
+
+def _starts(*prefixes: str) -> Callable[[Frame], bool]:
+    return lambda frame: frame.path.startswith(prefixes)
+
+
+def _in_handler(frames: list[Frame]) -> bool:
+    return any(f.path.startswith("bot/telegram/handlers.py") for f in frames)
+
+
+def _any(test: Callable[[Frame], bool]) -> Callable[[list[Frame]], bool]:
+    return lambda frames: any(test(f) for f in frames)
+
+
+_DATABASE = _starts("sqlalchemy/", "aiosqlite/", "asyncpg/")
+_PTB_BOT = _starts("telegram/_bot.py", "telegram/ext/_extbot.py")
+
+# Named areas of a tap's work, inclusive (a sample counts for every area on its stack).
+# SQLAlchemy's asyncio layer runs the ORM in greenlets, and py-spy shows a greenlet's
+# stack without its caller: those samples count for "database" but not for the handler.
+AREAS: tuple[tuple[str, Callable[[list[Frame]], bool]], ...] = (
+    ("our handlers (bot/telegram/handlers.py)", _in_handler),
+    ("  use cases (bot/services)", _any(_starts("bot/services/"))),
+    (
+        "  screens + keyboards (bot/core/screens.py, render.markup)",
+        _any(
+            lambda f: (
+                f.path.startswith("bot/core/screens")
+                or (f.function == "markup" and f.path.startswith("bot/telegram/render"))
+            )
+        ),
+    ),
+    (
+        "  Bot API calls from handlers (PTB Bot ... transport)",
+        lambda fr: _in_handler(fr) and any(_PTB_BOT(f) for f in fr),
+    ),
+    ("database: SQLAlchemy + driver (anywhere)", _any(_DATABASE)),
+    ("  in greenlets (stack cut off from its caller)", lambda fr: _DATABASE(fr[0])),
+    (
+        "polling: getUpdates and parsing (bot/telegram/polling.py)",
+        _any(_starts("bot/telegram/polling.py")),
+    ),
+    ("  Update.de_json", _any(lambda f: f.function == "Update.de_json")),
+    ("HTTP client (aiohttp, httpx, httpcore)", _any(_starts("aiohttp/", "httpx/", "httpcore/"))),
+    ("PTB objects from JSON (any *.de_json)", _any(lambda f: f.function.endswith(".de_json"))),
+    ("JSON (json module)", _any(_starts("json/"))),
+    ("logging", _any(_starts("logging/", "bot/logs"))),
+)
 
 
 def short_path(path: str) -> str:
-    """site-packages/x/y.py -> x/y.py; .../bot/a/b.py -> bot/a/b.py; stdlib -> its name."""
+    """site-packages/x/y.py -> x/y.py; .../bot/a/b.py -> bot/a/b.py; stdlib -> its module."""
     for marker in ("site-packages/", "dist-packages/"):
         if marker in path:
             return path.split(marker, 1)[1]
-    found = re.search(r"(?:^|/)(bot/.*)$", path)
-    if found:
-        return found.group(1)
+    ours = re.search(r"(?:^|/)(bot/.*)$", path)
+    if ours:
+        return ours.group(1)
     stdlib = re.search(r"/lib/python3\.\d+/(.*)$", path)
     return stdlib.group(1) if stdlib else path
 
 
 def package_of(path: str) -> str:
-    """The area a frame belongs to: a third-party package (``sqlalchemy``), one of our
-    subpackages (``bot/services``), or a standard module (``stdlib:asyncio``)."""
-    for marker in ("site-packages/", "dist-packages/"):
-        if marker in path:
-            return path.split(marker, 1)[1].split("/", 1)[0].removesuffix(".py")
-    ours = re.search(r"(?:^|/)(bot/[^/]+)", path)
-    if ours:
-        return ours.group(1).removesuffix(".py")
-    stdlib = re.search(r"/lib/python3\.\d+/([^/]+)", path)
-    return "stdlib:" + stdlib.group(1).removesuffix(".py") if stdlib else path
+    """A third-party package (``sqlalchemy``), one of our subpackages (``bot/services``),
+    or a standard module (``stdlib:asyncio``). py-spy already shortens paths to what
+    follows their sys.path entry, so the first part names the package."""
+    parts = short_path(path).split("/")
+    if parts[0] == "bot" and len(parts) > 1:
+        return "bot/" + parts[1].removesuffix(".py")
+    top = parts[0].removesuffix(".py")
+    return f"stdlib:{top}" if top in sys.stdlib_module_names else top
 
 
-def parse_frame(frame: str) -> tuple[str, str] | None:
-    """("function (short/path.py)", package) for one py-spy frame "func (path:line)";
-    None for what is not a code frame (a thread or process label)."""
-    found = _FRAME.match(frame.strip())
+def parse_frame(text: str) -> Frame | None:
+    """One py-spy frame "func (path:line)"; None for a thread or process label."""
+    found = _FRAME.match(text.strip())
     if found is None:
         return None
     path = found.group("path")
-    return f"{found.group('func')} ({short_path(path)})", package_of(path)
+    return Frame(found.group("func"), short_path(path), package_of(path))
+
+
+@dataclass
+class Profile:
+    samples: int = 0
+    areas: Counter[str] = field(default_factory=Counter)
+    packages_self: Counter[str] = field(default_factory=Counter)
+    ours: Counter[str] = field(default_factory=Counter)  # bot/... functions, inclusive
+    functions: Counter[str] = field(default_factory=Counter)  # any function, inclusive
+    leaves: Counter[str] = field(default_factory=Counter)  # innermost function
+
+    def add(self, other: Profile) -> None:
+        self.samples += other.samples
+        for mine, theirs in (
+            (self.areas, other.areas),
+            (self.packages_self, other.packages_self),
+            (self.ours, other.ours),
+            (self.functions, other.functions),
+            (self.leaves, other.leaves),
+        ):
+            mine.update(theirs)
 
 
 def summarise(lines: Iterable[str]) -> Profile:
     """Collapsed stacks ("frame;frame;... count", outermost first) -> a Profile."""
-    samples = 0
-    functions: Counter[str] = Counter()
-    packages: Counter[str] = Counter()
-    leaves: Counter[str] = Counter()
+    profile = Profile()
     for line in lines:
-        line = line.rstrip("\n")
-        if not line.strip():
-            continue
-        stack, _, count_text = line.rpartition(" ")
+        stack, _, count_text = line.rstrip("\n").rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
         frames = [f for f in map(parse_frame, stack.split(";")) if f is not None]
         if not frames:
             continue
-        samples += count
-        for name in {name for name, _ in frames}:
-            functions[name] += count
-        for package in {package for _, package in frames}:
-            packages[package] += count
-        leaves[frames[-1][0]] += count
-    return Profile(samples, functions, packages, leaves)
+        profile.samples += count
+        for area, belongs in AREAS:
+            if belongs(frames):
+                profile.areas[area] += count
+        profile.packages_self[frames[-1].package] += count
+        profile.leaves[frames[-1].name] += count
+        for name in {f.name for f in frames}:
+            profile.functions[name] += count
+        for name in {f.name for f in frames if f.path.startswith("bot/")}:
+            profile.ours[name] += count
+    return profile
 
 
 def merge(profiles: Iterable[Profile]) -> Profile:
-    total = Profile(0, Counter(), Counter(), Counter())
-    samples = 0
+    total = Profile()
     for profile in profiles:
-        samples += profile.samples
-        total.functions.update(profile.functions)
-        total.packages.update(profile.packages)
-        total.leaves.update(profile.leaves)
-    return Profile(samples, total.functions, total.packages, total.leaves)
+        total.add(profile)
+    return total
 
 
-def report(profile: Profile, top: int = 25) -> str:
+def report(profile: Profile, top: int = 20) -> str:
     if profile.samples == 0:
         return "(no samples)"
 
     def share(count: int) -> str:
         return f"{100 * count / profile.samples:5.1f}%"
 
-    lines = [f"{profile.samples} samples (busy threads only; inclusive share per frame)", ""]
-    lines.append("by package (any frame of it on the stack)")
-    lines += [f"  {share(c)}  {name}" for name, c in profile.packages.most_common(top)]
-    lines += ["", "by function (inclusive)"]
-    lines += [f"  {share(c)}  {name}" for name, c in profile.functions.most_common(top)]
-    lines += ["", "by function (self: innermost frame)"]
-    lines += [f"  {share(c)}  {name}" for name, c in profile.leaves.most_common(top // 2)]
+    lines = [f"{profile.samples} samples", "", "by area (inclusive: anywhere on the stack)"]
+    lines += [f"  {share(profile.areas[name])}  {name}" for name, _ in AREAS]
+    lines += ["", "by package (self: the innermost frame; adds up to 100%)"]
+    lines += [f"  {share(c)}  {name}" for name, c in profile.packages_self.most_common(top)]
+    lines += ["", "our functions (inclusive)"]
+    lines += [f"  {share(c)}  {name}" for name, c in profile.ours.most_common(top)]
+    lines += ["", "functions (self)"]
+    lines += [f"  {share(c)}  {name}" for name, c in profile.leaves.most_common(top)]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.bench.pyspy", description=__doc__)
     parser.add_argument("files", nargs="+", type=Path)
-    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args(argv)
     profiles = []
     for path in args.files:

@@ -47,7 +47,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -133,10 +133,16 @@ QUICK = Sizes(
 # --- processes ----------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, all its threads (``/proc/<pid>/stat``)."""
+def cpu_times(pid: int) -> tuple[float, float]:
+    """(utime, stime) of a process in seconds, all its threads (``/proc/<pid>/stat``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, all its threads."""
+    return sum(cpu_times(pid))
 
 
 def free_port() -> int:
@@ -509,7 +515,8 @@ class Run:
     rate: float | None
     taps: int
     seconds: float
-    bot_cpu: float
+    bot_cpu: float  # utime + stime
+    bot_sys_cpu: float  # of which stime (the kernel: sockets, thread wake-ups)
     emulator_cpu: float
     generator_cpu: float
     late: int
@@ -593,11 +600,11 @@ async def measure(
         if profile is not None:
             spy = await start_py_spy(tgt.bot.pid, profile, seconds)
         done0, late0 = window.done, window.late
-        bot0, emu0, gen0 = tgt.bot.cpu(), tgt.emulator.cpu(), time.process_time()
+        bot0, emu0, gen0 = cpu_times(tgt.bot.pid), tgt.emulator.cpu(), time.process_time()
         started = time.perf_counter()
         await asyncio.sleep(seconds)
         elapsed = time.perf_counter() - started
-        bot1, emu1, gen1 = tgt.bot.cpu(), tgt.emulator.cpu(), time.process_time()
+        bot1, emu1, gen1 = cpu_times(tgt.bot.pid), tgt.emulator.cpu(), time.process_time()
         done1, late1 = window.done, window.late
     finally:
         stop.set()
@@ -617,7 +624,8 @@ async def measure(
         load.rate,
         done1 - done0,
         elapsed,
-        bot1 - bot0,
+        sum(bot1) - sum(bot0),
+        bot1[1] - bot0[1],
         emu1 - emu0,
         gen1 - gen0,
         late1 - late0,
@@ -626,13 +634,14 @@ async def measure(
 
 
 async def start_py_spy(pid: int, out: Path, seconds: float) -> asyncio.subprocess.Process:
-    """py-spy, sampling the bot for the measured window (raw collapsed stacks)."""
+    """py-spy on the bot for the measured window: raw collapsed stacks, only the thread
+    holding the GIL (see bot/bench/pyspy.py)."""
     binary = Path(sys.executable).with_name("py-spy")
     command = str(binary) if binary.exists() else shutil.which("py-spy")
     if command is None:
         raise BenchError("--py-spy needs py-spy: pip install py-spy")
     return await asyncio.create_subprocess_exec(
-        *(command, "record", "--format", "raw", "--nonblocking", "--rate", "100"),
+        *(command, "record", "--format", "raw", "--gil", "--rate", "100"),
         *("--pid", str(pid), "--duration", str(max(1, round(seconds))), "--output", str(out)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -649,6 +658,7 @@ async def run(
     configs: Sequence[str],
     postgres_url: str | None,
     profile_dir: Path | None = None,
+    profiles: list[Path] | None = None,
 ) -> list[Run]:
     """Start every configuration, onboard its patients, then measure every load on every
     configuration, interleaved, ``rounds`` times."""
@@ -670,14 +680,13 @@ async def run(
                     shift = (round_index + load_index) % len(targets)
                     for tgt in targets[shift:] + targets[:shift]:
                         spy = None
-                        largest = max(ld.patients for ld in sizes.loads if ld.rate is None)
-                        if (
-                            profile_dir
-                            and tgt.ours
-                            and load.rate is None
-                            and load.patients == largest
-                        ):
+                        largest = max(
+                            (ld.patients for ld in sizes.loads if ld.rate is None), default=0
+                        )
+                        if profile_dir and load.rate is None and load.patients == largest:
                             spy = profile_dir / f"{tgt.config}-{load.name}-r{round_index + 1}.txt"
+                            if profiles is not None:
+                                profiles.append(spy)
                         found = await measure(tgt, load, sizes, round_index + 1, spy)
                         runs.append(found)
                         say(
@@ -704,6 +713,7 @@ class Row:
     p95: float
     p99: float
     cpu_ms: float  # bot CPU per tap
+    sys_share: float  # of the bot's CPU, the kernel's share
     emulator_ms: float
     generator_ms: float
     late: int
@@ -729,6 +739,7 @@ def pooled(runs: Sequence[Run], config: str, load: str) -> Row | None:
         percentile(latencies, 95),
         percentile(latencies, 99),
         per_tap(sum(r.bot_cpu for r in mine)),
+        sum(r.bot_sys_cpu for r in mine) / (sum(r.bot_cpu for r in mine) or math.nan),
         per_tap(sum(r.emulator_cpu for r in mine)),
         per_tap(sum(r.generator_cpu for r in mine)),
         sum(r.late for r in mine),
@@ -750,14 +761,15 @@ def _range(values: Sequence[float], fmt: str = "{:.1f}") -> str:
 def load_table(rows: Sequence[Row], open_loop: bool) -> str:
     lines = [
         f"{'config':<14}{'taps':>7}{'taps/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-        f"{'CPU ms/tap':>12}{'emu ms/tap':>12}{'load ms/tap':>13}"
+        f"{'CPU ms/tap':>12}{'sys':>5}{'emu ms/tap':>12}{'load ms/tap':>13}"
         + (f"{'late':>6}" if open_loop else "")
         + "  taps/s per round"
     ]
     for row in rows:
         lines.append(
             f"{row.config:<14}{row.taps:>7}{row.per_second:>9.1f}{row.p50:>9.1f}{row.p95:>9.1f}"
-            f"{row.p99:>9.1f}{row.cpu_ms:>12.2f}{row.emulator_ms:>12.2f}{row.generator_ms:>13.2f}"
+            f"{row.p99:>9.1f}{row.cpu_ms:>12.2f}{row.sys_share:>5.0%}{row.emulator_ms:>12.2f}"
+            f"{row.generator_ms:>13.2f}"
             + (f"{row.late:>6}" if open_loop else "")
             + f"  {_range(row.rounds_per_second)}"
         )
@@ -880,7 +892,8 @@ def goals(sizes: Sizes) -> list[Goal]:
     """Issue 13: >= 0.7 of the bare rate at 1 and at the most patients (closed loop); CPU
     per tap <= 1.5x (every load); p99 within 1.3x in the open loop."""
     closed = sorted((ld for ld in sizes.loads if ld.rate is None), key=lambda ld: ld.patients)
-    found = [Goal(ld.name, "taps/s", TARGET_RATE, True) for ld in (closed[0], closed[-1])]
+    ends = list(dict.fromkeys((closed[0], closed[-1]))) if closed else []
+    found = [Goal(ld.name, "taps/s", TARGET_RATE, True) for ld in ends]
     found += [Goal(ld.name, "CPU/tap", TARGET_CPU, False) for ld in sizes.loads]
     found += [Goal(ld.name, "p99", TARGET_P99, False) for ld in sizes.loads if ld.rate]
     return found
@@ -924,7 +937,8 @@ def heading(sizes: Sizes, rounds: int, configs: Sequence[str], load_before: str)
             " loop); configurations interleaved, the order rotated per load and round",
             "configs: " + "; ".join(f"{c} = {TITLES[c]}" for c in configs),
             "latency: tap -> edit of the tapped message (the emulator's clock); CPU ms/tap: the"
-            " bot process (utime+stime); emu: its emulator; load: this process",
+            " bot process (utime+stime; sys: the stime share); emu: its emulator; load: this"
+            " process",
         ]
     )
 
@@ -1030,6 +1044,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-postgres", action="store_true", help="leave out ours-postgres")
     parser.add_argument("--configs", help=f"comma-separated subset of {','.join(CONFIGS)}")
     parser.add_argument(
+        "--loads", help="comma-separated subset of the loads by name, e.g. closed-100"
+    )
+    parser.add_argument(
         "--seconds",
         type=float,
         help="measured seconds per closed loop (the open loop gets twice as long)",
@@ -1043,7 +1060,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         metavar="DIR",
         dest="py_spy",
-        help="py-spy our bot during the largest closed loop; raw profiles here",
+        help="py-spy each bot (--gil) in the largest closed loop; raw profiles go here",
     )
     return parser.parse_args(argv)
 
@@ -1054,6 +1071,13 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     if args.seconds is not None:
         sizes = Sizes(sizes.loads, sizes.warm_up, args.seconds, 2 * args.seconds)
+    if args.loads:
+        names = [name.strip() for name in args.loads.split(",")]
+        known = {load.name: load for load in sizes.loads}
+        if not names or any(name not in known for name in names):
+            print(f"--loads: choose from {', '.join(known)}", file=sys.stderr)
+            return 2
+        sizes = replace(sizes, loads=tuple(known[name] for name in names))
     rounds = args.rounds if args.rounds is not None else (1 if args.quick else 3)
     configs = [c.strip() for c in args.configs.split(",")] if args.configs else list(CONFIGS)
     unknown = [c for c in configs if c not in CONFIGS]
@@ -1083,8 +1107,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--compare {args.compare}: {error}", file=sys.stderr)
         return 2
     load_before = load_average()
+    profiles: list[Path] = []
     try:
-        runs = asyncio.run(run(sizes, rounds, configs, postgres_url, args.py_spy))
+        runs = asyncio.run(run(sizes, rounds, configs, postgres_url, args.py_spy, profiles))
     except BenchError as error:
         print(f"bench taps: {error}", file=sys.stderr)
         return 1
@@ -1098,9 +1123,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.bench.pyspy import merge, summarise
         from bot.bench.pyspy import report as spy_report
 
-        files = sorted(args.py_spy.glob("ours-*.txt"))
-        for config in OURS:
-            mine = [f for f in files if f.name.startswith(config)]
+        for config in configs:
+            mine = [f for f in profiles if f.name.startswith(f"{config}-") and f.exists()]
             if mine:
                 print(f"\n## py-spy: {config}, {len(mine)} window(s) ({args.py_spy})")
                 print(spy_report(merge(summarise(f.read_text().splitlines()) for f in mine)))
