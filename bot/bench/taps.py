@@ -449,7 +449,11 @@ class Target:
 
 @asynccontextmanager
 async def target(
-    config: str, workdir: Path, patients: int, postgres_url: str | None
+    config: str,
+    workdir: Path,
+    patients: int,
+    postgres_url: str | None,
+    bot_env: dict[str, str] | None = None,
 ) -> AsyncIterator[Target]:
     """The emulator and the bot of one configuration, running, with patients created."""
     folder = workdir / config
@@ -485,6 +489,7 @@ async def target(
                 "OPS_PORT": str(free_port()),
                 "ALLOW_EXAMPLE_CONTENT": "true",
                 "RATE_LIMIT_PER_CHAT_PER_SECOND": "0",
+                **(bot_env or {}),
             }
         env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
         bot = await stack.enter_async_context(child(f"{config} bot", args, folder / "bot.log", env))
@@ -659,6 +664,7 @@ async def run(
     postgres_url: str | None,
     profile_dir: Path | None = None,
     profiles: list[Path] | None = None,
+    bot_env: dict[str, str] | None = None,
 ) -> list[Run]:
     """Start every configuration, onboard its patients, then measure every load on every
     configuration, interleaved, ``rounds`` times."""
@@ -667,7 +673,7 @@ async def run(
         async with AsyncExitStack() as stack:
             targets = [
                 await stack.enter_async_context(
-                    target(config, Path(tmp), sizes.patients, postgres_url)
+                    target(config, Path(tmp), sizes.patients, postgres_url, bot_env)
                 )
                 for config in configs
             ]
@@ -844,7 +850,7 @@ def _by_round(runs: Sequence[Run], ours: str, bare: str, load: str) -> list[tupl
 
 
 def _baselines(found: Sequence[Ratio]) -> list[str]:
-    return [b for b in (SAME_TRANSPORT, *BARE) if any(r.bare == b for r in found)][:2]
+    return [b for b in dict.fromkeys((SAME_TRANSPORT, *BARE)) if any(r.bare == b for r in found)]
 
 
 def ratio_table(found: Sequence[Ratio]) -> str:
@@ -921,7 +927,13 @@ def goal_table(sizes: Sizes, found: Sequence[Ratio]) -> str:
     return "\n".join(lines)
 
 
-def heading(sizes: Sizes, rounds: int, configs: Sequence[str], load_before: str) -> str:
+def heading(
+    sizes: Sizes,
+    rounds: int,
+    configs: Sequence[str],
+    load_before: str,
+    bot_env: dict[str, str] | None = None,
+) -> str:
     versions = ", ".join(
         f"{p} {version(p)}" for p in ("python-telegram-bot", "httpx", "aiohttp", "SQLAlchemy")
     )
@@ -936,6 +948,8 @@ def heading(sizes: Sizes, rounds: int, configs: Sequence[str], load_before: str)
             f" {sizes.closed_seconds:g} s measured (closed loop) / {sizes.open_seconds:g} s (open"
             " loop); configurations interleaved, the order rotated per load and round",
             "configs: " + "; ".join(f"{c} = {TITLES[c]}" for c in configs),
+            "our bot's settings: RATE_LIMIT_PER_CHAT_PER_SECOND=0, the rest its defaults"
+            + "".join(f", {k}={v}" for k, v in (bot_env or {}).items()),
             "latency: tap -> edit of the tapped message (the emulator's clock); CPU ms/tap: the"
             " bot process (utime+stime; sys: the stime share); emu: its emulator; load: this"
             " process",
@@ -953,10 +967,12 @@ def report(
     rounds: int,
     configs: Sequence[str],
     load_before: str,
+    bot_env: dict[str, str] | None = None,
     out: TextIO = sys.stdout,
 ) -> dict[str, Any]:
     """Print the tables; returns the same figures for --json."""
-    print(heading(sizes, rounds, configs, load_before), file=out)
+    title = heading(sizes, rounds, configs, load_before, bot_env)
+    print(title, file=out)
     rows: list[Row] = []
     for load in sizes.loads:
         found = [row for c in configs if (row := pooled(runs, c, load.name)) is not None]
@@ -978,7 +994,8 @@ def report(
         print(goal_table(sizes, found_ratios), file=out)
     return {
         "date": date.today().isoformat(),
-        "heading": heading(sizes, rounds, configs, load_before),
+        "heading": title,
+        "bot_env": bot_env or {},
         "sizes": asdict(sizes),
         "rounds": rounds,
         "configs": list(configs),
@@ -1053,6 +1070,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     parser.add_argument(
+        "--bot-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for our bot (ours-*), e.g. UPDATE_CONCURRENCY=1; repeatable",
+    )
+    parser.add_argument(
         "--compare", type=Path, metavar="FILE", help="an earlier --json: print before -> now"
     )
     parser.add_argument(
@@ -1108,12 +1132,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     load_before = load_average()
     profiles: list[Path] = []
+    bot_env = dict(item.split("=", 1) for item in args.bot_env if "=" in item)
+    if len(bot_env) != len(args.bot_env):
+        print("--bot-env wants NAME=VALUE", file=sys.stderr)
+        return 2
+    if bot_env:
+        say("our bot's settings: " + ", ".join(f"{k}={v}" for k, v in bot_env.items()))
     try:
-        runs = asyncio.run(run(sizes, rounds, configs, postgres_url, args.py_spy, profiles))
+        runs = asyncio.run(
+            run(sizes, rounds, configs, postgres_url, args.py_spy, profiles, bot_env)
+        )
     except BenchError as error:
         print(f"bench taps: {error}", file=sys.stderr)
         return 1
-    figures = _finite(report(runs, sizes, rounds, configs, load_before))
+    figures = _finite(report(runs, sizes, rounds, configs, load_before, bot_env))
     if args.json is not None:
         args.json.write_text(json.dumps(figures, indent=1) + "\n")
     if before is not None:
