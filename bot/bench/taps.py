@@ -526,6 +526,8 @@ class Run:
     generator_cpu: float
     late: int
     latencies_ms: list[float] = field(repr=False)
+    api_calls: int = 0  # Bot API calls the emulator received in the window
+    polls: int = 0  # of which getUpdates
 
     @property
     def per_second(self) -> float:
@@ -604,6 +606,7 @@ async def measure(
         seconds = sizes.seconds(load)
         if profile is not None:
             spy = await start_py_spy(tgt.bot.pid, profile, seconds)
+        calls0 = int((await tgt.control.status())["calls"])
         done0, late0 = window.done, window.late
         bot0, emu0, gen0 = cpu_times(tgt.bot.pid), tgt.emulator.cpu(), time.process_time()
         started = time.perf_counter()
@@ -611,6 +614,7 @@ async def measure(
         elapsed = time.perf_counter() - started
         bot1, emu1, gen1 = cpu_times(tgt.bot.pid), tgt.emulator.cpu(), time.process_time()
         done1, late1 = window.done, window.late
+        calls1 = int((await tgt.control.status())["calls"])
     finally:
         stop.set()
         results = await asyncio.gather(*workers, return_exceptions=True)
@@ -620,6 +624,7 @@ async def measure(
         if isinstance(result, BaseException):
             raise result
     tgt.check_answers()
+    calls = (await tgt.control.calls(since=calls0))[: calls1 - calls0]
     latencies = [ms for index, ms in window.samples if done0 < index <= done1]
     return Run(
         tgt.config,
@@ -635,6 +640,8 @@ async def measure(
         gen1 - gen0,
         late1 - late0,
         latencies,
+        len(calls),
+        sum(1 for call in calls if call["method"] == "getUpdates"),
     )
 
 
@@ -724,6 +731,8 @@ class Row:
     generator_ms: float
     late: int
     rounds_per_second: tuple[float, ...]
+    calls_per_tap: float = math.nan  # Bot API calls
+    polls_per_tap: float = math.nan  # getUpdates
 
 
 def pooled(runs: Sequence[Run], config: str, load: str) -> Row | None:
@@ -750,6 +759,8 @@ def pooled(runs: Sequence[Run], config: str, load: str) -> Row | None:
         per_tap(sum(r.generator_cpu for r in mine)),
         sum(r.late for r in mine),
         tuple(r.per_second for r in mine),
+        sum(r.api_calls for r in mine) / taps if taps else math.nan,
+        sum(r.polls for r in mine) / taps if taps else math.nan,
     )
 
 
@@ -768,6 +779,7 @@ def load_table(rows: Sequence[Row], open_loop: bool) -> str:
     lines = [
         f"{'config':<14}{'taps':>7}{'taps/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
         f"{'CPU ms/tap':>12}{'sys':>5}{'emu ms/tap':>12}{'load ms/tap':>13}"
+        + f"{'calls/tap':>10}{'polls/tap':>10}"
         + (f"{'late':>6}" if open_loop else "")
         + "  taps/s per round"
     ]
@@ -776,6 +788,7 @@ def load_table(rows: Sequence[Row], open_loop: bool) -> str:
             f"{row.config:<14}{row.taps:>7}{row.per_second:>9.1f}{row.p50:>9.1f}{row.p95:>9.1f}"
             f"{row.p99:>9.1f}{row.cpu_ms:>12.2f}{row.sys_share:>5.0%}{row.emulator_ms:>12.2f}"
             f"{row.generator_ms:>13.2f}"
+            + f"{row.calls_per_tap:>10.2f}{row.polls_per_tap:>10.2f}"
             + (f"{row.late:>6}" if open_loop else "")
             + f"  {_range(row.rounds_per_second)}"
         )
@@ -952,7 +965,7 @@ def heading(
             + "".join(f", {k}={v}" for k, v in (bot_env or {}).items()),
             "latency: tap -> edit of the tapped message (the emulator's clock); CPU ms/tap: the"
             " bot process (utime+stime; sys: the stime share); emu: its emulator; load: this"
-            " process",
+            " process; calls/tap: Bot API calls (polls: getUpdates) the emulator received",
         ]
     )
 
