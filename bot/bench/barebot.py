@@ -4,8 +4,8 @@
 (``answerCallbackQuery``) and the tapped message is edited to a new text with the same
 keyboard, in that order, as our bot does. Updates come from PTB's default ``Updater``
 (long polling, one update at a time: PTB's defaults). The step counter lives in
-``chat_data`` (memory). The screen is of the same size and markup as one of our exercise
-screens, so the emulator does the same work for both bots.
+``chat_data`` (memory). The screen is about as long as one of our exercise screens and
+in HTML too, so the emulator does about the same work for both bots.
 
 Runs as its own process::
 

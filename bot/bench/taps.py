@@ -1022,7 +1022,7 @@ def compare(before: dict[str, Any], now: dict[str, Any], name: str) -> str:
     """Figures of an earlier ``--json`` run against this one: each bot's own figures (which
     move with the machine's load) and the ratios ours / bare (which should not)."""
     lines = [f"## compared with {name} ({before.get('date', '?')}): before -> now (now / before)"]
-    lines.append(f"{'config':<15}{'load':<14}{'taps/s':<26}{'p99 ms':<26}{'CPU ms/tap':<24}")
+    lines.append(f"{'config':<15}{'load':<14}{'taps/s':<26}{'p99 ms':<26}CPU ms/tap")
     old_rows = {(r["config"], r["load"]): r for r in before.get("rows", [])}
 
     def change(old: float | None, new: float | None, fmt: str) -> str:
