@@ -1,5 +1,5 @@
-"""Benchmarks: `python -m bot.bench reminders [--quick]` and `python -m bot.bench sendpath [N]`
-(figures, never pass/fail)."""
+"""Benchmarks: `python -m bot.bench reminders [--quick]`, `python -m bot.bench sendpath [N]`
+and `python -m bot.bench taps [--quick]` (figures, never pass/fail)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="sendMessage through PTB on httpx, on aiohttp, and raw aiohttp",
         add_help=False,
     )
+    sub.add_parser(
+        "taps",
+        help="taps/s, latency and CPU per tap: our bot against a bare PTB bot",
+        add_help=False,
+    )
     return parser
 
 
@@ -48,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.bench.sendpath import main as sendpath_main
 
         return sendpath_main(args_list[1:])
+    if args_list[:1] == ["taps"]:  # its own arguments: see bot/bench/taps.py
+        from bot.bench.taps import main as taps_main
+
+        return taps_main(args_list[1:])
     args = build_parser().parse_args(args_list)
     os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
     logging.basicConfig(level=logging.ERROR)

@@ -174,6 +174,21 @@ class SandboxClient:
     async def events(self, since: int = 0) -> list[dict[str, Any]]:
         return await self._request("GET", "/events", since=since)
 
+    async def wait_events(
+        self,
+        since: int,
+        *,
+        seconds: float = 10.0,
+        kinds: tuple[str, ...] | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Events from index `since` (only `kinds`, if given), waiting up to `seconds` for
+        the first; returns them and the index to ask from next."""
+        query: dict[str, Any] = {"since": str(since), "timeout": repr(float(seconds))}
+        if kinds is not None:
+            query["kinds"] = ",".join(kinds)
+        body = await self._request("GET", "/events/wait", **query)
+        return body["events"], int(body["next"])
+
     async def calls(self, since: int = 0) -> list[dict[str, Any]]:
         return await self._request("GET", "/calls", since=since)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -17,6 +19,10 @@ if TYPE_CHECKING:
     from bot.sandbox.emulator import Emulator
 
 PREFIX = "/_sandbox"
+MAX_EVENT_WAIT_SECONDS = 60.0
+_WAIT_PARAMS = frozenset({"since", "timeout", "kinds"})
+_KIND = re.compile(r"[a-z][a-z_]*")
+_INDEX = re.compile(r"[0-9]+")
 
 
 def message_json(msg: ChatMessage) -> dict[str, Any]:
@@ -232,6 +238,21 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
         since = int(request.query.get("since", 0))
         return web.json_response([event_json(ev) for ev in emu.world.events[since:]])
 
+    async def wait_events(request: web.Request) -> web.Response:
+        """Long poll: the events from index `since` (of `kinds`, comma-separated, if given),
+        answered as soon as there is at least one, or empty after `timeout` seconds; `next`
+        is the index to ask from next time."""
+        since, seconds, kinds = _wait_query(request.query, len(emu.world.events))
+        deadline = asyncio.get_running_loop().time() + seconds
+        while True:
+            end = len(emu.world.events)
+            found = emu.world.events_since(since, kinds)
+            left = deadline - asyncio.get_running_loop().time()
+            if found or emu.closing or left <= 0:
+                return web.json_response({"events": [event_json(ev) for ev in found], "next": end})
+            since = end
+            await emu.world.wait_event(left)
+
     async def calls(request: web.Request) -> web.Response:
         since = int(request.query.get("since", 0))
         return web.json_response(
@@ -317,11 +338,40 @@ def add_control_routes(app: web.Application, emu: Emulator) -> None:
     r.add_post(f"{PREFIX}/updates", push_raw)
     r.add_get(f"{PREFIX}/sent", sent)
     r.add_get(f"{PREFIX}/events", events)
+    r.add_get(f"{PREFIX}/events/wait", wait_events)
     r.add_get(f"{PREFIX}/calls", calls)
     r.add_post(f"{PREFIX}/faults", faults)
     r.add_delete(f"{PREFIX}/faults", clear_faults)
     r.add_post(f"{PREFIX}/wait_delivered", wait_delivered)
     r.add_get(f"{PREFIX}/status", status)
+
+
+def _bad_request(message: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
+
+
+def _wait_query(query: Any, event_count: int) -> tuple[int, float, frozenset[str] | None]:
+    """since (0..number of events), timeout (0..60 s, default 10), kinds (names); 400 for
+    anything else, unknown parameters included."""
+    unknown = sorted(set(query) - _WAIT_PARAMS)
+    if unknown:
+        raise _bad_request(f"unknown parameter {unknown[0]!r}")
+    raw_since = query.get("since", "0")
+    if not _INDEX.fullmatch(raw_since) or int(raw_since) > event_count:
+        raise _bad_request(f"since must be an integer within 0..{event_count}")
+    try:
+        seconds = float(query.get("timeout", "10"))
+    except ValueError:
+        raise _bad_request("timeout must be a number of seconds") from None
+    if not 0 <= seconds <= MAX_EVENT_WAIT_SECONDS:  # also refuses nan
+        raise _bad_request(f"timeout must be within 0..{MAX_EVENT_WAIT_SECONDS:g} seconds")
+    kinds: frozenset[str] | None = None
+    if "kinds" in query:
+        names = query["kinds"].split(",")
+        if not all(_KIND.fullmatch(name) for name in names):
+            raise _bad_request("kinds must be event kinds separated by commas, e.g. bot_edit")
+        kinds = frozenset(names)
+    return int(raw_since), seconds, kinds
 
 
 def _jsonable(value: Any) -> Any:

@@ -109,6 +109,7 @@ class Emulator:
         self.closing = True
         self._stopping.set()  # injected delays end too
         self.world.notify()  # long polls answer at once instead of holding up shutdown
+        self.world.wake_event_waiters()  # and so do waits for events (control API)
         await self.webhook.close()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -6,11 +6,13 @@ defences can also push any JSON as an update (`World.push_raw`), unchecked.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -339,6 +341,7 @@ class World:
         self.allowed_updates: list[str] | None = None
         self.queue = UpdateQueue()
         self._listeners: list[Listener] = []
+        self._event_waiters: list[asyncio.Future[None]] = []
         self._user_ids = itertools.count(100_001)
         self._group_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
@@ -420,12 +423,40 @@ class World:
         fields.setdefault("chat_id", user_id)
         event = ChatEvent(kind=kind, user_id=user_id, at=self.now(), **fields)
         self.events.append(event)
+        if self._event_waiters:
+            self.wake_event_waiters()
         for listener in list(self._listeners):
             try:
                 listener(event)
             except Exception:  # a broken printer must not fail the bot's API call
                 log.exception("sandbox event listener failed (%s)", event.kind)
         return event
+
+    def events_since(self, since: int, kinds: Collection[str] | None = None) -> list[ChatEvent]:
+        """The events from index `since` on, only those of `kinds` if given."""
+        if not 0 <= since <= len(self.events):
+            raise ValueError(f"since must be within 0..{len(self.events)}")
+        found = self.events[since:]
+        return found if kinds is None else [ev for ev in found if ev.kind in kinds]
+
+    async def wait_event(self, seconds: float) -> None:
+        """Sleep until the next event is recorded, `wake_event_waiters` is called, or
+        `seconds` pass (cheap for `record` when nobody waits: no waiter, no work)."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._event_waiters.append(waiter)
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await waiter
+        finally:
+            with contextlib.suppress(ValueError):
+                self._event_waiters.remove(waiter)
+
+    def wake_event_waiters(self) -> None:
+        waiters, self._event_waiters = self._event_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def message_json(self, where: Conversation, msg: ChatMessage) -> dict[str, Any]:
         """A message as the Bot API shows it (in answers and in updates)."""
