@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
+import socket
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -22,7 +26,10 @@ from sqlalchemy import delete, insert, select
 
 from bot.bench.seed import FIRST_USER_ID, seed_due
 from bot.core.timers import Kind, reminder_key
+from bot.sandbox.emulator import Emulator
 from bot.sandbox.harness import Sandbox
+from bot.sandbox.ratelimit import RateLimits
+from bot.store.database import Database
 from bot.store.models import Patient, Timer
 
 
@@ -135,11 +142,139 @@ async def run(*, quick: bool) -> None:
     )
 
 
+# --- several processes, one per-bot limit ----------------------------------------------------
+
+TOKEN = "616161:CROWD-BENCH"
+
+
+def _exercise_bot() -> list[str]:
+    script = Path(sys.executable).with_name("exercise-bot")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def processes_section(postgres_admin_url: str, counts: tuple[int, ...], due: int) -> None:
+    """``due`` reminders at one minute, sent by 1, 2, 3 worker processes on PostgreSQL,
+    against a local Telegram that enforces 30 messages/s per bot and answers 429 above it."""
+    print(f"\n## several processes (PostgreSQL, {due} due at once, Telegram's 30/s enforced)")
+    print(f"{'processes':>10}{'delivered':>11}{'seconds':>9}{'msgs/s':>8}{'429s':>6}{'dupes':>7}")
+    for count in counts:
+        name, url = await _create_database(postgres_admin_url)
+        try:
+            db = Database(url)
+            await db.upgrade()
+            chats = await seed_due(db, due, datetime.now(UTC))
+            await db.dispose()
+            row = await _deliver_with(url, count, chats)
+        finally:
+            await _drop_database(postgres_admin_url, name)
+        delivered, seconds, refused, dupes = row
+        print(
+            f"{count:>10}{delivered:>11}{seconds:>9.1f}{delivered / seconds:>8.1f}"
+            f"{refused:>6}{dupes:>7}"
+        )
+
+
+async def _deliver_with(url: str, count: int, chats: list[int]) -> tuple[int, float, int, int]:
+    limits = RateLimits(per_chat_per_second=1.0, per_chat_burst=3, global_per_second=30.0)
+    emulator = Emulator(token=TOKEN, rate_limits=limits)
+    await emulator.start()
+    procs: list[asyncio.subprocess.Process] = []
+    try:
+        for chat in chats:
+            emulator.world.create_user(user_id=chat)
+        env = {
+            **os.environ,
+            "NO_PROXY": "127.0.0.1,localhost",
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": emulator.base_url,
+            "DATABASE_URL": url,
+            "ALLOW_EXAMPLE_CONTENT": "true",
+            "DISPATCH_INTERVAL_SECONDS": "0.5",
+            "LOG_LEVEL": "ERROR",
+        }
+        started = asyncio.get_running_loop().time()
+        for _ in range(count):
+            procs.append(
+                await asyncio.create_subprocess_exec(
+                    *_exercise_bot(),
+                    "run",
+                    "--worker",
+                    env={**env, "OPS_PORT": str(_free_port())},
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.DEVNULL,
+                )
+            )
+        wanted = set(chats)
+        seconds = 0.0
+        for _ in range(6000):
+            got = {m.chat_id for m in emulator.world.sent}
+            seconds = asyncio.get_running_loop().time() - started
+            if wanted <= got:
+                break
+            await asyncio.sleep(0.1)
+        sends = [c for c in emulator.calls if c.method == "sendMessage"]
+        refused = sum(1 for c in sends if c.status == 429)
+        received = Counter(m.chat_id for m in emulator.world.sent)
+        dupes = sum(n - 1 for n in received.values())
+        return len(set(received) & wanted), seconds, refused, dupes
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 15)
+        await emulator.stop()
+
+
+async def _create_database(admin_url: str) -> tuple[str, str]:
+    import asyncpg  # only with PostgreSQL
+
+    name = f"crowd_{os.getpid()}_{int(asyncio.get_running_loop().time() * 1000)}"
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return name, f"{admin_url.rsplit('/', 1)[0]}/{name}"
+
+
+async def _drop_database(admin_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="exercise-bot bench crowd")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("TEST_POSTGRES_URL"),
+        help="an admin URL (postgresql+asyncpg://...) for the several-processes section",
+    )
+    parser.add_argument("--skip-fairness", action="store_true")
     args = parser.parse_args(argv)
-    asyncio.run(run(quick=args.quick))
+
+    async def everything() -> None:
+        if not args.skip_fairness:
+            await run(quick=args.quick)
+        if args.postgres:
+            counts, due = ((1, 2), 120) if args.quick else ((1, 2, 3), 900)
+            await processes_section(args.postgres, counts, due)
+        else:
+            print("\n(several processes: skipped, give --postgres or TEST_POSTGRES_URL)")
+
+    asyncio.run(everything())
     return 0
 
 
