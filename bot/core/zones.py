@@ -551,7 +551,7 @@ _REGION_NAMES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-Filter = tuple[str, str | None]  # (ISO country, admin1 code or None for the whole country)
+_Filter = tuple[str, str | None]  # (ISO country, admin1 code or None for the whole country)
 
 
 @dataclass(frozen=True, slots=True)
@@ -569,11 +569,12 @@ class _Gazetteer:
     cities: tuple[_City, ...]
     by_name: dict[str, tuple[int, ...]]  # folded name -> cities
     by_alternate: dict[str, tuple[int, ...]]  # folded alternate name (Latin script) -> cities
-    qualifiers: dict[str, frozenset[Filter]]  # "ma", "massachusetts", "germany", "deu" ...
-    regions: dict[Filter, str]  # ("US", "MA") -> "Massachusetts"
+    qualifiers: dict[str, frozenset[_Filter]]  # "ma", "massachusetts", "germany", "deu" ...
+    regions: dict[_Filter, str]  # ("US", "MA") -> "Massachusetts"
     country_names: dict[str, str]  # "US" -> "United States"
 
 
+_gazetteer_data: _Gazetteer | None = None
 _gazetteer_lock = threading.Lock()
 
 
@@ -586,10 +587,14 @@ def load_gazetteer() -> None:
     _gazetteer()
 
 
-@lru_cache(maxsize=1)
 def _gazetteer() -> _Gazetteer:
-    with _gazetteer_lock:  # one reader at a time; lru_cache keeps the result
-        return _read_gazetteer()
+    """The process's one gazetteer, read on first use (by one thread; others wait)."""
+    global _gazetteer_data
+    if _gazetteer_data is None:
+        with _gazetteer_lock:
+            if _gazetteer_data is None:
+                _gazetteer_data = _read_gazetteer()
+    return _gazetteer_data
 
 
 def _read_gazetteer() -> _Gazetteer:
@@ -623,8 +628,8 @@ def _read_gazetteer() -> _Gazetteer:
             if alternate and alternate != folded:
                 by_alternate.setdefault(alternate, []).append(index)
 
-    qualifiers: dict[str, set[Filter]] = {}
-    regions: dict[Filter, str] = {}
+    qualifiers: dict[str, set[_Filter]] = {}
+    regions: dict[_Filter, str] = {}
     country_names: dict[str, str] = {}
     for iso, country in source.get_countries().items():
         country_names[iso] = country["name"]
@@ -769,7 +774,7 @@ def _shortlist(places: list[Place], country_hint: str | None) -> tuple[Place, ..
     return tuple(p for p in ordered if p in chosen)
 
 
-def _qualifier(g: _Gazetteer, text: str, languages: tuple[str, ...]) -> frozenset[Filter] | None:
+def _qualifier(g: _Gazetteer, text: str, languages: tuple[str, ...]) -> frozenset[_Filter] | None:
     """The places a qualifier may name ("MA": Massachusetts or Morocco), or None."""
     found = set(g.qualifiers.get(text, ()))
     for lang in languages:
@@ -779,7 +784,7 @@ def _qualifier(g: _Gazetteer, text: str, languages: tuple[str, ...]) -> frozense
     return frozenset(found) or None
 
 
-def _within(city: _City, filters: Iterable[frozenset[Filter]]) -> bool:
+def _within(city: _City, filters: Iterable[frozenset[_Filter]]) -> bool:
     return all(
         any(city.country == c and (a is None or city.admin1 == a) for c, a in f) for f in filters
     )

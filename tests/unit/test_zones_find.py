@@ -581,3 +581,30 @@ def test_the_gazetteer_is_read_once() -> None:
     find_zones("Cambridge")
     zones.load_gazetteer()
     assert zones._gazetteer() is first
+
+
+def test_concurrent_first_lookups_read_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    loaded = zones._gazetteer()
+    reads: list[int] = []
+
+    def slow_read() -> zones._Gazetteer:
+        reads.append(1)
+        time.sleep(0.05)
+        return loaded
+
+    monkeypatch.setattr(zones, "_gazetteer_data", None)
+    monkeypatch.setattr(zones, "_read_gazetteer", slow_read)
+    answers: list[str | None] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(find_zones("Somerville").zone))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert reads == [1]
+    assert answers == [NY] * 4
