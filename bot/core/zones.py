@@ -792,10 +792,15 @@ def _one(place: Place) -> ZoneAnswer:
 
 
 def _shortlist(places: list[Place], country_hint: str | None) -> tuple[Place, ...]:
-    """At most five, every clock's first place before a second one of the same clock."""
+    """At most five, every clock's first place before a second one of the same clock.
+
+    Places told apart by nothing but their clock (two towns of one name in one country
+    whose regions the gazetteer does not name) both stay: the clock tells them apart.
+    """
     unique: list[Place] = []
     for p in places:
-        if all((p.city, p.region, p.country) != (q.city, q.region, q.country) for q in unique):
+        key = (p.city, p.region, p.country, _clock(p.zone))
+        if all(key != (q.city, q.region, q.country, _clock(q.zone)) for q in unique):
             unique.append(p)
     ordered = sorted(unique, key=lambda p: p.country != country_hint)  # stable: size order
     chosen: list[Place] = []

@@ -189,6 +189,14 @@ def test_springfield_caps_the_candidates_and_shows_every_clock() -> None:
     assert find_zones("Springfield MO").zone == "America/Chicago"
 
 
+def test_two_towns_told_apart_only_by_their_clock_are_both_offered() -> None:
+    """Two Buritis in Brazil, in states the gazetteer does not name, on different clocks
+    (found by the property test below): both are choices, each with its own zone."""
+    answer = find_zones("Buritis, Brazil")
+    assert answer.zone is None
+    assert {p.zone for p in answer.candidates} == {"America/Porto_Velho", "America/Sao_Paulo"}
+
+
 def test_an_old_name_does_not_beat_a_city_of_that_name() -> None:
     # Toronto was called York; Syracuse, NY has "Milan" among its old names
     york = find_zones("York")
