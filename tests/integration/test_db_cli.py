@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.store.database import MIGRATIONS_DIR, Database
-
-NEXT_REVISION = '''"""A later migration that this code does not ship.
-
-Revision ID: 0003
-Revises: 0002
-"""
-
-revision = "0003"
-down_revision = "0002"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    pass
-
-
-def downgrade() -> None:
-    pass
-'''
+from tests.migrations import HEAD, NEXT, newer_code
 
 
 @pytest.fixture
@@ -38,13 +18,6 @@ def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     value = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}"
     monkeypatch.setenv("DATABASE_URL", value)
     return value
-
-
-def _newer_code(tmp_path: Path) -> Path:
-    scripts = tmp_path / "migrations"
-    shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0003_next.py").write_text(NEXT_REVISION, encoding="utf-8")
-    return scripts
 
 
 def _upgrade(url: str, scripts: Path | None = None, revision: str = "head") -> None:
@@ -62,7 +35,7 @@ def test_history_lists_the_shipped_migrations(capsys: pytest.CaptureFixture[str]
     assert main(["db", "history"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("0001  Initial schema")
-    assert lines[-1].startswith("0002 (head)  Media files")
+    assert lines[-1].startswith(f"{HEAD} (head)  ")
     assert len(lines) == len(list((MIGRATIONS_DIR / "versions").glob("[0-9]*.py")))
 
 
@@ -83,21 +56,21 @@ def test_empty_then_upgraded_then_current(capsys: pytest.CaptureFixture[str]) ->
     assert main(["db", "current"]) == 1
     assert capsys.readouterr().out.startswith("empty: no migration applied yet")
     assert main(["db", "upgrade"]) == 0
-    assert capsys.readouterr().out == "database upgraded: empty -> 0002\n"
+    assert capsys.readouterr().out == f"database upgraded: empty -> {HEAD}\n"
     assert main(["db", "upgrade"]) == 0
-    assert capsys.readouterr().out == "database already current (0002)\n"
+    assert capsys.readouterr().out == f"database already current ({HEAD})\n"
     assert main(["db", "current"]) == 0
-    assert capsys.readouterr().out == "0002 (head): current\n"
+    assert capsys.readouterr().out == f"{HEAD} (head): current\n"
 
 
 def test_a_database_ahead_of_this_code_is_one_line(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     Path("data").mkdir()
-    _upgrade(url, _newer_code(tmp_path))
+    _upgrade(url, newer_code(tmp_path))
     assert main(["db", "current"]) == 2
     out = capsys.readouterr().out
-    assert out.startswith("0003: ahead of this code (its newest migration is 0002)")
+    assert out.startswith(f"{NEXT}: ahead of this code (its newest migration is {HEAD})")
     assert out.count("\n") == 1
     assert main(["db", "upgrade"]) == 2
     captured = capsys.readouterr()
@@ -108,23 +81,23 @@ def test_behind_then_upgrade_then_rollback_with_the_newer_code(
     url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     Path("data").mkdir()
-    _upgrade(url)  # 0002, by the code that ships now
-    monkeypatch.setattr("bot.store.database.MIGRATIONS_DIR", _newer_code(tmp_path))
-    # The next version of the bot, which ships 0003, looks at the same database.
+    _upgrade(url)  # HEAD, by the code that ships now
+    monkeypatch.setattr("bot.store.database.MIGRATIONS_DIR", newer_code(tmp_path))
+    # The next version of the bot, which ships NEXT, looks at the same database.
     assert main(["db", "current"]) == 1
     assert capsys.readouterr().out == (
-        "0002: behind this code (head 0003); run `exercise-bot db upgrade`\n"
+        f"{HEAD}: behind this code (head {NEXT}); run `exercise-bot db upgrade`\n"
     )
     assert main(["db", "upgrade"]) == 0
-    assert capsys.readouterr().out == "database upgraded: 0002 -> 0003\n"
+    assert capsys.readouterr().out == f"database upgraded: {HEAD} -> {NEXT}\n"
     # Rolling back: the newer version undoes its own migration before the old one returns.
-    assert main(["db", "downgrade", "0002"]) == 0
-    assert capsys.readouterr().out == "database downgraded: 0003 -> 0002\n"
+    assert main(["db", "downgrade", HEAD]) == 0
+    assert capsys.readouterr().out == f"database downgraded: {NEXT} -> {HEAD}\n"
     monkeypatch.undo()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", url)
     assert main(["db", "current"]) == 0
-    assert capsys.readouterr().out == "0002 (head): current\n"
+    assert capsys.readouterr().out == f"{HEAD} (head): current\n"
 
 
 @pytest.mark.usefixtures("url")

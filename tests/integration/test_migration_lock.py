@@ -19,6 +19,7 @@ import asyncpg
 from sqlalchemy import text
 
 from bot.store.database import MIGRATION_LOCK_KEY, Database
+from tests.migrations import HEAD
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -149,5 +150,5 @@ async def test_an_upgrade_waits_for_the_lock_then_finishes(
             raise
     out, err = await asyncio.wait_for(child.communicate(), 60)
     assert child.returncode == 0, err.decode()
-    assert out.decode().strip() == "database upgraded: empty -> 0002"
+    assert out.decode().strip() == f"database upgraded: empty -> {HEAD}"
     assert await _state(database_url) == ("current", 1)

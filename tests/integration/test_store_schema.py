@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -18,22 +17,7 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.sql.sqltypes import DateTime
 
 from bot.store import Base, Database, Patient, UTCDateTime, alembic_config
-from bot.store.database import MIGRATIONS_DIR
-
-EXTRA_REVISION = """
-revision = "0003"
-down_revision = "0002"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    pass
-
-
-def downgrade() -> None:
-    pass
-"""
+from tests.migrations import HEAD, newer_code
 
 
 @pytest.fixture
@@ -81,7 +65,7 @@ def test_alembic_command_line_config_migrates(sqlite_url: str, tmp_path: Path) -
     command.upgrade(alembic_config(sqlite_url), "head")
     with sqlite3.connect(tmp_path / "bot.db") as conn:
         (version,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    assert version == "0002"
+    assert version == HEAD
 
 
 async def test_migration_matches_models(db: Database) -> None:
@@ -95,17 +79,15 @@ async def test_migration_matches_models(db: Database) -> None:
 
 
 async def test_schema_status_behind_and_ahead(database_url: str, tmp_path: Path) -> None:
-    scripts = tmp_path / "migrations"
-    shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0003_noop.py").write_text(EXTRA_REVISION)
+    scripts = newer_code(tmp_path)
     newer = Database(database_url, script_location=scripts)
     current = Database(database_url)
     try:
-        await newer.upgrade("0002")
+        await newer.upgrade(HEAD)
         assert await newer.schema_status() == "behind"
         await newer.upgrade()
         assert await newer.schema_status() == "current"
-        # Code that only knows 0002 looking at a database migrated to 0003.
+        # Code that only knows HEAD looking at a database migrated to NEXT.
         assert await current.schema_status() == "ahead"
     finally:
         await newer.dispose()
