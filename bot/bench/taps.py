@@ -67,7 +67,7 @@ TITLES = {
     "ours-postgres": "exercise-bot run, PostgreSQL",
 }
 SAME_TRANSPORT = "bare-aiohttp"  # our bot's default transport is aiohttp
-KINDS = ("user_tap", "bot_toast", "bot_edit", "bot_message")
+KINDS = ("user_tap", "bot_toast", "bot_edit", "bot_message", "bot_photo", "bot_animation")
 STEP_TIMEOUT = 60.0  # one screen (warm-up: bots start and onboard meanwhile)
 TAP_TIMEOUT = 30.0
 TARGET_RATE = 0.7  # ours / bare, taps/s, at 1 and at the most patients (closed loop)
@@ -326,7 +326,7 @@ class Target:
             self.answers += 1
             if event.get("text"):
                 self.toasts.append(str(event["text"]))
-        else:  # bot_edit, bot_message: a new screen
+        else:  # bot_edit, bot_message, bot_photo, bot_animation: a new screen
             if patient.waiter is not None and patient.waiter[1](event):
                 future, _ = patient.waiter
                 patient.waiter = None

@@ -25,13 +25,14 @@ from bot.content.model import (
     WarningSign,
 )
 from bot.content.yamlio import read_yaml
+from bot.core.typed_pain import PainWords
 
 M = TypeVar("M", bound=BaseModel)
 _ALL_MODELS = (Clinic, Dose, Media, Step, Exercise, Program, WarningSign, Safety)
 BUNDLED_CONTENT_PACKAGE = "exercise_bot_content"
 _LAYOUT = (
     "the bot reads clinic.yaml, safety.yaml, programs/*.yaml, exercises/*.yaml "
-    "and texts/<language>.yaml"
+    "texts/<language>.yaml and pain-words/<language>.yaml"
 )
 
 
@@ -113,7 +114,7 @@ def _known_place(rel: PurePosixPath) -> bool:
         return False
     if len(rel.parts) == 1:
         return rel.name in ("clinic.yaml", "safety.yaml")
-    return len(rel.parts) == 2 and rel.parts[0] in ("programs", "exercises", "texts")
+    return len(rel.parts) == 2 and rel.parts[0] in ("programs", "exercises", "texts", "pain-words")
 
 
 def load_content(directory: Path) -> Content:
@@ -130,6 +131,7 @@ def load_content(directory: Path) -> Content:
     programs = _each(files, Program, "programs", "a program")
     exercises = _each(files, Exercise, "exercises", "an exercise")
     texts = _texts(files)
+    pain_words = _pain_words(files, texts)
 
     # Ids come from the file names, so a broken exercise file does not also break programs.
     exercise_ids = {rel.stem for rel in files.seen if rel.parent == PurePosixPath("exercises")}
@@ -149,6 +151,7 @@ def load_content(directory: Path) -> Content:
         exercises={e.id: e for _, e in exercises},
         texts={lang: file.table for lang, file in texts.items()},
         warning_signs=safety.warning_signs,
+        pain_words=pain_words,
         version=files.version,
     )
 
@@ -179,6 +182,23 @@ def _each(files: _Files, model: type[M], folder: str, what: str) -> list[tuple[s
             continue
         parsed.append((files.shown(rel), item))
     return parsed
+
+
+def _pain_words(files: _Files, texts: dict[str, rules.TextFile]) -> dict[str, PainWords]:
+    """language -> the words that mean pain in typed text; every UI language needs them."""
+    found: dict[str, PainWords] = {}
+    for rel in files.in_folder("pain-words"):
+        try:
+            found[rel.stem] = PainWords.from_mapping(files.docs[rel])
+        except ValueError as error:
+            field, _, reason = str(error).partition(": ")
+            files.problems.append(
+                ContentProblem(files.shown(rel), field if reason else "", reason or field)
+            )
+    for lang in texts:
+        if rules.is_language_code(lang):  # a misnamed texts file is reported once, there
+            files.require(f"pain-words/{lang}.yaml", f"the words for pain in '{lang}'")
+    return found
 
 
 def _texts(files: _Files) -> dict[str, rules.TextFile]:

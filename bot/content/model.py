@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.core.typed_pain import PainWords
+
 Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1)]
 Id = Annotated[
     str,
@@ -52,6 +54,30 @@ class Clinic(_Frozen):
     emergency_number: Annotated[
         str, StringConstraints(strict=True, strip_whitespace=True, pattern=r"^[0-9]{2,6}$")
     ]
+    # Emergency numbers where the patient lives, by IANA zone prefix ("Europe/": "112");
+    # the longest matching prefix wins, else ``emergency_number`` (the clinic's country).
+    emergency_numbers: dict[
+        str,
+        Annotated[
+            str, StringConstraints(strict=True, strip_whitespace=True, pattern=r"^[0-9]{2,6}$")
+        ],
+    ] = Field(default_factory=dict)
+
+    def emergency_number_for(self, zone: str | None) -> str:
+        """The number to call where the patient is (their zone), else the clinic's."""
+        if zone:
+            matches = [p for p in self.emergency_numbers if zone.startswith(p)]
+            if matches:
+                return self.emergency_numbers[max(matches, key=len)]
+        return self.emergency_number
+
+    # The clinic's country (ISO 3166 code, "US"): a typed place name that several countries
+    # share means the one here ("Cambridge" is Cambridge, MA for a Boston clinic).
+    country: (
+        Annotated[str, StringConstraints(strict=True, strip_whitespace=True, pattern=r"^[A-Z]{2}$")]
+        | None
+    ) = None
+
     # The clinic's IANA time zone: follow-ups for a patient who has not chosen one yet are
     # timed in it (10:00 UTC would be 05:00 in Boston).
     timezone: str = "UTC"
@@ -134,6 +160,9 @@ class Exercise(_Frozen):
     minutes: Annotated[StrictInt, Field(ge=1, le=60)]
     cautions: tuple[Text, ...] = ()
     alternative: Id | None = None
+    # Shown on the setup screen next to the "Try ..." button: why and when the alternative
+    # suits better, e.g. "If lying on your stomach is hard: ..."
+    alternative_hint: Text | None = None
     media: Media | None = None  # for every screen of the exercise without media of its own
     setup_media: Media | None = None  # for the setup screen
 
@@ -186,6 +215,8 @@ class Content(_Frozen):
     texts: dict[str, dict[str, str]]
     warning_signs: tuple[WarningSign, ...]
     version: str  # sha256 hex of the content files
+    # language -> the words that mean pain in typed text (content/pain-words/<lang>.yaml)
+    pain_words: dict[str, PainWords] = Field(default_factory=dict)
 
     @property
     def short_version(self) -> str:

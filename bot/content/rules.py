@@ -19,8 +19,13 @@ MAX_MESSAGE = 4096
 MAX_CAPTION = 1024  # a photo's or an animation's caption
 MAX_WARNING_LABEL = 80
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
-_TIMER_LINES = ("timer_ready", "timer_set_done", "timer_all_done")  # shown without the ⏱
+# shown without the ⏱
+_TIMER_LINES = ("timer_ready", "timer_set_done", "timer_enough", "timer_all_done")
 _HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]*>")
+
+
+def is_language_code(name: str) -> bool:
+    return bool(_LANGUAGE.match(name))
 
 
 class TextFile(NamedTuple):
@@ -203,7 +208,14 @@ def _samples(
         "minutes": "120",
         "seconds": "600",
     }
-    for name in ("exercise_number", "exercise_count", "set_number", "set_count"):
+    for name in (
+        "exercise_number",
+        "exercise_count",
+        "set_number",
+        "set_count",
+        "min_sets",
+        "max_sets",
+    ):
         values[name] = "20"
     for name in ("step_number", "step_count"):
         values[name] = "21"
@@ -284,10 +296,7 @@ def _check_screens(
             return table.get(key, base[key]).format(**(samples | values))
 
         timer = max(
-            (
-                render(k)
-                for k in ("timer_ready", "timer_running", "timer_set_done", "timer_all_done")
-            ),
+            (render(k) for k in ("timer_running", *_TIMER_LINES)),
             key=len,
         )
         frame = "\n\n".join((render("step_header"), render("dose_line"), "⏱ " + timer))
@@ -337,15 +346,23 @@ def _check_screens(
 def _caption_length(ex: Exercise, screen: int, render: Callable[..., str], timer: str) -> int:
     """The longest text a step screen with a picture can carry as its caption.
 
-    Mirrors the session's step screen (bot/core/screens.py ``_step_screen``): the title,
-    the header, the setup's title or nothing, the step's text, the dose, and the timer's
-    longest line on the timed step, separated as there. The tags around the title are not
-    counted: Telegram counts a caption's characters after reading its HTML.
+    Mirrors the session's step screen (bot/core/ui/session.py ``_step_screen``): the
+    title, the header, on the setup screen its title, the setup, why, the cautions and the
+    alternative's hint, else the step's text; the dose, and the timer's longest line on the
+    timed step, separated as there. The tags around the title are not counted: Telegram
+    counts a caption's characters after reading its HTML.
     """
-    body = ex.setup if screen == 0 else ex.steps[screen - 1].text
+    parts = [ex.title + "\n" + render("step_header")]
     if screen == 0:
-        body = render("setup_step_title") + "\n" + body
-    parts = [ex.title + "\n" + render("step_header"), body, render("dose_line", dose=ex.dose_text)]
+        parts.append(render("setup_step_title") + "\n" + ex.setup)
+        parts.append(render("purpose_line", purpose=ex.purpose))
+        if ex.cautions:
+            parts.append(render("cautions_line", cautions=" ".join(ex.cautions)))
+        if ex.alternative and ex.alternative_hint:
+            parts.append(ex.alternative_hint)
+    else:
+        parts.append(ex.steps[screen - 1].text)
+    parts.append(render("dose_line", dose=ex.dose_text))
     if screen > 0 and ex.steps[screen - 1].timed:
         parts.append(timer)
     return len("\n\n".join(parts))

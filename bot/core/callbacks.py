@@ -35,7 +35,6 @@ class Action(StrEnum):
     HURTS = "hu"
     START_TIMER = "st"
     STOP_TIMER = "sp"
-    FINISH_EXERCISE = "fe"
     FEEL_FINE = "ff"
     FEEL_SORE = "fs"
     FEEL_PAIN = "fp"
@@ -68,6 +67,9 @@ class Action(StrEnum):
     ALERTS = "at"
     STAFF_CLEAR = "sc"
     NUDGE_SETTING = "ns"
+    TYPED_PAIN = "tp"  # after typed pain words: yes it hurts / no, carry on
+    WELCOME = "wl"  # the consent screen again (from a dead end: text before /start)
+    NO_REMINDERS = "nr"  # "No, thanks" to the reminders offer
 
 
 class InvalidCallback(ValueError):

@@ -7,16 +7,15 @@ Callback into callback data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
 from bot.content.model import Content, Exercise
-from bot.core.callbacks import Action, Callback
+from bot.core.callbacks import Callback
 from bot.core.media import ScreenMedia
-from bot.core.session import ExercisePlan, Phase, SessionState, available_actions, is_last_screen
+from bot.core.session import ExercisePlan
 
 MAX_BUTTONS_PER_ROW = 3
 
@@ -67,6 +66,7 @@ def plan_for(exercise: Exercise) -> ExercisePlan:
         timer_seconds=dose.duration_seconds or 0,
         sets=dose.sets_max or dose.sets or 1,
         alternative=exercise.alternative,
+        sets_min=dose.sets or 1,
     )
 
 
@@ -97,125 +97,6 @@ def sore_advice(content: Content, lang: str) -> str:
     return "\n\n".join(
         (text(content, lang, "advice_sore"), text(content, lang, "advice_stretch_walk"))
     )
-
-
-# --- the session --------------------------------------------------------------------------
-
-_LABELS = {
-    Action.BEGIN: "btn_begin",
-    Action.NOT_NOW: "btn_not_now",
-    Action.NEXT: "btn_next",
-    Action.BACK: "btn_back",
-    Action.ALTERNATIVE: "btn_alternative",
-    Action.SKIP: "btn_skip",
-    Action.HURTS: "btn_hurts",
-    Action.STOP_TIMER: "btn_stop_timer",
-    Action.FEEL_FINE: "btn_feel_fine",
-    Action.FEEL_SORE: "btn_feel_sore",
-    Action.FEEL_PAIN: "btn_feel_pain",
-}
-
-
-def session_screen(
-    content: Content,
-    lang: str,
-    catalog: Mapping[str, ExercisePlan],
-    session_id: int,
-    rev: int,
-    state: SessionState,
-    program_title: str,
-) -> Screen:
-    def button(action: Action, label: str | None = None, arg: str = "") -> Button:
-        return Button(
-            label or content.text(lang, _LABELS[action]), Callback(action, session_id, rev, arg)
-        )
-
-    actions = available_actions(catalog, state)
-    if state.phase is Phase.INTRO:
-        return Screen(
-            _intro_text(content, lang, state, program_title), rows([button(a) for a in actions])
-        )
-    if state.phase in (Phase.STEP, Phase.TIMER):
-        return _step_screen(content, lang, catalog, state, actions, button)
-    if state.phase is Phase.FEELING:
-        return Screen(text(content, lang, "feeling_question"), tuple((button(a),) for a in actions))
-    if state.phase is Phase.PAIN_WHICH:
-        choices = [
-            button(Action.PAIN_WHICH, content.exercise(ex).short_title, str(i))
-            for i, ex in enumerate(state.exercises)
-        ]
-        choices.append(button(Action.PAIN_WHICH, content.text(lang, "btn_not_sure")))
-        return Screen(text(content, lang, "pain_which"), tuple((b,) for b in choices))
-    raise ValueError(f"no screen for a finished session ({state.phase})")
-
-
-def _intro_text(content: Content, lang: str, state: SessionState, program_title: str) -> str:
-    exercise_list = "\n".join(f"• {content.exercise(ex).title}" for ex in state.exercises)
-    minutes = sum(content.exercise(ex).minutes for ex in state.exercises)
-    return text(
-        content,
-        lang,
-        "session_intro",
-        program_title=program_title,
-        exercise_list=exercise_list,
-        minutes=minutes,
-    )
-
-
-def _step_screen(content, lang, catalog, state, actions, button) -> Screen:  # type: ignore[no-untyped-def]
-    exercise = content.exercise(state.exercises[state.exercise_index])
-    plan = catalog[exercise.id]
-    header = text(
-        content,
-        lang,
-        "step_header",
-        exercise_number=state.exercise_index + 1,
-        exercise_count=len(state.exercises),
-        step_number=state.step_index + 1,
-        step_count=plan.step_count,
-    )
-    if state.step_index == 0:
-        body = f"<i>{text(content, lang, 'setup_step_title')}</i>\n{escape(exercise.setup)}"
-    else:
-        body = escape(exercise.steps[state.step_index - 1].text)
-    parts = [
-        f"<b>{escape(exercise.title)}</b>\n{header}",
-        body,
-        text(content, lang, "dose_line", dose=exercise.dose_text),
-    ]
-    timer_values = {"seconds": plan.timer_seconds, "set_count": plan.sets}
-    if state.phase is Phase.TIMER:
-        parts.append(
-            "⏱ "
-            + text(content, lang, "timer_running", set_number=state.sets_done + 1, **timer_values)
-        )
-    elif plan.timed_step == state.step_index and state.sets_done >= plan.sets:
-        parts.append(text(content, lang, "timer_all_done", set_count=plan.sets))
-    elif plan.timed_step == state.step_index and state.sets_done > 0:
-        parts.append(
-            text(content, lang, "timer_set_done", set_number=state.sets_done, set_count=plan.sets)
-        )
-    elif plan.timed_step == state.step_index:
-        parts.append(text(content, lang, "timer_ready", set_number=1, **timer_values))
-
-    buttons: list[Button] = []
-    for action in actions:
-        if action is Action.START_TIMER:
-            label = (
-                content.text(lang, "btn_start_timer", seconds=plan.timer_seconds)
-                if state.sets_done == 0
-                else content.text(lang, "btn_next_set", set_number=state.sets_done + 1)
-            )
-            buttons.append(button(action, label))
-        elif action is Action.NEXT and is_last_screen(catalog, state):
-            buttons.append(button(action, content.text(lang, "btn_done")))
-        else:
-            buttons.append(button(action))
-    # The pain button always gets a row of its own, last, so it is easy to find.
-    hurts = [b for b in buttons if b.callback.action is Action.HURTS]
-    others = [b for b in buttons if b.callback.action is not Action.HURTS]
-    hurts_row = (tuple(hurts),) if hurts else ()
-    return Screen("\n\n".join(parts), (*rows(others), *hurts_row))
 
 
 # --- reminders ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ the adapters must carry out (store a pain report, start a timer, ...). It never 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -47,8 +47,9 @@ class ExercisePlan:
     step_count: int  # screens including the setup screen
     timed_step: int | None = None  # screen index that runs a timer
     timer_seconds: int = 0
-    sets: int = 1
+    sets: int = 1  # at most (the timer is offered this many times)
     alternative: str | None = None
+    sets_min: int = 1  # enough (the handout's "2 or 3 sets": 2)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,28 @@ class SessionState:
     step_index: int = 0
     sets_done: int = 0
     timer_due_at: datetime | None = None
+    completed: tuple[str, ...] = ()  # exercises finished with Next/Done, not skipped
+
+
+class Category(StrEnum):
+    """What a finished session was, for praise, /history and the clinic's figures."""
+
+    DONE = "done"  # every exercise done
+    PARTLY = "partly"  # some done, some skipped
+    SKIPPED = "skipped"  # reached the end with every exercise skipped
+    PAIN = "pain"  # stopped for pain (during it, or "It hurt" at the end)
+    STOPPED = "stopped"  # cancelled, or not started
+
+
+def category(outcome: str | None, exercises: Sequence[str], completed: Sequence[str]) -> Category:
+    if outcome == Outcome.PAIN:
+        return Category.PAIN
+    if outcome != Outcome.COMPLETED:
+        return Category.STOPPED
+    done = sum(1 for e in exercises if e in completed)
+    if done == len(exercises):
+        return Category.DONE
+    return Category.PARTLY if done else Category.SKIPPED
 
 
 @dataclass(frozen=True)
@@ -178,16 +201,23 @@ def advance(
         assert isinstance(action, Action)  # offered actions are always buttons
         return _step_action(catalog, state, action, now)
 
-    if state.phase is Phase.TIMER:  # STOP_TIMER
-        return Transition(replace(state, phase=Phase.STEP, timer_due_at=None), (CancelTimer(),))
+    if state.phase is Phase.TIMER:  # STOP_TIMER: the set counts (the patient did some of it)
+        stopped = replace(state, phase=Phase.STEP, sets_done=state.sets_done + 1, timer_due_at=None)
+        return Transition(stopped, (CancelTimer(),))
 
     if state.phase is Phase.FEELING:
         if action is Action.FEEL_PAIN:
-            return Transition(replace(state, phase=Phase.PAIN_WHICH))
+            # The report, the advice and the hold happen on this tap; which exercise hurt
+            # is asked afterwards and only narrows the hold.
+            return Transition(
+                replace(state, phase=Phase.DONE),
+                (PainReport(None, None, "feeling"), Finish(Outcome.PAIN, Feeling.PAIN)),
+            )
         feeling = Feeling.SORE if action is Action.FEEL_SORE else Feeling.NONE
         return Transition(replace(state, phase=Phase.DONE), (Finish(Outcome.COMPLETED, feeling),))
 
-    # PAIN_WHICH: arg is the exercise index or "" for "not sure"
+    # PAIN_WHICH: sessions stored by an earlier version, waiting for this answer (the
+    # report was not made yet then); arg is the exercise index or "" for "not sure"
     exercise_id: str | None = None
     if arg:
         if not arg.isdigit() or int(arg) >= len(state.exercises):
@@ -216,7 +246,9 @@ def _step_action(
     if action is Action.NEXT:
         if state.step_index + 1 < plan.step_count:
             return Transition(replace(state, step_index=state.step_index + 1))
-        return Transition(_next_exercise(state))
+        finished = state.exercises[state.exercise_index]
+        completed = state.completed + (() if finished in state.completed else (finished,))
+        return Transition(_next_exercise(replace(state, completed=completed)))
     if action is Action.BACK:
         if state.step_index > 0:
             return Transition(replace(state, step_index=state.step_index - 1))

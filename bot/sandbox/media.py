@@ -115,6 +115,7 @@ class FileStore:
 
     def __init__(self) -> None:
         self.files: dict[str, StoredFile] = {}  # every issued file_id, photo sizes included
+        self.contents: dict[str, bytes] = {}  # uploaded bytes by file_unique_id
         self._seq = itertools.count(1)
 
     def add(
@@ -148,6 +149,10 @@ class FileStore:
 
     def get(self, file_id: str) -> StoredFile | None:
         return self.files.get(file_id)
+
+    def content(self, stored: StoredFile) -> bytes | None:
+        """What was uploaded for a file (as a user who downloads it would get it)."""
+        return self.contents.get(stored.file_unique_id)
 
     def resolve(self, kind: str, value: Any, hints: dict[str, Any]) -> StoredFile:
         """The file a send refers to: an upload, a file_id issued before, or an HTTP URL.
@@ -188,7 +193,7 @@ class FileStore:
                 raise bad_request(IMAGE_PROCESS_FAILED)
             width, height = dims
             check_photo_dimensions(width, height)
-        return self.add(
+        stored = self.add(
             kind,
             upload.filename,
             size,
@@ -197,6 +202,8 @@ class FileStore:
             height=height,
             duration=int(hints.get("duration") or 0),
         )
+        self.contents[stored.file_unique_id] = upload.data
+        return stored
 
     def _from_url(self, kind: str, url: str, hints: dict[str, Any]) -> StoredFile:
         """Telegram would download the URL; the emulator cannot, so it trusts the URL."""

@@ -7,12 +7,14 @@ write there is membership. Anywhere else they get the ordinary unknown-command a
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
 from bot.core.screens import Button, Screen
+from bot.core.session import Outcome, category
+from bot.core.ui.session import category_label
 from bot.services import safety
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
@@ -37,18 +39,26 @@ async def patient_lookup(svc: Services, who: Patron, args: list[str]) -> Reply:
         since = svc.clock.now() - timedelta(days=HISTORY_DAYS)
         sessions = await uow.sessions.recent_for_patient(patient.id, since)
         reports = await uow.reports.for_patient(patient.id, since=since)
+    zone = ZoneInfo(svc.content.clinic.timezone)
+
+    def local(instant: datetime) -> str:
+        """Staff read times in the clinic's zone."""
+        at = instant.astimezone(zone)
+        return f"{at:%Y-%m-%d %H:%M} {at.tzname()}"
+
     session_lines = [
-        f"{s.started_at:%Y-%m-%d %H:%M} UTC: {s.outcome or 'open'}"
+        f"{local(s.started_at)}: "
+        + (category(s.outcome, s.exercises, s.completed or ()).value if s.finished_at else "open")
         + (f", {s.feeling}" if s.feeling else "")
         for s in sessions
     ] or ["-"]
     report_lines = [
-        f"{r.created_at:%Y-%m-%d %H:%M} UTC: {r.kind}"
+        f"{local(r.created_at)}: {r.kind}"
         + (f" ({r.exercise_id})" if r.exercise_id else "")
         + (f" [{r.detail}]" if r.detail else "")
         for r in reports
     ] or ["-"]
-    hold = f"{patient.hold_since:%Y-%m-%d %H:%M} UTC" if patient.hold_since else "-"
+    hold = local(patient.hold_since) if patient.hold_since else "-"
     text = screens.text(
         svc.content,
         lang,
@@ -84,6 +94,7 @@ async def staff_clear(svc: Services, who: Patron, callback: Callback) -> Reply:
         resumed = await safety.clear_hold(
             svc, uow, patient, held=list(patient.held_exercises or []), detail="staff"
         )
+        await uow.commit()
         told = Screen(
             screens.text(svc.content, patient.language, "cleared_by_clinic") + "\n\n" + resumed
         )
@@ -95,29 +106,24 @@ async def staff_clear(svc: Services, who: Patron, callback: Callback) -> Reply:
 
 
 async def history(svc: Services, who: Patron) -> Reply:
-    """/history: each of the last 14 days with a session, and how it felt."""
-    async with svc.db.unit_of_work() as uow:
+    """/history: each session of the last 14 days that was begun and has ended, by what
+    was done: done, partly done, skipped, stopped because it hurt, stopped early."""
+    async with svc.db.unit_of_work(read_only=True) as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
         if patient is None:
-            return say(Screen(screens.text(svc.content, who.language, "history_empty")))
+            lang = svc.language(who.language)
+            return say(Screen(screens.text(svc.content, lang, "history_empty")))
         lang = patient.language
         since = svc.clock.now() - timedelta(days=HISTORY_DAYS)
         sessions = await uow.sessions.recent_for_patient(patient.id, since)
-    zone = ZoneInfo(patient.timezone or "UTC")
-    feelings = {"none": "btn_feel_fine", "sore": "btn_feel_sore", "pain": "btn_feel_pain"}
+    zone = patient.timezone or svc.content.clinic.timezone
     lines = []
     for s in sorted(sessions, key=lambda s: s.started_at):
-        if s.outcome in ("not_started", "restarted"):
-            continue
-        day = screens.format_when(svc.content, lang, s.started_at, zone.key).split(",")[0]
-        how = (
-            svc.content.text(lang, feelings[s.feeling])
-            if s.feeling in feelings
-            else svc.content.text(lang, "session_cancelled")
-            if s.finished_at
-            else "…"
-        )
-        lines.append(f"{day}: {how}")
+        if s.finished_at is None or s.outcome in (Outcome.NOT_STARTED, Outcome.RESTARTED):
+            continue  # open, or never begun: not a day's session (yet)
+        day = screens.format_when(svc.content, lang, s.started_at, zone).split(",")[0]
+        kind = category(s.outcome, s.exercises, s.completed or ())
+        lines.append(f"{day}: {category_label(svc.content, lang, kind)}")
     if not lines:
         return say(Screen(screens.text(svc.content, lang, "history_empty")))
     return say(Screen(screens.text(svc.content, lang, "history", days="\n".join(lines))))

@@ -1,6 +1,8 @@
 """/start, consent, /help: the first minute with the bot.
 
-Nothing about a patient is stored until they agree to the safety note.
+Nothing about a patient is stored until they agree to the safety note. One question per
+screen: consent; the clinic's alerts (only with a staff chat); exercise now or later;
+reminders (after "Later", or after the first session).
 """
 
 from __future__ import annotations
@@ -8,9 +10,10 @@ from __future__ import annotations
 import logging
 
 from bot.core import screens
-from bot.core.callbacks import Action, Callback
-from bot.core.screens import Button, Screen
-from bot.services import planner, safety
+from bot.core.screens import Screen
+from bot.core.ui import onboarding as ui
+from bot.core.ui import safety as safety_ui
+from bot.services import planner
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
 from bot.store.models import Patient
@@ -18,16 +21,12 @@ from bot.store.models import Patient
 log = logging.getLogger(__name__)
 
 
-def _button(svc: Services, lang: str, key: str, action: Action) -> Button:
-    return Button(svc.content.text(lang, key), Callback(action))
-
-
 async def start(svc: Services, who: Patron) -> Reply:
+    """/start: the consent question, or for a patient who agreed before, "exercise now?"."""
     content = svc.content
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
         if patient is not None and patient.consent_at is not None:
-            lang = patient.language
             if patient.status != "active":
                 patient.status = "active"
                 patient.blocked_at = None
@@ -36,36 +35,14 @@ async def start(svc: Services, who: Patron) -> Reply:
                 await uow.commit()
                 log.info("patient.reactivated", extra={"patient_id": patient.id})
             program = content.program(patient.program_id or content.default_program.id)
-            return say(
-                Screen(
-                    screens.text(content, lang, "welcome_back", program_title=program.title),
-                    (
-                        (
-                            _button(svc, lang, "btn_start_now", Action.START_NOW),
-                            _button(svc, lang, "btn_later", Action.LATER),
-                        ),
-                    ),
-                )
-            )
-    lang = svc.language(who.language)
-    body = "\n\n".join(
-        (
-            screens.text(content, lang, "welcome_new", clinic_name=content.clinic.name),
-            screens.text(content, lang, "advice_before_start"),
-            screens.text(content, lang, "consent_prompt"),
-        )
-    )
-    return say(
-        Screen(
-            body,
-            (
-                (
-                    _button(svc, lang, "btn_agree", Action.AGREE),
-                    _button(svc, lang, "btn_decline", Action.DECLINE),
-                ),
-            ),
-        )
-    )
+            return say(ui.welcome_back_screen(content, patient.language, program.title))
+    return say(ui.consent_screen(content, svc.language(who.language)))
+
+
+async def welcome(svc: Services, who: Patron) -> Reply:
+    """The Start button of a dead end (text before /start): what /start shows, in place."""
+    reply = await start(svc, who)
+    return Reply(edit=reply.send[0])
 
 
 async def agree(svc: Services, who: Patron) -> Reply:
@@ -85,38 +62,35 @@ async def agree(svc: Services, who: Patron) -> Reply:
         patient.status = "active"
         patient.program_id = content.default_program.id
         patient.updated_at = now
+        code = patient.code
         await uow.commit()
         log.info("patient.consented", extra={"patient_id": patient.id})
-    program = content.default_program
-    body = "\n\n".join(
-        (
-            screens.text(content, lang, "program_chosen", program_title=program.title),
-            screens.text(content, lang, "settings_offer"),
-        )
-    )
-    # The clinic-alerts question is asked once, and only when a staff chat is configured.
-    extra = (safety.alerts_question(svc, lang),) if svc.settings.staff_chat_id else ()
-    return Reply(
-        send=extra,
-        edit=Screen(
-            body,
-            (
-                (
-                    _button(svc, lang, "btn_start_now", Action.START_NOW),
-                    _button(svc, lang, "btn_later", Action.LATER),
-                ),
-                (_button(svc, lang, "btn_set_reminders", Action.SETUP_REMINDERS),),
-            ),
-        ),
-    )
+    lead = ui.program_chosen(content, lang, content.default_program.title)
+    if svc.settings.staff_chat_id:
+        # The clinic-alerts question comes first, on its own; "now or later?" follows it.
+        question = safety_ui.alerts_question(content, lang, code)
+        return Reply(edit=Screen(f"{lead}\n\n{question.text}", question.buttons))
+    return Reply(edit=ui.start_question(content, lang, lead))
 
 
 def decline(svc: Services, who: Patron) -> Reply:
-    return Reply(edit=Screen(screens.text(svc.content, svc.language(who.language), "declined")))
+    return Reply(edit=ui.declined_screen(svc.content, svc.language(who.language)))
 
 
-def later(svc: Services, who: Patron) -> Reply:
-    return Reply(edit=Screen(screens.text(svc.content, svc.language(who.language), "later_ok")))
+async def later(svc: Services, who: Patron) -> Reply:
+    """Not now: fine; and reminders are offered to a patient who has none."""
+    async with svc.db.unit_of_work(read_only=True) as uow:
+        patient = await uow.patients.by_telegram_id(who.user_id)
+    lang = patient.language if patient else svc.language(who.language)
+    lead = screens.text(svc.content, lang, "later_ok")
+    if patient is not None and patient.consent_at is not None and patient.reminder_time is None:
+        return Reply(edit=ui.reminders_offer_screen(svc.content, lang, lead))
+    return Reply(edit=Screen(lead))
+
+
+def no_reminders(svc: Services, who: Patron) -> Reply:
+    lang = svc.language(who.language)
+    return Reply(edit=Screen(screens.text(svc.content, lang, "reminders_declined")))
 
 
 def help_text(svc: Services, who: Patron) -> Reply:

@@ -4,38 +4,84 @@ from __future__ import annotations
 
 import json
 import logging
-from html import escape
 
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
+from bot.core.export import patient_export
 from bot.core.screens import Button, Screen
+from bot.core.session import category
 from bot.services import safety
 from bot.services.context import Patron, Services
-from bot.services.replies import Reply, say
+from bot.services.replies import Document, Reply, say
+from bot.store.models import Patient
 
 log = logging.getLogger(__name__)
-CHUNK = 3500  # characters of JSON per message, well under Telegram's 4096
+
+
+def _summary(svc: Services, patient: Patient, sessions: int, reports: int) -> str:
+    content, lang = svc.content, patient.language
+    zone = patient.timezone or content.clinic.timezone
+    if patient.reminders_enabled and patient.reminder_time and patient.reminder_days:
+        days = screens.describe_mask(content, lang, patient.reminder_days)
+        reminders = f"{days}, {patient.reminder_time} ({zone})"
+    else:
+        reminders = content.text(lang, "mydata_reminders_none")
+    if patient.hold_since is not None:
+        hold = screens.format_when(content, lang, patient.hold_since, zone)
+    else:
+        hold = content.text(lang, "mydata_hold_none")
+    since = patient.consent_at or patient.created_at
+    program = content.program(patient.program_id or content.default_program.id).title
+    return screens.text(
+        content,
+        lang,
+        "mydata_summary",
+        code=patient.code,
+        since=screens.format_when(content, lang, since, zone),
+        program=program,
+        reminders=reminders,
+        hold=hold,
+        sessions=sessions,
+        reports=reports,
+    )
 
 
 async def my_data(svc: Services, who: Patron) -> Reply:
-    lang = who.language
-    async with svc.db.unit_of_work() as uow:
+    """A readable summary, and the whole export as a JSON file (docs/PRIVACY.md)."""
+    async with svc.db.unit_of_work(read_only=True) as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
         if patient is None:
+            lang = svc.language(who.language)
             return say(Screen(screens.text(svc.content, lang, "mydata_none")))
-        data = await uow.patients.export(patient.id)
-    dump = json.dumps(data, indent=1, ensure_ascii=False, default=str)
-    parts = [dump[i : i + CHUNK] for i in range(0, len(dump), CHUNK)]
-    messages = [Screen(screens.text(svc.content, lang, "mydata_intro"))]
-    messages += [Screen(f"<pre>{escape(part)}</pre>") for part in parts]
-    return say(*messages)
+        rows = await uow.patients.export(patient.id)
+    results = {
+        s["id"]: category(s["outcome"], s["exercises"] or (), s["completed"] or ()).value
+        for s in rows["sessions"]
+        if s["finished_at"] is not None
+    }
+    export = patient_export(rows, svc.clock.now(), results)
+    data = json.dumps(export, indent=2, ensure_ascii=False).encode()
+    summary = _summary(svc, patient, len(rows["sessions"]), len(rows["reports"]))
+    caption = svc.content.text(patient.language, "mydata_file_caption")
+    return Reply(
+        send=(Screen(summary),),
+        document=Document(f"my-data-{patient.code}.json", data, caption),
+    )
 
 
-def forget_question(svc: Services, who: Patron) -> Reply:
-    lang = who.language
+async def forget_question(svc: Services, who: Patron) -> Reply:
+    """Are you sure? On hold, the advice to see the doctor first comes before the question,
+    with the clinic's contact: deleting the data also deletes the hold."""
+    async with svc.db.unit_of_work(read_only=True) as uow:
+        patient = await uow.patients.by_telegram_id(who.user_id)
+    lang = patient.language if patient else svc.language(who.language)
+    question = screens.text(svc.content, lang, "forget_confirm")
+    if patient is not None and patient.hold_since is not None:
+        advice = screens.advice_with_contact(svc.content, lang, "forget_confirm_on_hold")
+        question = f"{advice}\n\n{question}"
     return say(
         Screen(
-            screens.text(svc.content, lang, "forget_confirm"),
+            question,
             (
                 (
                     Button(svc.content.text(lang, "btn_forget_yes"), Callback(Action.FORGET_YES)),
@@ -47,13 +93,16 @@ def forget_question(svc: Services, who: Patron) -> Reply:
 
 
 async def forget(svc: Services, who: Patron, confirmed: bool) -> Reply:
-    lang = who.language
+    lang = svc.language(who.language)
     if not confirmed:
         return Reply(edit=Screen(screens.text(svc.content, lang, "forget_kept")))
     scrub: list[tuple[int, int, str]] = []
+    was_on_hold = False
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
         if patient is not None:
+            lang = patient.language
+            was_on_hold = patient.hold_since is not None
             removed = screens.text(svc.content, svc.settings.default_language, "alert_removed")
             scrub = [
                 (chat_id, message_id, removed)
@@ -62,4 +111,7 @@ async def forget(svc: Services, who: Patron, confirmed: bool) -> Reply:
             await uow.patients.delete_everything(patient.id)
             await uow.commit()
             log.info("patient.forgotten")
-    return Reply(edit=Screen(screens.text(svc.content, lang, "forgotten")), scrub=tuple(scrub))
+    done = screens.text(svc.content, lang, "forgotten")
+    if was_on_hold:  # the hold is gone with the data; the advice is not
+        done = f"{done}\n\n{screens.pain_advice(svc.content, lang)}"
+    return Reply(edit=Screen(done), scrub=tuple(scrub))

@@ -8,6 +8,15 @@ from bot.core.screens import Screen
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file sent after the reply's messages (the patient's data export)."""
+
+    filename: str
+    data: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     edit: Screen | None = None  # replace the message the user tapped
     send: tuple[Screen, ...] = ()  # new messages, in order
@@ -20,6 +29,10 @@ class Reply:
     # messages in other chats to overwrite with a neutral text (chat id, message id, text):
     # the staff chat's alerts about a patient who used /forget
     scrub: tuple[tuple[int, int, str], ...] = ()
+    # the last screen sent is this session's current screen: its message id is recorded
+    # (sessions.screen_moved), so the copy it replaces loses its buttons next time
+    shows_session: int | None = None
+    document: Document | None = None
 
 
 def say(*screens: Screen) -> Reply:

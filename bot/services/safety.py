@@ -1,10 +1,12 @@
-"""After a session: pain holds, check-ins, soreness follow-ups, warning signs, clinic alerts.
+"""After pain or soreness: holds, check-ins, warning signs, soreness follow-ups, alerts.
 
-A pain report puts the patient's program on hold: daily reminders are cancelled (not just
-hidden) and replaced by a gentle check-in the next day at their reminder time, then at
-most every two days, until the patient (or the clinic's staff) confirms a clinician cleared
-them. Nothing is sent to the clinic unless both the staff chat is configured and the
-patient agreed.
+A pain report puts the patient's program on hold: daily reminders stop (the planner says
+none) and a gentle check-in comes the next day at their reminder time, then at most every
+two days, until the patient (or the clinic's staff) confirms a clinician cleared them.
+Nothing goes to the clinic unless the staff chat is configured and the patient agreed.
+
+Screens and button data are in ``bot.core.ui.safety``; helpers here write within the
+caller's unit of work and never commit (the use case that opened it does).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import screens
-from bot.core.callbacks import Action, Callback
+from bot.core.callbacks import Action, Callback, InvalidCallback
 from bot.core.schedule import (
     ALL_DAYS,
     ReminderRule,
@@ -23,12 +25,15 @@ from bot.core.schedule import (
     local_date_of,
     next_occurrence,
 )
-from bot.core.screens import Button, Screen
+from bot.core.screens import Screen
 from bot.core.timers import Kind, advice_key, alert_key, checkin_key, sore_followup_key
+from bot.core.ui import onboarding as onboarding_ui
+from bot.core.ui import safety as ui
+from bot.core.ui.session import PainWhich, pain_which_screen
 from bot.services import planner
 from bot.services.context import Services
 from bot.services.replies import Reply
-from bot.store.models import Patient, Report
+from bot.store.models import ExerciseSession, Patient, Report
 from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -48,8 +53,14 @@ def _zone(svc: Services, patient: Patient) -> str:
     return patient.timezone or svc.content.clinic.timezone
 
 
-def _t(svc: Services, lang: str, key: str, **values: object) -> str:
-    return svc.content.text(lang, key, **values)
+def _toast(svc: Services, lang: str, key: str) -> Reply:
+    return Reply(toast=svc.content.text(lang, key))
+
+
+def urgent_advice(svc: Services, patient: Patient) -> str:
+    """Urgent care first, with the emergency number where the patient is."""
+    number = svc.content.clinic.emergency_number_for(patient.timezone)
+    return ui.urgent_advice(svc.content, patient.language, number)
 
 
 # --- pain and the hold ----------------------------------------------------------------------
@@ -128,7 +139,9 @@ async def advice_delivered(svc: Services, keys: tuple[str, ...]) -> None:
         await uow.commit()
 
 
-async def due_advice(svc: Services, timer_payload: dict[str, object], patient_id: int):  # type: ignore[no-untyped-def]
+async def due_advice(
+    svc: Services, timer_payload: dict[str, object], patient_id: int
+) -> tuple[int, tuple[Screen, ...]] | None:
     """The fallback: the advice as new messages (the warning-sign question too, if it is
     still unanswered). None when the patient is gone."""
     async with svc.db.unit_of_work(read_only=True) as uow:
@@ -137,12 +150,12 @@ async def due_advice(svc: Services, timer_payload: dict[str, object], patient_id
             return None
         lang = patient.language
         if timer_payload.get("what") == URGENT:
-            return patient.chat_id, (Screen(urgent_advice(svc, lang)),)
+            return patient.chat_id, (Screen(urgent_advice(svc, patient)),)
         session_id = timer_payload.get("session_id")
-        screens_: list[Screen] = [Screen(pain_closing(svc, lang))]
+        shown: list[Screen] = [Screen(ui.pain_closing(svc.content, lang))]
         if isinstance(session_id, int) and not await _warning_answered(uow, patient, session_id):
-            screens_.append(warning_screen(svc, lang, session_id))
-        return patient.chat_id, tuple(screens_)
+            shown.append(ui.warning_screen(svc.content, lang, session_id))
+        return patient.chat_id, tuple(shown)
 
 
 async def _warning_answered(uow: UnitOfWork, patient: Patient, session_id: int) -> bool:
@@ -152,11 +165,16 @@ async def _warning_answered(uow: UnitOfWork, patient: Patient, session_id: int) 
     )
 
 
-def urgent_advice(svc: Services, lang: str) -> str:
-    """Urgent care first and in full; the clinic's contact after it."""
-    return screens.advice_with_contact(
-        svc.content, lang, "advice_urgent", emergency_number=svc.content.clinic.emergency_number
-    )
+def pain_reply(
+    svc: Services, patient: Patient, session: ExerciseSession, *, ask_which: bool
+) -> Reply:
+    """The end of a session stopped for pain: the advice (in place of the screen), the
+    warning signs, and - when it ended at "It hurt" - which exercise it was."""
+    lang = patient.language
+    follow = [ui.warning_screen(svc.content, lang, session.id)]
+    if ask_which:
+        follow.append(pain_which_screen(svc.content, lang, session.id, session.exercises))
+    return Reply(edit=Screen(ui.pain_closing(svc.content, lang)), send=tuple(follow))
 
 
 def _checkin_due(zone: str, patient: Patient, day: date) -> datetime:
@@ -174,19 +192,19 @@ async def schedule_checkin(
     svc: Services, uow: UnitOfWork, patient: Patient, from_day: date, *, days: int
 ) -> None:
     day = from_day + timedelta(days=days)
-    due = _checkin_due(_zone(svc, patient), patient, day)
+    zone = _zone(svc, patient)
+    due = _checkin_due(zone, patient, day)
     await uow.timers.replace_pending(
         patient.id,
         [CHECKIN],
-        [(CHECKIN, due, checkin_key(patient.id, local_date_of(due, _zone(svc, patient))), {})],
+        [(CHECKIN, due, checkin_key(patient.id, local_date_of(due, zone)), {})],
         now=svc.clock.now(),
     )
 
 
 async def hold_reply(svc: Services, uow: UnitOfWork, patient: Patient) -> Reply:
-    """What a patient on hold sees instead of exercises: the advice with the clinic's
-    contact, every time, and the warning-sign question if the last pain report left it
-    unanswered."""
+    """What a patient on hold sees instead of exercises: why, with the clinic's contact,
+    every time, and the warning-sign question if the last pain report left it unanswered."""
     lang = patient.language
     pains = [
         r
@@ -194,62 +212,10 @@ async def hold_reply(svc: Services, uow: UnitOfWork, patient: Patient) -> Reply:
         if r.kind == "pain"
     ]
     last_session = pains[-1].session_id if pains else None
-    shown = [hold_screen(svc, lang)]
+    shown = [ui.hold_screen(svc.content, lang)]
     if last_session is not None and not await _warning_answered(uow, patient, last_session):
-        shown.append(warning_screen(svc, lang, last_session))
+        shown.append(ui.warning_screen(svc.content, lang, last_session))
     return Reply(send=tuple(shown))
-
-
-def hold_screen(svc: Services, lang: str) -> Screen:
-    return Screen(
-        screens.advice_with_contact(svc.content, lang, "on_hold"),
-        (
-            (Button(_t(svc, lang, "btn_cleared"), Callback(Action.CLEARED)),),
-            (Button(_t(svc, lang, "btn_not_yet"), Callback(Action.NOT_YET)),),
-        ),
-    )
-
-
-def checkin_screen(svc: Services, lang: str) -> Screen:
-    def answer(key: str, arg: str) -> Button:
-        return Button(_t(svc, lang, key), Callback(Action.CHECKIN, arg=arg))
-
-    return Screen(
-        screens.text(svc.content, lang, "checkin_question"),
-        (
-            (
-                answer("btn_checkin_better", "b"),
-                answer("btn_checkin_same", "s"),
-                answer("btn_checkin_worse", "w"),
-            ),
-            (Button(_t(svc, lang, "btn_cleared"), Callback(Action.CLEARED)),),
-        ),
-    )
-
-
-def warning_screen(svc: Services, lang: str, session_id: int) -> Screen:
-    signs = "\n".join(f"• {sign.label}" for sign in svc.content.warning_signs)
-    return Screen(
-        screens.text(svc.content, lang, "warning_question", signs=signs),
-        (
-            (
-                Button(
-                    _t(svc, lang, "btn_warning_yes"), Callback(Action.WARNING, session_id, 0, "y")
-                ),
-                Button(
-                    _t(svc, lang, "btn_warning_no"), Callback(Action.WARNING, session_id, 0, "n")
-                ),
-            ),
-        ),
-    )
-
-
-def pain_closing(svc: Services, lang: str) -> str:
-    return (
-        screens.pain_advice(svc.content, lang)
-        + "\n\n"
-        + screens.text(svc.content, lang, "hold_notice")
-    )
 
 
 async def _last_pain_exercise(uow: UnitOfWork, patient: Patient) -> str | None:
@@ -263,67 +229,53 @@ async def on_hold_tap(svc: Services, user_id: int, callback: Callback) -> Reply:
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(user_id)
         if patient is None or patient.consent_at is None:
-            return Reply(toast=_t(svc, svc.language(None), "toast_invalid"))
+            return _toast(svc, svc.language(None), "toast_invalid")
         lang = patient.language
         if patient.hold_since is None:
-            return Reply(toast=_t(svc, lang, "toast_stale"))
+            return _toast(svc, lang, "toast_stale")
         action = callback.action
         if action is Action.NOT_YET:
             return Reply(edit=Screen(screens.text(svc.content, lang, "not_yet")))
         if action is Action.CHECKIN:
-            return await _checkin_answer(svc, uow, patient, callback.arg)
+            reply = await _checkin_answer(svc, uow, patient, ui.CheckinAnswer.parse(callback.arg))
+            await uow.commit()
+            return reply
         exercise_id = await _last_pain_exercise(uow, patient)
         if action is Action.CLEARED:
             return Reply(edit=_cleared_question(svc, lang, exercise_id))
         if action is Action.RESUME_ALL:
-            return Reply(edit=Screen(await clear_hold(svc, uow, patient, held=[], detail="all")))
-        # RESUME_WITHOUT: "x" holds the exercise and its alternative, "a" only the exercise
-        if exercise_id is None or callback.arg not in ("x", "a"):
-            return Reply(toast=_t(svc, lang, "toast_invalid"))
+            text = await clear_hold(svc, uow, patient, held=[], detail="all")
+            await uow.commit()
+            return Reply(edit=Screen(text))
+        choice = ui.ResumeWithout.parse(callback.arg)
+        if exercise_id is None:
+            raise InvalidCallback("no exercise to leave out")
         exercise = svc.content.exercise(exercise_id)
-        held = [exercise_id]
-        if callback.arg == "x" and exercise.alternative:
-            held.append(exercise.alternative)
-        text = await clear_hold(svc, uow, patient, held=held, detail=f"without:{'+'.join(held)}")
+        newly = [exercise_id]
+        if not choice.keep_alternative and exercise.alternative:
+            newly.append(exercise.alternative)
+        # Held exercises add up: an earlier "all but" stays until the whole program is back.
+        held = list(dict.fromkeys([*(patient.held_exercises or []), *newly]))
+        text = await clear_hold(svc, uow, patient, held=held, detail=f"without:{'+'.join(newly)}")
+        await uow.commit()
         return Reply(edit=Screen(text))
 
 
 def _cleared_question(svc: Services, lang: str, exercise_id: str | None) -> Screen:
-    rows: list[tuple[Button, ...]] = [
-        (Button(_t(svc, lang, "btn_resume_all"), Callback(Action.RESUME_ALL)),)
-    ]
-    title = None
-    if exercise_id is not None:
-        exercise = svc.content.exercise(exercise_id)
-        title = exercise.short_title
-        rows.append(
-            (
-                Button(
-                    _t(svc, lang, "btn_resume_without", exercise_title=title),
-                    Callback(Action.RESUME_WITHOUT, arg="x"),
-                ),
-            )
-        )
-        if exercise.alternative:
-            alternative = svc.content.exercise(exercise.alternative).short_title
-            rows.append(
-                (
-                    Button(
-                        _t(svc, lang, "btn_resume_without_keep_alt", alternative_title=alternative),
-                        Callback(Action.RESUME_WITHOUT, arg="a"),
-                    ),
-                )
-            )
-    rows.append((Button(_t(svc, lang, "btn_not_yet"), Callback(Action.NOT_YET)),))
-    return Screen(
-        screens.text(svc.content, lang, "cleared_question", exercise_title=title or ""), tuple(rows)
+    if exercise_id is None:
+        return ui.cleared_question(svc.content, lang, None, None)
+    exercise = svc.content.exercise(exercise_id)
+    alternative = (
+        svc.content.exercise(exercise.alternative).short_title if exercise.alternative else None
     )
+    return ui.cleared_question(svc.content, lang, exercise.short_title, alternative)
 
 
 async def clear_hold(
     svc: Services, uow: UnitOfWork, patient: Patient, *, held: list[str], detail: str
 ) -> str:
-    """End the hold (the patient's confirmation or the clinic's); returns the text to show."""
+    """End the hold (the patient's confirmation or the clinic's); returns the text to show.
+    The caller commits."""
     now = svc.clock.now()
     patient.hold_since = None
     patient.held_exercises = held
@@ -339,7 +291,6 @@ async def clear_hold(
     )
     await uow.timers.cancel_pending(patient.id, [CHECKIN], now=now)
     due = await planner.replan(uow, patient, now)
-    await uow.commit()
     log.info("safety.cleared")
     lang = patient.language
     if not held:
@@ -350,28 +301,23 @@ async def clear_hold(
     return text + "\n\n" + planner.next_line(svc, lang, patient, due)
 
 
-async def _checkin_answer(svc: Services, uow: UnitOfWork, patient: Patient, arg: str) -> Reply:
-    kinds = {"b": "checkin_better", "s": "checkin_same", "w": "checkin_worse"}
+async def _checkin_answer(
+    svc: Services, uow: UnitOfWork, patient: Patient, answer: ui.CheckinAnswer
+) -> Reply:
     lang = patient.language
-    if arg not in kinds:
-        return Reply(toast=_t(svc, lang, "toast_invalid"))
     await uow.reports.add(
-        Report(patient_id=patient.id, kind=kinds[arg], source="checkin", created_at=svc.clock.now())
-    )
-    await uow.commit()
-    if arg == "b":
-        return Reply(
-            edit=Screen(
-                screens.text(svc.content, lang, "checkin_better"),
-                ((Button(_t(svc, lang, "btn_cleared"), Callback(Action.CLEARED)),),),
-            )
-        )
-    return Reply(
-        edit=Screen(
-            screens.pain_advice(svc.content, lang),
-            ((Button(_t(svc, lang, "btn_cleared"), Callback(Action.CLEARED)),),),
+        Report(
+            patient_id=patient.id,
+            kind=f"checkin_{answer.how}",
+            source="checkin",
+            created_at=svc.clock.now(),
         )
     )
+    reply = ui.checkin_reply(svc.content, lang, answer.how)
+    if answer.how == "worse":
+        # Pain that gets worse is itself a warning sign: ask about all of them again.
+        return Reply(edit=reply, send=(ui.warning_screen(svc.content, lang, 0),))
+    return Reply(edit=reply)
 
 
 async def due_checkin(svc: Services, patient_id: int) -> tuple[int, Screen] | None:
@@ -383,47 +329,69 @@ async def due_checkin(svc: Services, patient_id: int) -> tuple[int, Screen] | No
         today = local_date_of(svc.clock.now(), _zone(svc, patient))
         await schedule_checkin(svc, uow, patient, today, days=CHECKIN_EVERY_DAYS)
         await uow.commit()
-        return patient.chat_id, checkin_screen(svc, patient.language)
+        return patient.chat_id, ui.checkin_screen(svc.content, patient.language)
 
 
-# --- warning signs ---------------------------------------------------------------------------
+# --- warning signs, and which exercise hurt ----------------------------------------------------
 
 
 async def warning_answer(svc: Services, user_id: int, callback: Callback) -> Reply:
+    """The warning-sign question, after a session's pain report (its id) or a check-in that
+    was worse (0). One answer per session; a check-in's may come again."""
+    answer = ui.YesNo.parse(callback.arg)
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(user_id)
-        session = await uow.sessions.get(callback.session_id) if callback.session_id else None
-        if patient is None or session is None or session.patient_id != patient.id:
-            return Reply(toast=_t(svc, svc.language(None), "toast_invalid"))
-        lang = patient.language
-        answered = [
-            r
-            for r in await uow.reports.for_patient(patient.id)
-            if r.kind == "warning_sign" and r.session_id == session.id
-        ]
-        if answered or callback.arg not in ("y", "n"):
-            return Reply(toast=_t(svc, lang, "toast_stale"))
+        if patient is None:
+            return _toast(svc, svc.language(None), "toast_invalid")
+        session_id: int | None = callback.session_id or None
+        if session_id is not None:
+            session = await uow.sessions.get(session_id)
+            if session is None or session.patient_id != patient.id:
+                return _toast(svc, patient.language, "toast_invalid")
+            if await _warning_answered(uow, patient, session_id):
+                return _toast(svc, patient.language, "toast_stale")
         now = svc.clock.now()
-        answer = "yes" if callback.arg == "y" else "no"
         await uow.reports.add(
             Report(
                 patient_id=patient.id,
-                session_id=session.id,
+                session_id=session_id,
                 kind="warning_sign",
-                source="warning_question",
-                detail=answer,
+                source="warning_question" if session_id else "checkin",
+                detail="yes" if answer.yes else "no",
                 created_at=now,
             )
         )
-        await queue_alert(
-            svc, uow, patient, "alert_warning", key=alert_key("warning", session.id), answer=answer
-        )
-        if answer == "no":
+        key = alert_key("warning", session_id or f"c{patient.id}:{now.isoformat()}")
+        if answer.yes:
+            await queue_alert(svc, uow, patient, "alert_warning_urgent", key=key)
+        else:
+            await queue_alert(svc, uow, patient, "alert_warning", key=key, answer="no")
+        if not answer.yes:
             await uow.commit()
-            return Reply(edit=Screen(screens.text(svc.content, lang, "warning_none")))
-        key = await guarantee_advice(svc, uow, patient, URGENT, session.id)
+            return Reply(edit=Screen(screens.text(svc.content, patient.language, "warning_none")))
+        advice = await guarantee_advice(svc, uow, patient, URGENT, session_id)
         await uow.commit()
-        return Reply(edit=Screen(urgent_advice(svc, lang)), advice_keys=(key,))
+        return Reply(edit=Screen(urgent_advice(svc, patient)), advice_keys=(advice,))
+
+
+async def narrow_pain(
+    svc: Services, uow: UnitOfWork, patient: Patient, session: ExerciseSession, arg: str
+) -> Reply:
+    """Which exercise hurt, asked after "It hurt" at the end of a session: the answer
+    narrows the pain report; the hold is in force since the tap on "It hurt"."""
+    lang = patient.language
+    answer = PainWhich.parse(arg, session.exercises)
+    reports = [
+        r
+        for r in await uow.reports.for_patient(patient.id)
+        if r.kind == "pain" and r.session_id == session.id
+    ]
+    if not reports or reports[-1].detail == "which:answered":
+        return _toast(svc, lang, "toast_stale")
+    if answer.index is not None:
+        reports[-1].exercise_id = session.exercises[answer.index]
+    reports[-1].detail = "which:answered"
+    return Reply(edit=Screen(screens.text(svc.content, lang, "pain_which_thanks")))
 
 
 # --- soreness ---------------------------------------------------------------------------------
@@ -447,101 +415,66 @@ async def record_feeling(
         patient.sore_streak = 0
         return False
     patient.sore_streak = (patient.sore_streak or 0) + 1
-    due = daytime_followup(now, _zone(svc, patient), SORE_FOLLOWUP_DAYS)
+    zone = _zone(svc, patient)
+    due = daytime_followup(now, zone, SORE_FOLLOWUP_DAYS)
     await uow.timers.replace_pending(
         patient.id,
         [SORE_FOLLOWUP],
-        [
-            (
-                SORE_FOLLOWUP,
-                due,
-                sore_followup_key(patient.id, local_date_of(due, _zone(svc, patient))),
-                {},
-            )
-        ],
+        [(SORE_FOLLOWUP, due, sore_followup_key(patient.id, local_date_of(due, zone)), {})],
         now=now,
     )
     return patient.sore_streak >= SORE_STREAK_ADVICE
 
 
-def sore_closing(svc: Services, lang: str, persisting: bool) -> str:
-    parts = [
-        screens.sore_advice(svc.content, lang),
-        screens.text(svc.content, lang, "sore_followup_scheduled"),
-    ]
-    if persisting:
-        parts.append(_persisting_advice(svc, lang))
-    return "\n\n".join(parts)
-
-
-def _persisting_advice(svc: Services, lang: str) -> str:
-    return screens.advice_with_contact(svc.content, lang, "advice_sore_persisting")
-
-
 async def due_sore_followup(svc: Services, patient_id: int) -> tuple[int, Screen] | None:
-    async with svc.db.unit_of_work() as uow:
+    async with svc.db.unit_of_work(read_only=True) as uow:
         patient = await uow.patients.get(patient_id)
         if patient is None or patient.status != "active" or patient.hold_since is not None:
             return None
-        lang = patient.language
-        return patient.chat_id, Screen(
-            screens.text(svc.content, lang, "sore_followup_question"),
-            (
-                (
-                    Button(_t(svc, lang, "btn_sore_gone"), Callback(Action.SORE_FOLLOWUP, arg="g")),
-                    Button(
-                        _t(svc, lang, "btn_sore_still"), Callback(Action.SORE_FOLLOWUP, arg="s")
-                    ),
-                ),
-            ),
-        )
+        return patient.chat_id, ui.sore_followup_screen(svc.content, patient.language)
 
 
 async def sore_followup_answer(svc: Services, user_id: int, callback: Callback) -> Reply:
+    answer = ui.SoreAnswer.parse(callback.arg)
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(user_id)
-        if patient is None or callback.arg not in ("g", "s"):
-            return Reply(toast=_t(svc, svc.language(None), "toast_invalid"))
+        if patient is None:
+            return _toast(svc, svc.language(None), "toast_invalid")
         lang = patient.language
-        gone = callback.arg == "g"
         await uow.reports.add(
             Report(
                 patient_id=patient.id,
-                kind="sore_gone" if gone else "sore_still",
+                kind="sore_gone" if answer.gone else "sore_still",
                 source="followup",
                 created_at=svc.clock.now(),
             )
         )
         await uow.commit()
-    if gone:
+    if answer.gone:
         return Reply(edit=Screen(screens.text(svc.content, lang, "sore_gone")))
-    return Reply(edit=Screen(_persisting_advice(svc, lang)))
+    return Reply(
+        edit=Screen(screens.advice_with_contact(svc.content, lang, "advice_sore_persisting"))
+    )
 
 
 # --- the clinic's alerts ----------------------------------------------------------------------
 
 
-def alerts_question(svc: Services, lang: str) -> Screen:
-    return Screen(
-        screens.text(svc.content, lang, "alerts_question", clinic_name=svc.content.clinic.name),
-        (
-            (
-                Button(_t(svc, lang, "btn_alerts_yes"), Callback(Action.ALERTS, arg="y")),
-                Button(_t(svc, lang, "btn_alerts_no"), Callback(Action.ALERTS, arg="n")),
-            ),
-        ),
-    )
-
-
 async def set_alerts(svc: Services, user_id: int, callback: Callback) -> Reply:
+    answer = ui.YesNo.parse(callback.arg)
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(user_id)
-        if patient is None or callback.arg not in ("y", "n"):
-            return Reply(toast=_t(svc, svc.language(None), "toast_invalid"))
-        patient.alerts_opt_in = callback.arg == "y"
+        if patient is None:
+            return _toast(svc, svc.language(None), "toast_invalid")
+        first_answer = patient.alerts_opt_in is None
+        patient.alerts_opt_in = answer.yes
         await uow.commit()
-        key = "alerts_on" if patient.alerts_opt_in else "alerts_off"
-        return Reply(edit=Screen(screens.text(svc.content, patient.language, key)))
+        lang = patient.language
+        said = screens.text(svc.content, lang, "alerts_on" if answer.yes else "alerts_off")
+        if first_answer and patient.consent_at is not None:
+            # asked right after consent: the next question, "exercise now or later?"
+            return Reply(edit=onboarding_ui.start_question(svc.content, lang, said))
+        return Reply(edit=Screen(said))
 
 
 async def alert_sent(svc: Services, timer_id: int, chat_id: int, message_id: int) -> None:
@@ -574,16 +507,18 @@ async def queue_alert(
 ) -> bool:
     """A note for the staff chat, as a durable timer; only with the setting AND the opt-in.
 
-    It names the patient by their code and the time in UTC, never by name."""
+    It names the patient by their code and gives the time in the clinic's zone, never a
+    name or a message."""
     if svc.settings.staff_chat_id is None or patient.alerts_opt_in is not True:
         return False
     now = svc.clock.now()
-    text = _t(
-        svc,
+    zone = ZoneInfo(svc.content.clinic.timezone)
+    local = now.astimezone(zone)
+    text = svc.content.text(
         svc.settings.default_language,
         text_key,
         code=patient.code,
-        when=f"{now:%Y-%m-%d %H:%M} UTC",
+        when=f"{local:%Y-%m-%d %H:%M} {local.tzname()}",
         **values,
     )
     await uow.timers.schedule(patient.id, STAFF_ALERT, now, key[:128], {"text": text})

@@ -1,8 +1,9 @@
-"""Use cases of the guided session: open, tap, timer, cancel, free text.
+"""Use cases of the guided session: open, tap, timer, cancel, free text, typed pain.
 
 Each one loads the session from the database, asks the pure state machine what happens,
-writes the result with a compare-and-set on the session's revision, and returns a Reply.
-Nothing is kept in memory between taps.
+writes the result with a compare-and-set on the session's revision, commits once, and
+returns a Reply. Screens come from ``bot.core.ui.session``. Nothing is kept in memory
+between taps.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from dataclasses import replace
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
 from bot.core.program import session_exercises
-from bot.core.screens import Button, Screen
+from bot.core.screens import Screen
 from bot.core.session import (
     TIMER_ELAPSED,
     CancelTimer,
+    Category,
     Effect,
     ExercisePlan,
     Feeling,
@@ -29,7 +31,12 @@ from bot.core.session import (
     SessionState,
     StartTimer,
     advance,
+    category,
 )
+from bot.core.timers import Kind
+from bot.core.ui import onboarding as onboarding_ui
+from bot.core.ui import safety as safety_ui
+from bot.core.ui import session as ui
 from bot.services import planner, reminders, safety
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
@@ -38,7 +45,7 @@ from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-STEP_TIMER = "step_timer"
+STEP_TIMER = Kind.STEP
 
 
 def state_of(session: ExerciseSession) -> SessionState:
@@ -49,6 +56,7 @@ def state_of(session: ExerciseSession) -> SessionState:
         step_index=session.step_index,
         sets_done=session.set_index,
         timer_due_at=session.timer_due_at,
+        completed=tuple(session.completed or ()),
     )
 
 
@@ -60,52 +68,33 @@ def _columns(state: SessionState) -> dict[str, object]:
         "step_index": state.step_index,
         "set_index": state.sets_done,
         "timer_due_at": state.timer_due_at,
+        "completed": list(state.completed),
     }
-
-
-def _program_title(svc: Services, session: ExerciseSession) -> str:
-    return svc.content.program(session.program_id).title
 
 
 def catalog_for(svc: Services, patient: Patient) -> dict[str, ExercisePlan]:
     """The exercises this patient may do: held ones (after a pain report) are left out,
-    so neither the program nor the "Try the alternative" button offers them."""
+    so neither the program nor the "Try ..." button offers them."""
     held = set(patient.held_exercises or ())
     return {ex: plan for ex, plan in svc.catalog.items() if ex not in held}
 
 
-def _screen(
-    svc: Services,
-    lang: str,
-    patient: Patient,
-    session: ExerciseSession,
-    state: SessionState,
-    rev: int,
-) -> Screen:
-    screen = screens.session_screen(
-        svc.content,
-        lang,
-        catalog_for(svc, patient),
-        session.id,
-        rev,
-        state,
-        _program_title(svc, session),
+def _view(svc: Services, patient: Patient, session: ExerciseSession, rev: int) -> ui.SessionView:
+    program = svc.content.program(session.program_id)
+    held = set(patient.held_exercises or ())
+    return ui.SessionView(
+        content=svc.content,
+        lang=patient.language,
+        catalog=catalog_for(svc, patient),
+        session_id=session.id,
+        rev=rev,
+        program_title=program.title,
+        left_out=[svc.content.exercise(ex).title for ex in program.exercises if ex in held],
     )
-    if state.phase is Phase.INTRO:
-        program = svc.content.program(session.program_id)
-        left_out = [
-            svc.content.exercise(ex).title for ex in program.exercises if ex not in state.exercises
-        ]
-        if left_out:
-            note = screens.text(
-                svc.content, lang, "session_intro_held", held_list=", ".join(left_out)
-            )
-            screen = Screen(f"{screen.text}\n\n{note}", screen.buttons)
-    return screen
 
 
-def current_screen(svc: Services, lang: str, patient: Patient, session: ExerciseSession) -> Screen:
-    return _screen(svc, lang, patient, session, state_of(session), session.rev)
+def current_screen(svc: Services, patient: Patient, session: ExerciseSession) -> Screen:
+    return ui.session_screen(_view(svc, patient, session, session.rev), state_of(session))
 
 
 def _toast(svc: Services, lang: str, key: str) -> Reply:
@@ -134,35 +123,32 @@ async def _new_session(svc: Services, uow: UnitOfWork, patient: Patient) -> Exer
 
 
 async def open_session(svc: Services, who: Patron) -> Reply:
-    """/exercise, or a Start button: a new session, or the choice to continue the open one."""
-    lang = who.language
+    """/exercise, or a Start button: a new session, or the choice to continue the open one.
+
+    A session starting ends any question waiting for a typed answer: what the patient
+    types from now on is about the exercises (a time, a place or pain)."""
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
         if patient is None or patient.consent_at is None:
-            return say(Screen(screens.text(svc.content, lang, "consent_needed")))
+            return say(onboarding_ui.consent_needed_screen(svc.content, svc.language(who.language)))
         lang = patient.language
+        patient.settings_step = None
         if patient.hold_since is not None:
-            return await safety.hold_reply(svc, uow, patient)
+            reply = await safety.hold_reply(svc, uow, patient)
+            await uow.commit()
+            return reply
         existing = await uow.sessions.open_for_patient(patient.id)
         if existing is not None and existing.phase != Phase.INTRO.value:
-            return say(_open_choice(svc, lang, existing))
+            await uow.commit()
+            return say(ui.open_choice_screen(svc.content, lang, existing.id, existing.rev))
         if existing is not None:  # an untouched intro: just show it again
-            return say(current_screen(svc, lang, patient, existing))
+            await uow.commit()
+            return say(current_screen(svc, patient, existing))
         session = await _new_session(svc, uow, patient)
         await reminders.session_started(uow, patient, svc.clock.now())
         await uow.commit()
         log.info("session.opened", extra={"session_id": session.id, "patient_id": patient.id})
-        return say(current_screen(svc, lang, patient, session))
-
-
-def _open_choice(svc: Services, lang: str, session: ExerciseSession) -> Screen:
-    def button(action: Action, key: str) -> Button:
-        return Button(svc.content.text(lang, key), Callback(action, session.id, session.rev))
-
-    return Screen(
-        screens.text(svc.content, lang, "session_open_choice"),
-        ((button(Action.CONTINUE, "btn_continue"), button(Action.RESTART, "btn_restart")),),
-    )
+        return say(current_screen(svc, patient, session))
 
 
 async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | None) -> Reply:
@@ -170,24 +156,24 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
         session = await uow.sessions.get(callback.session_id)
-        lang = patient.language if patient else who.language
+        lang = patient.language if patient else svc.language(who.language)
         if patient is None or session is None:
             return _toast(svc, lang, "toast_invalid")
         if session.patient_id != patient.id:
             log.warning("callback.foreign_session", extra={"session_id": session.id})
             return _toast(svc, lang, "toast_not_yours")
         if session.finished_at is not None:
-            return await _tap_on_finished(svc, uow, patient, session, callback, lang, message_id)
+            return await _tap_on_finished(svc, uow, patient, session, callback, message_id)
         if callback.action is Action.HURTS:
             # Safety first: a pain tap is honoured even from an older screen of this session.
-            return await _apply(svc, uow, patient, session, Action.HURTS, "", message_id, lang)
+            return await _apply(svc, uow, patient, session, Action.HURTS, "", message_id)
         if callback.rev != session.rev:
             if message_id is not None and message_id == session.message_id:
                 # The session's own message shows an older step: its edit was lost (a
                 # crash, a failed send) or this tap was delivered twice. Show where the
                 # session really is, so the patient is never stuck on a dead screen.
                 return Reply(
-                    edit=current_screen(svc, lang, patient, session),
+                    edit=current_screen(svc, patient, session),
                     toast=svc.content.text(lang, "toast_stale"),
                 )
             return _toast(svc, lang, "toast_stale")
@@ -198,18 +184,14 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
                 await uow.commit()
             fresh = await uow.sessions.get(session.id)
             assert fresh is not None
-            return Reply(
-                edit=current_screen(svc, lang, patient, fresh), strip_buttons_of=old_screen
-            )
+            return Reply(edit=current_screen(svc, patient, fresh), strip_buttons_of=old_screen)
         if callback.action is Action.RESTART:
             if not await _finish(uow, svc, session, Outcome.RESTARTED):
                 return _toast(svc, lang, "toast_stale")
             fresh = await _new_session(svc, uow, patient)
             await uow.commit()
-            return Reply(edit=current_screen(svc, lang, patient, fresh))
-        return await _apply(
-            svc, uow, patient, session, callback.action, callback.arg, message_id, lang
-        )
+            return Reply(edit=current_screen(svc, patient, fresh))
+        return await _apply(svc, uow, patient, session, callback.action, callback.arg, message_id)
 
 
 async def _tap_on_finished(
@@ -218,9 +200,13 @@ async def _tap_on_finished(
     patient: Patient,
     session: ExerciseSession,
     callback: Callback,
-    lang: str,
     message_id: int | None,
 ) -> Reply:
+    lang = patient.language
+    if callback.action is Action.PAIN_WHICH:
+        reply = await safety.narrow_pain(svc, uow, patient, session, callback.arg)
+        await uow.commit()
+        return reply
     already_advised = (
         session.outcome == Outcome.PAIN.value
         and message_id is not None
@@ -241,8 +227,8 @@ async def _tap_on_finished(
         await uow.commit()
         return Reply(
             send=(
-                Screen(safety.pain_closing(svc, lang)),
-                safety.warning_screen(svc, lang, session.id),
+                Screen(safety_ui.pain_closing(svc.content, lang)),
+                safety_ui.warning_screen(svc.content, lang, session.id),
             ),
             advice_keys=(key,),
         )
@@ -250,7 +236,11 @@ async def _tap_on_finished(
 
 
 async def _finish(
-    uow: UnitOfWork, svc: Services, session: ExerciseSession, outcome: Outcome
+    uow: UnitOfWork,
+    svc: Services,
+    session: ExerciseSession,
+    outcome: Outcome,
+    feeling: Feeling | None = None,
 ) -> bool:
     now = svc.clock.now()
     ok = await uow.sessions.compare_and_set(
@@ -260,6 +250,7 @@ async def _finish(
         finished_at=now,
         updated_at=now,
         outcome=outcome.value,
+        feeling=feeling.value if feeling else None,
         timer_due_at=None,
     )
     if ok:
@@ -276,11 +267,12 @@ async def _apply(
     action: Action | str,
     arg: str,
     message_id: int | None,
-    lang: str,
 ) -> Reply:
     now = svc.clock.now()
+    lang = patient.language
+    before = state_of(session)
     try:
-        transition = advance(catalog_for(svc, patient), state_of(session), action, now, arg)
+        transition = advance(catalog_for(svc, patient), before, action, now, arg)
     except NotAllowed:
         log.info("callback.not_allowed", extra={"session_id": session.id, "phase": session.phase})
         return _toast(svc, lang, "toast_stale")
@@ -304,11 +296,11 @@ async def _apply(
         if key is not None:
             advice_keys.append(key)
     if finish is not None:
-        reply = await _closing(svc, uow, patient, session, finish, lang)
+        reply = await _closing(svc, uow, patient, session, finish, before, transition.state)
         if finish.outcome.value in planner.DONE_OUTCOMES:
             await reminders.day_done(uow, patient, now)
     else:
-        screen = _screen(svc, lang, patient, session, transition.state, new_rev)
+        screen = ui.session_screen(_view(svc, patient, session, new_rev), transition.state)
         toast = (
             svc.content.text(lang, "toast_timer_started")
             if any(isinstance(e, StartTimer) for e in transition.effects)
@@ -328,24 +320,37 @@ async def _closing(
     patient: Patient,
     session: ExerciseSession,
     finish: Finish,
-    lang: str,
+    before: SessionState,
+    after: SessionState,
 ) -> Reply:
-    """The last screen of a session; pain adds the warning-sign question below the advice."""
+    """The last screen of a session, saying what was done. Pain: the advice in place of
+    the screen, the warning signs, and "which one?" when it ended at "It hurt"."""
     uow.on_commit(svc.metrics.sessions_finished.labels(finish.outcome.value).inc)
-    content = svc.content
+    content, lang = svc.content, patient.language
     if finish.outcome is Outcome.PAIN:
-        return Reply(
-            edit=Screen(safety.pain_closing(svc, lang)),
-            send=(safety.warning_screen(svc, lang, session.id),),
-        )
+        return safety.pain_reply(svc, patient, session, ask_which=before.phase is Phase.FEELING)
     if finish.outcome is Outcome.NOT_STARTED:
         return Reply(edit=Screen(screens.text(content, lang, "session_not_started")))
-    persisting = await safety.record_feeling(
-        svc, uow, patient, session.id, sore=finish.feeling is Feeling.SORE
-    )
-    if finish.feeling is Feeling.SORE:
-        return Reply(edit=Screen(safety.sore_closing(svc, lang, persisting)))
-    return Reply(edit=Screen(screens.text(content, lang, "well_done")))
+    kind = category(finish.outcome.value, after.exercises, after.completed)
+    done = sum(1 for ex in after.exercises if ex in after.completed)
+    closing = ui.closing_text(content, lang, kind, done, len(after.exercises))
+    if finish.feeling is Feeling.SORE and kind is not Category.SKIPPED:
+        persisting = await safety.record_feeling(svc, uow, patient, session.id, sore=True)
+        closing = f"{closing}\n\n{safety_ui.sore_closing(content, lang, persisting)}"
+    elif kind is not Category.SKIPPED:
+        await safety.record_feeling(svc, uow, patient, session.id, sore=False)
+    follow: tuple[Screen, ...] = ()
+    if await _first_session_without_reminders(uow, patient):
+        follow = (onboarding_ui.reminders_offer_screen(content, lang),)
+    return Reply(edit=Screen(closing), send=follow)
+
+
+async def _first_session_without_reminders(uow: UnitOfWork, patient: Patient) -> bool:
+    """After the first session that reached its end, reminders are offered again to a
+    patient who has none (one who said "Later" at the start never saw them)."""
+    if patient.reminder_time is not None:
+        return False
+    return await uow.sessions.count_finished(patient.id, [Outcome.COMPLETED.value]) == 1
 
 
 async def _carry_out(
@@ -398,24 +403,36 @@ async def timer_elapsed(
             return False
         old_message = session.message_id
         if session.rev == timer_rev and session.phase == Phase.TIMER.value:
-            reply = await _apply(
-                svc, uow, patient, session, TIMER_ELAPSED, "", None, patient.language
-            )
+            reply = await _apply(svc, uow, patient, session, TIMER_ELAPSED, "", None)
             screen = reply.edit
         elif isinstance(timer_rev, int) and session.rev == timer_rev + 1 and timer.attempts > 1:
-            screen = current_screen(svc, patient.language, patient, session)  # resend
+            screen = current_screen(svc, patient, session)  # resend
         else:
             return False
     if screen is None:
         return False
-    await deliver(patient.chat_id, Reply(send=(screen,), strip_buttons_of=old_message))
+    await deliver(
+        patient.chat_id,
+        Reply(send=(screen,), strip_buttons_of=old_message, shows_session=session.id),
+    )
     return True
+
+
+async def screen_moved(svc: Services, session_id: int, message_id: int) -> None:
+    """The session's screen was sent again as a new message: that copy is the one to edit
+    (and to strip of its buttons when the screen moves once more)."""
+    async with svc.db.unit_of_work() as uow:
+        session = await uow.sessions.get(session_id)
+        if session is None or session.finished_at is not None:
+            return
+        await uow.sessions.set_message(session_id, message_id)
+        await uow.commit()
 
 
 async def cancel(svc: Services, who: Patron) -> Reply:
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
-        lang = patient.language if patient else who.language
+        lang = patient.language if patient else svc.language(who.language)
         session = await uow.sessions.open_for_patient(patient.id) if patient else None
         if session is None:
             return say(Screen(screens.text(svc.content, lang, "no_open_session")))
@@ -427,13 +444,122 @@ async def cancel(svc: Services, who: Patron) -> Reply:
         )
 
 
-async def open_screen_for(svc: Services, who: Patron) -> Screen | None:
-    """The screen a patient is in the middle of, if any (shown again after free text)."""
+async def screen_again(svc: Services, who: Patron, before: Screen) -> Reply:
+    """``before``, then the screen the patient is in the middle of, if any, as a new
+    message (the old copy loses its buttons, so only one copy can be tapped)."""
+    async with svc.db.unit_of_work(read_only=True) as uow:
+        patient = await uow.patients.by_telegram_id(who.user_id)
+        session = await uow.sessions.open_for_patient(patient.id) if patient else None
+        if patient is None or session is None:
+            return say(before)
+        return Reply(
+            send=(before, current_screen(svc, patient, session)),
+            strip_buttons_of=session.message_id,
+            shows_session=session.id,
+        )
+
+
+# --- typed pain ------------------------------------------------------------------------------
+
+
+async def typed_pain(svc: Services, who: Patron) -> Reply:
+    """Free text that speaks of pain: the advice with the clinic's contact at once, and
+    "did something hurt?" to confirm. An open session stops first (its timer too), so
+    nothing runs on while the patient reads; "No, I am fine" brings it back."""
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
-        if patient is None:
-            return None
+        lang = patient.language if patient else svc.language(who.language)
+        if patient is None or patient.consent_at is None:
+            # Nothing to record, but the advice is never withheld.
+            return say(
+                Screen(screens.pain_advice(svc.content, lang)),
+                onboarding_ui.start_hint_screen(svc.content, lang),
+            )
+        patient.settings_step = None  # the text was about pain, not a time or a place
         session = await uow.sessions.open_for_patient(patient.id)
         if session is None:
-            return None
-        return current_screen(svc, patient.language, patient, session)
+            pains = await _pain_count(uow, patient)
+            await uow.commit()
+            return say(safety_ui.typed_pain_screen(svc.content, lang, 0, pains))
+        rev = session.rev
+        if session.phase == Phase.TIMER.value:
+            # The timer stops; the set does not count.
+            rev += 1
+            await uow.sessions.compare_and_set(
+                session.id, session.rev, phase=Phase.STEP.value, timer_due_at=None
+            )
+            await uow.timers.cancel_pending(patient.id, [STEP_TIMER])
+        await uow.commit()
+        return Reply(
+            send=(safety_ui.typed_pain_screen(svc.content, lang, session.id, rev),),
+            strip_buttons_of=session.message_id,
+        )
+
+
+async def _pain_count(uow: UnitOfWork, patient: Patient) -> int:
+    return sum(1 for r in await uow.reports.for_patient(patient.id) if r.kind == "pain")
+
+
+async def typed_pain_answer(svc: Services, who: Patron, callback: Callback) -> Reply:
+    """The answer to "did something hurt?" after typed pain words. Yes: a pain report,
+    the hold, and the session (if one was open) ends for pain. No: the session again."""
+    answer = safety_ui.YesNo.parse(callback.arg)
+    async with svc.db.unit_of_work() as uow:
+        patient = await uow.patients.by_telegram_id(who.user_id)
+        if patient is None or patient.consent_at is None:
+            return _toast(svc, svc.language(who.language), "toast_invalid")
+        lang = patient.language
+        session = await uow.sessions.get(callback.session_id) if callback.session_id else None
+        if callback.session_id and (session is None or session.patient_id != patient.id):
+            return _toast(svc, lang, "toast_invalid")
+        if not answer.yes:
+            if session is None or session.finished_at is not None:
+                return Reply(edit=Screen(screens.text(svc.content, lang, "typed_pain_fine")))
+            return Reply(
+                edit=Screen(screens.text(svc.content, lang, "typed_pain_fine")),
+                send=(current_screen(svc, patient, session),),
+                shows_session=session.id,
+            )
+        if session is None:
+            if await _pain_count(uow, patient) != callback.rev:
+                return _toast(svc, lang, "toast_stale")  # this answer was taken already
+            key = await safety.record_pain(
+                svc,
+                uow,
+                patient,
+                session_id=None,
+                exercise_id=None,
+                step_index=None,
+                source="typed",
+            )
+            await uow.commit()
+            return Reply(
+                edit=Screen(safety_ui.pain_closing(svc.content, lang)),
+                send=(safety_ui.warning_screen(svc.content, lang, 0),),
+                advice_keys=(key,),
+            )
+        if session.finished_at is not None:
+            if session.outcome == Outcome.PAIN.value:
+                return _toast(svc, lang, "toast_stale")  # noted already
+            # The session went on and ended; the pain is still reported.
+            return await _tap_on_finished(
+                svc, uow, patient, session, Callback(Action.HURTS, session.id), None
+            )
+        state = state_of(session)
+        exercise_id = None if state.phase is Phase.INTRO else state.exercises[state.exercise_index]
+        step = None if state.phase is Phase.INTRO else state.step_index
+        if not await _finish(uow, svc, session, Outcome.PAIN, Feeling.PAIN):
+            return _toast(svc, lang, "toast_stale")
+        key = await safety.record_pain(
+            svc,
+            uow,
+            patient,
+            session_id=session.id,
+            exercise_id=exercise_id,
+            step_index=step,
+            source="typed",
+        )
+        await reminders.day_done(uow, patient, svc.clock.now())
+        await uow.commit()
+        reply = safety.pain_reply(svc, patient, session, ask_which=False)
+        return replace(reply, advice_keys=(key,))

@@ -15,7 +15,7 @@ from bot.core.timeparse import parse_local_time
 from bot.core.ui import settings as ui
 from bot.core.zones import (
     LocationLookupUnavailable,
-    resolve_zone,
+    find_zones,
     suggested_zones,
     zone_for_location,
 )
@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 async def consented(uow: UnitOfWork, who: Patron) -> Patient | None:
     patient = await uow.patients.by_telegram_id(who.user_id)
     return patient if patient is not None and patient.consent_at is not None else None
+
+
+async def has_consented(svc: Services, who: Patron) -> bool:
+    async with svc.db.unit_of_work(read_only=True) as uow:
+        return await consented(uow, who) is not None
 
 
 def _text(svc: Services, lang: str, key: str, **values: object) -> Screen:
@@ -80,7 +85,9 @@ async def settings_tap(svc: Services, who: Patron, callback: Callback) -> Reply:
         # SET_ZONE
         choice = ui.ZoneChoice.parse(callback.arg)
         suggestions = suggested_zones(who.language)
-        if choice.pick == "keep" and patient.timezone:
+        if isinstance(choice.pick, ui.ZoneName):
+            zone = choice.pick.zone
+        elif choice.pick == "keep" and patient.timezone:
             zone = patient.timezone
         elif isinstance(choice.pick, int) and choice.pick < len(suggestions):
             zone = suggestions[choice.pick]
@@ -148,7 +155,7 @@ async def typed_input(
             await uow.commit()
             return None
         lang = patient.language
-        typed_time = parse_local_time(text or "") if location is None else None
+        typed_time = parse_local_time(text or "", who.language) if location is None else None
         if question.kind == "time":
             if typed_time is None:
                 return say(_text(svc, lang, "time_invalid"))
@@ -158,12 +165,6 @@ async def typed_input(
             return say(_zone_screen(svc, who, patient, draft))
         assert question.time is not None
         draft = ui.DaysAndTime(question.mask, question.time)
-        if typed_time is not None and resolve_zone(text or "") is None:
-            # "8pm" while the zone is asked: a corrected time, not a place
-            draft = ui.DaysAndTime(question.mask, f"{typed_time:%H:%M}")
-            _ask(svc, patient, "zone", draft.mask, draft.time)
-            await uow.commit()
-            return say(_zone_screen(svc, who, patient, draft))
         if location is not None:
             try:
                 zone = zone_for_location(*location)
@@ -171,11 +172,25 @@ async def typed_input(
                 return say(_text(svc, lang, "zone_location_unavailable"))
             if zone is None:
                 return say(_text(svc, lang, "zone_location_failed"))
-        else:
-            zone = resolve_zone(text or "")
-            if zone is None:
-                return say(_text(svc, lang, "zone_invalid"))
-        return say(await _save(svc, uow, patient, draft, zone))
+            return say(await _save(svc, uow, patient, draft, zone))
+        answer = find_zones(
+            text or "", country_hint=svc.content.clinic.country, language=who.language
+        )
+        if answer.zone is not None:
+            return say(await _save(svc, uow, patient, draft, answer.zone))
+        if answer.ambiguous:  # the question stays open: typing another name still works
+            return say(
+                ui.zone_candidates_screen(
+                    svc.content, lang, draft, answer.candidates, svc.clock.now()
+                )
+            )
+        if typed_time is not None:
+            # "8pm" while the zone is asked: a corrected time, not a place
+            draft = ui.DaysAndTime(question.mask, f"{typed_time:%H:%M}")
+            _ask(svc, patient, "zone", draft.mask, draft.time)
+            await uow.commit()
+            return say(_zone_screen(svc, who, patient, draft))
+        return say(_text(svc, lang, "zone_invalid"))
 
 
 async def nudge_setting(svc: Services, who: Patron, callback: Callback) -> Reply:

@@ -93,6 +93,8 @@ class ExerciseSession(Base):
     program_id: Mapped[str] = mapped_column(String(64))
     content_version: Mapped[str] = mapped_column(String(64))
     exercises: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # exercises finished with Next/Done (not skipped): what "done" and "partly" mean
+    completed: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     phase: Mapped[str] = mapped_column(String(16), default="intro", server_default="intro")
     exercise_index: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     step_index: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))

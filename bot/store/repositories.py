@@ -207,6 +207,23 @@ class SessionRepository:
         rows = await self.session.execute(stmt)
         return {pid: when for pid, when in rows if when is not None}
 
+    async def count_finished(self, patient_id: int, outcomes: Iterable[str]) -> int:
+        """How many of the patient's sessions ended with one of ``outcomes``."""
+        stmt = select(func.count()).where(
+            ExerciseSession.patient_id == patient_id,
+            ExerciseSession.outcome.in_(list(outcomes)),
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def set_message(self, session_id: int, message_id: int) -> None:
+        """Which message shows the session now (no new revision: its screen is the same)."""
+        await self.session.execute(
+            update(ExerciseSession)
+            .where(ExerciseSession.id == session_id)
+            .values(message_id=message_id),
+            execution_options=NO_SYNC,
+        )
+
     async def compare_and_set(self, session_id: int, expected_rev: int, **changes: Any) -> bool:
         """Apply ``changes`` only if the session is still at ``expected_rev``; bump ``rev``.
 

@@ -23,7 +23,16 @@ from telegram.ext import ContextTypes
 from bot.core import screens
 from bot.core.callbacks import Action, Callback, InvalidCallback, decode
 from bot.core.screens import Screen
-from bot.services import clinic, onboarding, privacy, reminders, safety, sessions, settings
+from bot.services import (
+    clinic,
+    free_text,
+    onboarding,
+    privacy,
+    reminders,
+    safety,
+    sessions,
+    settings,
+)
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply
 from bot.store.errors import is_outage
@@ -96,7 +105,7 @@ def patient_only(handler: PatientHandler) -> Callable[[Update, Context], Corouti
         await settings.end_question(svc, who)  # a command never answers a typed question
         reply = await handler(svc, who, update, context)
         if reply is not None:
-            await deliver(context.bot, who.chat_id, reply, media=media_library(context))
+            await _deliver(context, svc, who.chat_id, reply)
 
     return wrapper
 
@@ -170,7 +179,7 @@ async def on_mydata(svc: Services, who: Patron, update: Update, context: Context
 
 @patient_only
 async def on_forget(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
-    return privacy.forget_question(svc, who)
+    return await privacy.forget_question(svc, who)
 
 
 async def on_patient(update: Update, context: Context) -> None:
@@ -199,7 +208,7 @@ async def on_unknown_command(update: Update, context: Context) -> None:
 
 
 async def on_free_input(update: Update, context: Context) -> None:
-    """Text, stickers, photos... where the bot expects a tap: a friendly hint, screen again.
+    """Text, stickers, photos... (bot/services/free_text.py says what they mean).
 
     In groups (the bot rarely sees their messages at all) nothing is answered."""
     who = patron(update)
@@ -208,24 +217,34 @@ async def on_free_input(update: Update, context: Context) -> None:
     svc = services(context)
     message = update.effective_message
     location = message.location if message is not None else None
-    typed = await settings.typed_input(
+    reply = await free_text.typed(
         svc,
         who,
         message.text if message is not None else None,
         (location.latitude, location.longitude) if location is not None else None,
     )
-    if typed is not None:
-        await deliver(context.bot, who.chat_id, typed, media=media_library(context))
-        return
-    lang = svc.language(who.language)
-    current = await sessions.open_screen_for(svc, who)
-    hint = Screen(screens.text(svc.content, lang, "expect_button"))
-    await deliver(
+    await _deliver(context, svc, who.chat_id, reply)
+
+
+async def _deliver(
+    context: Context,
+    svc: Services,
+    chat_id: int,
+    reply: Reply,
+    tapped: MaybeInaccessibleMessage | None = None,
+) -> None:
+    """Deliver a reply with the screens' pictures; a session screen sent anew becomes the
+    session's message (so the copy it replaced can lose its buttons)."""
+    sent = await deliver(
         context.bot,
-        who.chat_id,
-        Reply(send=(hint, current) if current else (hint,)),
+        chat_id,
+        reply,
+        tapped_message_id=tapped.message_id if tapped is not None else None,
         media=media_library(context),
+        tapped_has_media=tapped is not None and _has_media(tapped),
     )
+    if reply.shows_session is not None and sent:
+        await sessions.screen_moved(svc, reply.shows_session, sent[-1])
 
 
 async def _answer(query: CallbackQuery, text: str | None = None) -> bool:
@@ -270,14 +289,7 @@ async def on_callback(update: Update, context: Context) -> None:
             log.warning("callback.invalid", extra={"reason": str(error)})
             reply = Reply(toast=svc.content.text(lang, "toast_invalid"))
         answered = await _answer(query, reply.toast)
-        await deliver(
-            context.bot,
-            who.chat_id,
-            reply,
-            tapped_message_id=message.message_id,
-            media=media_library(context),
-            tapped_has_media=_has_media(message),
-        )
+        await _deliver(context, svc, who.chat_id, reply, tapped=message)
         if reply.advice_keys:
             await safety.advice_delivered(svc, reply.advice_keys)
     finally:
@@ -310,7 +322,13 @@ async def _route(svc: Services, who: Patron, callback: Callback, message_id: int
     if action is Action.DECLINE:
         return onboarding.decline(svc, who)
     if action is Action.LATER:
-        return onboarding.later(svc, who)
+        return await onboarding.later(svc, who)
+    if action is Action.WELCOME:
+        return await onboarding.welcome(svc, who)
+    if action is Action.NO_REMINDERS:
+        return onboarding.no_reminders(svc, who)
+    if action is Action.TYPED_PAIN:
+        return await sessions.typed_pain_answer(svc, who, callback)
     if action in (Action.FORGET_YES, Action.FORGET_NO):
         return await privacy.forget(svc, who, confirmed=action is Action.FORGET_YES)
     if action in _SETTINGS:

@@ -22,13 +22,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError
 
 from bot.core.callbacks import encode
 from bot.core.screens import Screen
-from bot.services.replies import Reply
+from bot.services.replies import Document, Reply
 from bot.telegram.media import MediaLibrary, MediaUnavailable, text_instead
 from bot.telegram.retries import with_retries
 
@@ -97,6 +97,19 @@ async def send(
         )
 
     return await with_retries(call, retry_timeouts=must_arrive)
+
+
+async def send_document(bot: Bot, chat_id: int, document: Document) -> Message:
+    """A file (retried on connection errors, like any new message)."""
+
+    async def call() -> Message:
+        return await bot.send_document(
+            chat_id,
+            InputFile(document.data, filename=document.filename),
+            caption=document.caption or None,
+        )
+
+    return await with_retries(call, retry_timeouts=False)
 
 
 async def edit(
@@ -186,12 +199,13 @@ async def deliver(
     *,
     media: MediaLibrary | None = None,
     tapped_has_media: bool = False,
-) -> None:
+) -> list[int]:
     """Carry out a reply (the toast, if any, is answered by the callback handler).
 
     ``media`` sends screens with pictures as pictures (without it they are text with the
     description); ``tapped_has_media`` says the tapped message is a picture message, so a
-    screen with a picture can replace it in place.
+    screen with a picture can replace it in place. Returns the ids of the messages sent
+    for ``reply.send``, in order.
     """
     must_arrive = bool(reply.advice_keys)
     if reply.strip_buttons_of is not None and reply.strip_buttons_of != tapped_message_id:
@@ -211,8 +225,12 @@ async def deliver(
             )
     elif reply.strip_buttons_of is not None and reply.strip_buttons_of == tapped_message_id:
         await strip_buttons(bot, chat_id, tapped_message_id)
+    sent: list[int] = []
     for screen in reply.send:
-        await send(bot, chat_id, screen, must_arrive=must_arrive, media=media)
+        message = await send(bot, chat_id, screen, must_arrive=must_arrive, media=media)
+        sent.append(message.message_id)
+    if reply.document is not None:
+        await send_document(bot, chat_id, reply.document)
     for other_chat, screen in reply.notify:
         try:
             await send(bot, other_chat, screen)
@@ -223,3 +241,4 @@ async def deliver(
             await edit(bot, other_chat, message_id, Screen(text))
         except Exception as error:  # deleted by the staff already, or Telegram refuses
             log.warning("scrub.failed", extra={"error": type(error).__name__})
+    return sent

@@ -112,3 +112,11 @@ async def reports_of(sandbox: Sandbox, user: SimUser) -> list[Report]:
         patient = await uow.patients.by_telegram_id(user.id)
         assert patient is not None
         return list(await uow.reports.for_patient(patient.id))
+
+
+async def patient_of(sandbox: Sandbox, user: SimUser) -> Patient:
+    assert sandbox.services is not None
+    async with sandbox.services.db.unit_of_work() as uow:
+        patient = await uow.patients.by_telegram_id(user.id)
+        assert patient is not None
+        return patient

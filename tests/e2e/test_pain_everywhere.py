@@ -44,7 +44,8 @@ async def test_it_hurts_on_every_screen(
         await tap(sandbox, user, "btn_skip")
     [session] = await sessions_of(sandbox, user)
     if session.exercises[index] != exercise_id:
-        await tap(sandbox, user, "btn_alternative")
+        title = CONTENT.exercise(exercise_id).short_title
+        await tap(sandbox, user, "btn_alternative", exercise_title=title)
     for _ in range(step):
         await tap(sandbox, user, "btn_next")
     if timer:
@@ -60,9 +61,18 @@ async def test_it_hurts_on_every_screen(
     )
     await tap(sandbox, user, "btn_hurts")
 
-    # the screen the patient tapped becomes the advice; the warning-sign question follows
-    advice = next(m for m in user.bot_messages if m.message_id == screen.message_id)
-    assert advice.text is not None
+    # the screen the patient tapped becomes the advice (a picture screen loses its buttons
+    # and the advice follows it); the warning-sign question comes after
+    tapped = next(m for m in user.bot_messages if m.message_id == screen.message_id)
+    assert tapped.buttons == []
+    advice = next(
+        m
+        for m in user.bot_messages
+        if m.message_id >= screen.message_id
+        and m.text
+        and screens.pain_advice(CONTENT, "en").split("\n\n")[0] in m.text
+    )
+    assert (advice.message_id == screen.message_id) == (screen.media is None)
     assert advice.buttons == []
     question = user.last_bot_message(with_buttons=True)
     assert question is not None and question.message_id > advice.message_id

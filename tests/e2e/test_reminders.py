@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.world import SimUser
-from bot.store.models import Patient, Timer
-from tests.e2e.journeys import label, last_text, onboard, say, tap
+from bot.store.models import Timer
+from tests.e2e.journeys import label, last_text, onboard, patient_of, say, tap
 
 NY = ZoneInfo("America/New_York")
 
@@ -25,6 +25,7 @@ async def subscribe(
     zone: str = "Boston",
 ) -> None:
     await onboard(sandbox, user)
+    await tap(sandbox, user, "btn_later")
     await tap(sandbox, user, "btn_set_reminders")
     await tap(sandbox, user, days)
     await tap(sandbox, user, "btn_days_done")
@@ -44,14 +45,6 @@ def reminders_received(sandbox: Sandbox, user: SimUser) -> list[datetime]:
         for e in sandbox.world.events
         if e.kind == "bot_message" and e.user_id == user.chat_id and (e.text or "").startswith(text)
     ]
-
-
-async def patient_of(sandbox: Sandbox, user: SimUser) -> Patient:
-    assert sandbox.services is not None
-    async with sandbox.services.db.unit_of_work() as uow:
-        patient = await uow.patients.by_telegram_id(user.id)
-        assert patient is not None
-        return patient
 
 
 async def timers_of(sandbox: Sandbox, user: SimUser) -> list[Timer]:
@@ -308,7 +301,7 @@ async def test_remind_again_if_not_started(sandbox: Sandbox) -> None:
     await subscribe(sandbox, user, at="7:30")
     await tap(sandbox, user, "btn_nudge_setting")
     await tap(sandbox, user, "btn_nudge_hour")
-    assert last_text(user) == label(sandbox, "nudge_on", hours=1)
+    assert last_text(user) == label(sandbox, "nudge_on_hour")
     nudge = label(sandbox, "nudge")
     # day 1: not started, so one nudge an hour after the reminder
     await sandbox.advance(timedelta(hours=4))

@@ -22,6 +22,7 @@ from tests.e2e.journeys import (
     sessions_of,
     tap,
     tap_newest,
+    tap_next_until_question,
     texts_since,
 )
 from tests.e2e.test_reminders import patient_of, reminders_received, subscribe, timers_of
@@ -148,8 +149,7 @@ async def test_sore_gets_a_follow_up_two_days_later(sandbox: Sandbox) -> None:
     await onboard(sandbox, user)
     await say(sandbox, user, "/exercise")
     await tap(sandbox, user, "btn_begin")
-    await tap(sandbox, user, "btn_skip")
-    await tap(sandbox, user, "btn_skip")
+    await tap_next_until_question(sandbox, user)
     await tap(sandbox, user, "btn_feel_sore")
     await sandbox.advance(timedelta(days=1))
     assert events(sandbox, user, "sore_followup_question") == []
@@ -167,23 +167,45 @@ async def test_sore_gets_a_follow_up_two_days_later(sandbox: Sandbox) -> None:
 async def test_three_sore_answers_in_a_row_prompt_the_advice(sandbox: Sandbox) -> None:
     user = sandbox.user()
     await onboard(sandbox, user)
+    persisting = label(
+        sandbox,
+        "advice_sore_persisting",
+        clinic_name="",
+        clinic_phone="",
+        clinic_credentials="",
+        clinic_address="",
+        clinic_hours="",
+        clinic_website="",
+    )[:30]
     for round_number in range(3):
         await say(sandbox, user, "/exercise")
         await tap(sandbox, user, "btn_begin")
-        await tap(sandbox, user, "btn_skip")
-        await tap(sandbox, user, "btn_skip")
+        await tap_next_until_question(sandbox, user)
+        before = len(user.bot_messages)
         await tap(sandbox, user, "btn_feel_sore")
-        persisting = label(
-            sandbox,
-            "advice_sore_persisting",
-            clinic_name="",
-            clinic_phone="",
-            clinic_credentials="",
-            clinic_address="",
-            clinic_hours="",
-            clinic_website="",
-        )[:30]
-        assert (persisting in last_text(user)) is (round_number == 2)
+        # the closing is the tapped question, edited; the first also offers reminders
+        closing = "\n".join(texts_since(user, len(user.bot_messages) - before + 1))
+        assert label(sandbox, "advice_sore") in closing
+        assert (persisting in closing) is (round_number == 2)
+
+
+async def test_a_session_all_skipped_is_no_soreness_and_no_praise(sandbox: Sandbox) -> None:
+    """Issue 11, 8: nothing done is not "well done", and its answer is not a feeling."""
+    user = sandbox.user()
+    await onboard(sandbox, user)
+    await say(sandbox, user, "/exercise")
+    await tap(sandbox, user, "btn_begin")
+    await tap(sandbox, user, "btn_skip")
+    await tap(sandbox, user, "btn_skip")
+    await tap(sandbox, user, "btn_feel_sore")
+    closing, offer = texts_since(user, 2)
+    assert closing == label(sandbox, "all_skipped")
+    assert offer == label(sandbox, "reminders_offer")
+    assert [r.kind for r in await _reports(sandbox, user)] == []
+    assert (await patient_of(sandbox, user)).sore_streak == 0
+    assert events(sandbox, user, "sore_followup_question") == []
+    await sandbox.advance(timedelta(days=3))
+    assert events(sandbox, user, "sore_followup_question") == []
 
 
 async def test_warning_sign_yes_shows_urgent_care_first(sandbox: Sandbox) -> None:
@@ -283,20 +305,28 @@ async def test_staff_can_look_up_and_clear_a_patient(clinic_sandbox: Sandbox) ->
 
 
 async def test_history_lists_the_last_14_days(sandbox: Sandbox) -> None:
+    """Each day by what was done (issue 11, 8); an open session is not a day yet."""
     sandbox.clock.set(MONDAY_MORNING)
     user = sandbox.user()
     await onboard(sandbox, user)
-    for answer in ("btn_feel_fine", "btn_feel_sore"):
+    for skips in (0, 2, 1):
         await say(sandbox, user, "/exercise")
         await tap(sandbox, user, "btn_begin")
-        await tap(sandbox, user, "btn_skip")
-        await tap(sandbox, user, "btn_skip")
-        await tap(sandbox, user, answer)
+        for _ in range(skips):
+            await tap(sandbox, user, "btn_skip")
+        await tap_next_until_question(sandbox, user)
+        await tap_newest(sandbox, user, "btn_feel_fine")
         await sandbox.advance(timedelta(days=1))
+    await hurt_during_second_exercise(sandbox, user)
+    await sandbox.advance(timedelta(days=1))
+    await say(sandbox, user, "/exercise")  # on hold now: no session opens
     await say(sandbox, user, "/history")
     text = last_text(user)
-    assert f"Mon 2 Mar: {label(sandbox, 'btn_feel_fine')}" in text
-    assert f"Tue 3 Mar: {label(sandbox, 'btn_feel_sore')}" in text
+    assert f"Mon 2 Mar: {label(sandbox, 'history_done')}" in text
+    assert f"Tue 3 Mar: {label(sandbox, 'history_skipped')}" in text
+    assert f"Wed 4 Mar: {label(sandbox, 'history_partly')}" in text
+    assert f"Thu 5 Mar: {label(sandbox, 'history_pain')}" in text
+    assert "Fri 6 Mar" not in text
 
 
 async def test_it_hurts_on_an_old_screen_after_clearance_is_never_ignored(

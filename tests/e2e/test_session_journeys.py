@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from tests.e2e.journeys import (
     last_text,
     onboard,
     open_session,
+    patient_of,
     reports_of,
     say,
     sessions_of,
@@ -46,7 +48,13 @@ async def test_complete_session_without_pain(sandbox: Sandbox) -> None:
     await tap_next_until_question(sandbox, user)
     assert last_text(user) == label(sandbox, "feeling_question")
     await tap(sandbox, user, "btn_feel_fine")
-    assert last_text(user) == label(sandbox, "well_done")
+    closing, offer = user.bot_messages[-2:]
+    assert closing.text == label(sandbox, "well_done")
+    # the first finished session offers reminders (the patient had chosen "Start now")
+    assert offer.text == label(sandbox, "reminders_offer")
+    assert offer.labels == [
+        [label(sandbox, "btn_set_reminders"), label(sandbox, "btn_no_reminders")]
+    ]
     [session] = await sessions_of(sandbox, user)
     assert session.outcome == "completed" and session.feeling == "none"
     assert sandbox.services is not None
@@ -59,7 +67,7 @@ async def test_sore_gets_reassurance(sandbox: Sandbox) -> None:
     await open_session(sandbox, user)
     await tap_next_until_question(sandbox, user)
     await tap(sandbox, user, "btn_feel_sore")
-    text = last_text(user)
+    text = user.bot_messages[-2].text or ""
     assert label(sandbox, "advice_sore") in text
     assert label(sandbox, "advice_stretch_walk") in text
     assert [r.kind for r in await reports_of(sandbox, user)] == ["sore"]
@@ -73,7 +81,17 @@ async def test_pain_at_the_end_asks_which_exercise_then_advises(
     await open_session(sandbox, user)
     await tap_next_until_question(sandbox, user)
     await tap(sandbox, user, "btn_feel_pain")
-    assert last_text(user) == label(sandbox, "pain_which")
+    # the tap itself records the pain, holds the reminders and gives the advice
+    advice, question, which_question = user.bot_messages[-3:]
+    assert advice.text is not None and phone(sandbox) in advice.text
+    assert label(sandbox, "hold_notice") in advice.text
+    assert question.labels == [
+        [label(sandbox, "btn_warning_yes"), label(sandbox, "btn_warning_no")]
+    ]
+    assert which_question.text == label(sandbox, "pain_which")
+    [report] = await reports_of(sandbox, user)
+    assert report.kind == "pain" and report.source == "feeling" and report.exercise_id is None
+    assert (await patient_of(sandbox, user)).hold_since is not None
     [session] = await sessions_of(sandbox, user)
     assert sandbox.services is not None
     content = sandbox.services.content
@@ -83,14 +101,23 @@ async def test_pain_at_the_end_asks_which_exercise_then_advises(
         else label(sandbox, "btn_not_sure")
     )
     await tap(sandbox, user, choice)
-    advice, question = user.bot_messages[-2:]
-    assert advice.text is not None and phone(sandbox) in advice.text
-    assert question.labels == [
-        [label(sandbox, "btn_warning_yes"), label(sandbox, "btn_warning_no")]
-    ]
+    assert last_text(user) == label(sandbox, "pain_which_thanks")
     [report] = await reports_of(sandbox, user)
-    assert report.kind == "pain" and report.source == "feeling"
     assert report.exercise_id == (session.exercises[which] if which is not None else None)
+
+
+async def test_it_hurt_left_unanswered_still_holds_and_advises(sandbox: Sandbox) -> None:
+    """Issue 11, 1: "It hurt", then /cancel instead of naming the exercise."""
+    user = sandbox.user()
+    await open_session(sandbox, user)
+    await tap_next_until_question(sandbox, user)
+    await tap(sandbox, user, "btn_feel_pain")
+    await say(sandbox, user, "/cancel")
+    [report] = await reports_of(sandbox, user)
+    assert report.kind == "pain"
+    assert (await patient_of(sandbox, user)).hold_since is not None
+    await say(sandbox, user, "/exercise")
+    assert any(phone(sandbox) in (m.text or "") for m in user.bot_messages[-2:])
 
 
 async def test_alternative_replaces_the_exercise(sandbox: Sandbox) -> None:
@@ -104,8 +131,9 @@ async def test_alternative_replaces_the_exercise(sandbox: Sandbox) -> None:
         await tap(sandbox, user, "btn_skip")
     original = content.exercise(before.exercises[index])
     assert original.alternative is not None
-    await tap(sandbox, user, "btn_alternative")
-    assert content.exercise(original.alternative).title in last_text(user)
+    alternative = content.exercise(original.alternative)
+    await tap(sandbox, user, "btn_alternative", exercise_title=alternative.short_title)
+    assert alternative.title in last_text(user)
     [after] = await sessions_of(sandbox, user)
     assert after.exercises[index] == original.alternative
     assert after.exercises[:index] == before.exercises[:index]
@@ -338,14 +366,27 @@ async def test_mydata_shows_and_forget_deletes_everything(sandbox: Sandbox) -> N
     await open_session(sandbox, user)
     await tap(sandbox, user, "btn_hurts")
     await say(sandbox, user, "/mydata")
-    dump = "\n".join(m.text or "" for m in user.bot_messages[-3:])
-    assert '"kind": "pain"' in dump and '"telegram_user_id": ' + str(user.id) in dump
+    summary, document = user.bot_messages[-2:]
+    patient = await patient_of(sandbox, user)
+    assert summary.text is not None and patient.code in summary.text
+    assert document.media is not None and document.media.kind == "document"
+    assert document.media.name == f"my-data-{patient.code}.json"
+    data = sandbox.emulator.world.files.content(document.media)
+    assert data is not None
+    export = json.loads(data)
+    assert export["you"]["telegram_user_id"] == user.id
+    assert [a["what"] for a in export["answers"]] == ["pain"]
+    assert export["safety"]["on_hold_since"] is not None
+    assert "claimed_by" not in data.decode() and "idempotency_key" not in data.decode()
     await say(sandbox, user, "/forget")
     await tap(sandbox, user, "btn_forget_no")
     assert last_text(user) == label(sandbox, "forget_kept")
     await say(sandbox, user, "/forget")
+    # on hold: the question warns first, and the goodbye repeats the advice
+    assert phone(sandbox) in last_text(user)
     await tap(sandbox, user, "btn_forget_yes")
-    assert last_text(user) == label(sandbox, "forgotten")
+    assert last_text(user).startswith(label(sandbox, "forgotten"))
+    assert phone(sandbox) in last_text(user)
     assert sandbox.services is not None
     async with sandbox.services.db.unit_of_work() as uow:
         assert await uow.patients.count() == 0

@@ -1,28 +1,15 @@
 """A whole session with pictures: the real bot (bot/app.py wiring, PTB, the local Telegram,
 a real database), the right picture on every step screen, one upload per file across two
 sessions and a restart, and text with the description when an upload fails.
-
-The session's step screens do not name their pictures yet (that wiring lands with the
-screens refactor, issue 11). Until then ``pictured`` adds them the way the step screen
-will, with ``bot.core.media.step_media``; once the step screen does it itself, drop the
-fixture and these tests must pass unchanged.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import html
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
-
-import pytest
 
 from bot.core import screens
-from bot.core.media import step_media
-from bot.core.screens import Screen
-from bot.core.session import Phase, SessionState
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.models import ChatEvent
 from bot.sandbox.validation import UploadedFile
@@ -41,22 +28,6 @@ EXPECTED = [
     "photo: arm-leg-raises-step3.png",
     "photo: arm-leg-raises-step4.png",
 ]
-
-
-@pytest.fixture(autouse=True)
-def pictured(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Step screens carry their picture, as the session's step screen is to do."""
-    original: Callable[..., Screen] = screens.session_screen
-
-    def with_media(content: Any, lang: str, catalog: Any, *args: Any) -> Screen:
-        screen = original(content, lang, catalog, *args)
-        state: SessionState = args[2]
-        if state.phase not in (Phase.STEP, Phase.TIMER):
-            return screen
-        exercise = content.exercise(state.exercises[state.exercise_index])
-        return dataclasses.replace(screen, media=step_media(exercise, state.step_index))
-
-    monkeypatch.setattr(screens, "session_screen", with_media)
 
 
 def shown(sandbox: Sandbox, user: SimUser) -> ChatEvent:

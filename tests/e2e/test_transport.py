@@ -55,9 +55,9 @@ async def test_a_5xx_on_an_edit_is_retried_and_the_patient_sees_the_next_step(
     sandbox = sqlite_sandbox
     user = sandbox.user()
     await open_session(sandbox, user)
-    sandbox.emulator.faults.fail_next(1, status=502, method="editMessageText")
+    sandbox.emulator.faults.fail_next(1, status=502, method="editMessageMedia")
     await tap(sandbox, user, "btn_next")
-    edits = [c.status for c in sandbox.emulator.calls if c.method == "editMessageText"]
+    edits = [c.status for c in sandbox.emulator.calls if c.method == "editMessageMedia"]
     assert edits[-2:] == [502, 200]
     assert "2" in last_text(user)
     assert label(sandbox, "error_generic") not in [m.text for m in user.bot_messages]
@@ -71,7 +71,7 @@ async def test_an_edit_telegram_refuses_becomes_a_new_message(sqlite_sandbox: Sa
     sandbox.emulator.faults.fail_next(
         1,
         status=400,
-        method="editMessageText",
+        method="editMessageMedia",
         description="Bad Request: message to edit not found",
     )
     await tap(sandbox, user, "btn_next")
@@ -82,11 +82,27 @@ async def test_an_edit_telegram_refuses_becomes_a_new_message(sqlite_sandbox: Sa
 async def test_an_edit_that_keeps_failing_is_reported_politely(sqlite_sandbox: Sandbox) -> None:
     sandbox = sqlite_sandbox
     user = sandbox.user()
-    await open_session(sandbox, user)
+    await say(sandbox, user, "/start")
     sandbox.emulator.faults.fail_next(3, status=502, method="editMessageText")
-    await tap(sandbox, user, "btn_next")
+    await tap(sandbox, user, "btn_agree")
     assert last_text(user) == label(sandbox, "error_generic")
-    # the tap was recorded; the screen recovers with /exercise
-    await say(sandbox, user, "/exercise")
-    await tap(sandbox, user, "btn_continue")
-    assert "2" in last_text(user)
+    # the tap was recorded: /start greets a patient who has agreed
+    await say(sandbox, user, "/start")
+    assert label(sandbox, "btn_agree") not in [
+        b for row in user.bot_messages[-1].labels for b in row
+    ]
+    assert user.last_bot_message(with_buttons=True) is not None
+
+
+async def test_a_picture_edit_that_keeps_failing_shows_the_step_as_text(
+    sqlite_sandbox: Sandbox,
+) -> None:
+    sandbox = sqlite_sandbox
+    user = sandbox.user()
+    await open_session(sandbox, user)
+    sandbox.emulator.faults.fail_next(3, status=502, method="editMessageMedia")
+    await tap(sandbox, user, "btn_next")
+    screen = user.last_bot_message(with_buttons=True)
+    assert screen is not None and screen.media is None
+    assert "step 2" in (screen.text or "")
+    assert label(sandbox, "error_generic") not in [m.text for m in user.bot_messages]

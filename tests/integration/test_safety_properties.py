@@ -69,7 +69,7 @@ SESSION_BUTTONS = (
     "btn_restart",
     "btn_not_now",
 )
-PREFIXED = frozenset({"btn_start_timer", "btn_next_set"})  # labels with a number in them
+PREFIXED = frozenset({"btn_start_timer", "btn_next_set", "btn_alternative"})  # labels with values
 ALERTS = ("btn_alerts_yes", "btn_alerts_no")
 FEELINGS = ("btn_feel_fine", "btn_feel_sore", "btn_feel_pain")
 ANSWERS = (
@@ -370,7 +370,10 @@ class SafetyMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.offered(FEELINGS)))
     @rule(pick=picks)
     def feeling(self, pick: int) -> None:
-        self.tap_offered(FEELINGS, pick)
+        before = len(self.sb.world.events)
+        model, label = self.tap_offered(FEELINGS, pick)
+        if label == self.text("btn_feel_pain"):
+            self.hold_begins(model, before)  # on the tap itself, whatever is answered next
 
     def asked_which(self) -> list[Model]:
         if not self.started():
@@ -384,9 +387,24 @@ class SafetyMachine(RuleBasedStateMachine):
         asked = self.asked_which()
         model = asked[pick % len(asked)]
         labels = self.labels(model.user)
-        before = len(self.sb.world.events)
         self.run(self.press(model.user, labels[which % len(labels)]))
-        self.hold_begins(model, before)
+        assert model.on_hold, "the pain was not held before the question was answered"
+
+    @precondition(lambda self: bool(self.onboarded()))
+    @rule(
+        pick=picks,
+        said=st.sampled_from(["it hurts", "my back hurts, stop", "no pain today", "7pm"]),
+        confirm=st.sampled_from(["btn_typed_pain_yes", "btn_typed_pain_no", None]),
+    )
+    def types(self, pick: int, said: str, confirm: str | None) -> None:
+        """Free text at any moment; words of pain ask whether to stop, with the advice."""
+        ready = self.onboarded()
+        model = ready[pick % len(ready)]
+        before = len(self.sb.world.events)
+        self.run(self.say(model.user, said))
+        pressed = confirm is not None and self.run(self.press_key(model.user, confirm))
+        if pressed and confirm == "btn_typed_pain_yes":
+            self.hold_begins(model, before)
 
     @precondition(lambda self: bool(self.offered(ANSWERS)))
     @rule(pick=picks)

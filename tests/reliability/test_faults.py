@@ -90,7 +90,7 @@ async def test_sigterm_mid_tap_finishes_it_and_stops_within_10_seconds(stage: St
     user = remote.user()
     await open_session(remote, user)  # type: ignore[arg-type]
     before = _step(last_text(user))
-    stage.emulator.faults.delay_next(1, 2.0, "editMessageText")
+    stage.emulator.faults.delay_next(1, 2.0, "editMessageMedia")  # step to step
     user.tap(label(remote, "btn_next"))  # type: ignore[arg-type]
     await _until(lambda: stage.emulator.faults.pending == 0)  # the edit is being held
     stopped = time.monotonic()
@@ -114,7 +114,7 @@ async def test_sigkill_mid_tap_redelivers_it_and_the_screen_recovers(stage: Stag
     user = remote.user()
     await open_session(remote, user)  # type: ignore[arg-type]
     before = _step(last_text(user))
-    stage.emulator.faults.delay_next(1, 30.0, "editMessageText")  # the edit never lands
+    stage.emulator.faults.delay_next(1, 30.0, "editMessageMedia")  # the edit never lands
     user.tap(label(remote, "btn_next"))  # type: ignore[arg-type]
     await _until(lambda: stage.emulator.faults.pending == 0)  # the edit is being held
     stage.bot.signal(signal.SIGKILL)

@@ -137,8 +137,8 @@ def test_unknown_key_suggests_the_right_one(content_dir: Path) -> None:
 
 def test_unknown_key_inside_a_list_item(content_dir: Path) -> None:
     march = content_dir / "exercises" / "hook-lying-march.yaml"
-    edit(march, "    timed: true", "    timed: true\n    colour: red")
-    assert only_problem(content_dir) == f"{march}: steps[1]: unknown key 'colour'"
+    edit(march, "    timed: true", "    timed: true\n    sparkle: red")
+    assert only_problem(content_dir) == f"{march}: steps[1]: unknown key 'sparkle'"
 
 
 def test_id_must_match_the_file_name(content_dir: Path) -> None:
@@ -364,7 +364,14 @@ def test_a_step_screen_must_fit_in_one_message(content_dir: Path) -> None:
     )
 
 
+def german_pain_words(content_dir: Path) -> None:
+    (content_dir / "pain-words" / "de.yaml").write_text(
+        "pain: [schmerz, schmerzen, tut weh]\nnegations: [keine schmerzen]\n", encoding="utf-8"
+    )
+
+
 def test_another_language_may_omit_keys_but_not_invent_them(content_dir: Path) -> None:
+    german_pain_words(content_dir)
     german = content_dir / "texts" / "de.yaml"
     german.write_text('btn_next: "Weiter"\nbtn_nex: "Weiter"\n', encoding="utf-8")
     assert only_problem(content_dir) == (
@@ -374,6 +381,24 @@ def test_another_language_may_omit_keys_but_not_invent_them(content_dir: Path) -
     content = load_content(content_dir)
     assert content.text("de", "btn_next") == "Weiter"
     assert content.text("de", "btn_back") == content.text("en", "btn_back")
+
+
+def test_every_language_needs_its_pain_words(content_dir: Path) -> None:
+    (content_dir / "texts" / "de.yaml").write_text('btn_next: "Weiter"\n', encoding="utf-8")
+    assert only_problem(content_dir) == (
+        f"{content_dir}/pain-words/de.yaml: missing file (the words for pain in 'de')"
+    )
+    german_pain_words(content_dir)
+    content = load_content(content_dir)
+    assert set(content.pain_words) == {"en", "es", "de"}
+
+
+def test_broken_pain_words_name_the_file_and_field(content_dir: Path) -> None:
+    words = content_dir / "pain-words" / "en.yaml"
+    words.write_text("pain: hurts\n", encoding="utf-8")
+    assert only_problem(content_dir) == f"{words}: pain: a list of words or phrases"
+    words.write_text("pain: [hurts]\npian: [x]\n", encoding="utf-8")
+    assert "unknown keys" in only_problem(content_dir)
 
 
 def test_language_file_name_must_be_a_code(content_dir: Path) -> None:
@@ -472,4 +497,5 @@ def test_version_changes_when_a_file_is_renamed(content_dir: Path) -> None:
     (content_dir / "texts" / "en.yaml").rename(content_dir / "texts" / "en.yaml.bak")
     shutil.copy(content_dir / "texts" / "en.yaml.bak", content_dir / "texts" / "en.yaml")
     (content_dir / "texts" / "de.yaml").write_text('btn_next: "Weiter"\n', encoding="utf-8")
+    german_pain_words(content_dir)
     assert load_content(content_dir).version != before

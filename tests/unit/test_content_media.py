@@ -353,7 +353,7 @@ def test_the_caption_counts_the_timer_line_on_the_timed_step(content_dir: Path) 
     # Lengthen the timed step until only the timer line pushes it over 1024.
     texts = content_dir / "texts" / "en.yaml"
     running = content.raw_text("en", "timer_running")
-    edit(texts, running, running + " " + "Breathe. " * 70)
+    edit(texts, running, running + " " + "Breathe. " * 75)
     found = only_problem(content_dir)
     assert found.startswith(f"{yaml_file}: steps[1]: its screen is ")
     assert "caption holds at most 1024" in found

@@ -6,6 +6,7 @@ from bot.core.callbacks import Action
 from bot.core.session import (
     TIMER_ELAPSED,
     CancelTimer,
+    Category,
     ExercisePlan,
     Feeling,
     Finish,
@@ -17,6 +18,7 @@ from bot.core.session import (
     StartTimer,
     advance,
     available_actions,
+    category,
 )
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -98,8 +100,8 @@ def test_timer_runs_per_set_and_stops() -> None:
     assert (state.phase, state.sets_done) == (Phase.STEP, 1)
     stopped = advance(CATALOG, run(state, Action.START_TIMER), Action.STOP_TIMER, NOW)
     assert stopped.effects == (CancelTimer(),)
-    assert stopped.state.sets_done == 1
-    state = run(stopped.state, Action.START_TIMER, TIMER_ELAPSED, Action.START_TIMER, TIMER_ELAPSED)
+    assert stopped.state.sets_done == 2  # a set stopped early still counts: it was done
+    state = run(stopped.state, Action.START_TIMER, TIMER_ELAPSED)
     assert state.sets_done == 3
     assert Action.START_TIMER not in available_actions(CATALOG, state)
 
@@ -143,10 +145,23 @@ def test_feeling_answers_finish_the_session(action: Action, feeling: Feeling) ->
     assert result.effects == (Finish(Outcome.COMPLETED, feeling),)
 
 
+def test_it_hurt_at_the_end_reports_and_ends_on_the_tap() -> None:
+    """Issue 11, item 1: the report, the advice and the hold come with "It hurt" itself."""
+    state = run(START, Action.BEGIN, Action.SKIP, Action.SKIP)
+    result = advance(CATALOG, state, Action.FEEL_PAIN, NOW)
+    assert result.state.phase is Phase.DONE
+    assert result.effects == (
+        PainReport(None, None, "feeling"),
+        Finish(Outcome.PAIN, Feeling.PAIN),
+    )
+
+
 @pytest.mark.parametrize(("arg", "exercise"), [("0", "raises"), ("1", "march"), ("", None)])
-def test_pain_at_the_end_asks_which_exercise(arg: str, exercise: str | None) -> None:
-    state = run(START, Action.BEGIN, Action.SKIP, Action.SKIP, Action.FEEL_PAIN)
-    assert state.phase is Phase.PAIN_WHICH
+def test_a_session_stored_waiting_for_which_exercise_still_reports(
+    arg: str, exercise: str | None
+) -> None:
+    """Sessions an earlier version left in PAIN_WHICH: their answer makes the report."""
+    state = SessionState(exercises=("raises", "march"), phase=Phase.PAIN_WHICH, exercise_index=1)
     result = advance(CATALOG, state, Action.PAIN_WHICH, NOW, arg)
     assert result.effects == (
         PainReport(exercise, None, "feeling"),
@@ -154,9 +169,28 @@ def test_pain_at_the_end_asks_which_exercise(arg: str, exercise: str | None) -> 
     )
 
 
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ((Action.BEGIN, *[Action.NEXT] * 6), "done"),
+        ((Action.BEGIN, Action.NEXT, Action.NEXT, Action.NEXT, Action.SKIP), "partly"),
+        ((Action.BEGIN, Action.SKIP, Action.SKIP), "skipped"),
+    ],
+)
+def test_what_was_done_is_remembered(path: tuple[Action, ...], expected: str) -> None:
+    state = run(START, *path, Action.FEEL_FINE)
+    assert category("completed", state.exercises, state.completed) == expected
+
+
+def test_the_categories_of_ended_sessions() -> None:
+    assert category("pain", ("a",), ("a",)) is Category.PAIN
+    assert category("cancelled", ("a",), ("a",)) is Category.STOPPED
+    assert category("not_started", ("a",), ()) is Category.STOPPED
+
+
 @pytest.mark.parametrize("arg", ["2", "x", "-1"])
 def test_pain_which_refuses_an_unknown_exercise(arg: str) -> None:
-    state = run(START, Action.BEGIN, Action.SKIP, Action.SKIP, Action.FEEL_PAIN)
+    state = SessionState(exercises=("raises", "march"), phase=Phase.PAIN_WHICH, exercise_index=1)
     with pytest.raises(NotAllowed):
         advance(CATALOG, state, Action.PAIN_WHICH, NOW, arg)
 

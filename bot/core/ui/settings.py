@@ -8,6 +8,7 @@ stored on the patient and forgotten after ``QUESTION_LIFETIME``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Self
@@ -15,7 +16,7 @@ from typing import Literal, Self
 from bot.content.model import Content
 from bot.core.callbacks import Action, Callback, InvalidCallback
 from bot.core.screens import Button, Screen, describe_mask, rows, text
-from bot.core.zones import zone_label
+from bot.core.zones import Place, is_valid_zone, zone_label
 
 EVERY_DAY, WEEKDAYS = 0b1111111, 0b0011111
 PRESET_TIMES = ("07:00", "08:00", "12:00", "18:00", "20:00")
@@ -68,22 +69,43 @@ class DaysAndTime:
 
 @dataclass(frozen=True)
 class ZoneChoice:
-    """A suggested zone (its index in the suggestion list) or "keep the current one"."""
+    """A suggested zone (its index in the suggestion list), "keep the current one", or a
+    zone named in full (one of the places a typed name may mean)."""
 
     draft: DaysAndTime
-    pick: int | Literal["keep"]
+    pick: int | Literal["keep"] | ZoneName
 
     def arg(self) -> str:
+        if isinstance(self.pick, ZoneName):
+            return f"{self.draft.arg()}-z{self.pick.zone}"
         return f"{self.draft.arg()}-{'k' if self.pick == 'keep' else self.pick}"
 
     @classmethod
     def parse(cls, arg: str) -> Self:
-        draft, _, pick = arg.rpartition("-")
+        parts = arg.split("-", 2)
+        if len(parts) != 3:
+            raise InvalidCallback("bad zone choice")
+        draft, pick = DaysAndTime.parse("-".join(parts[:2])), parts[2]
         if pick == "k":
-            return cls(DaysAndTime.parse(draft), "keep")
+            return cls(draft, "keep")
+        if pick.startswith("z"):
+            return cls(draft, ZoneName.parse(pick[1:]))
         if not pick.isdigit() or len(pick) > 2:
             raise InvalidCallback("bad zone choice")
-        return cls(DaysAndTime.parse(draft), int(pick))
+        return cls(draft, int(pick))
+
+
+@dataclass(frozen=True)
+class ZoneName:
+    """An installed IANA zone, carried whole in button data."""
+
+    zone: str
+
+    @classmethod
+    def parse(cls, name: str) -> ZoneName:
+        if not is_valid_zone(name):
+            raise InvalidCallback("unknown zone")
+        return cls(name)
 
 
 @dataclass(frozen=True)
@@ -202,6 +224,36 @@ def zone_screen(
     return Screen(text(content, lang, "settings_zone"), tuple((b,) for b in buttons))
 
 
+def _clock_of(zone: str, now: datetime) -> str:
+    """ "(EST)", "(UTC+3)": the clock part of a zone's label."""
+    label = zone_label(zone, now)
+    return label[label.rfind("(") :] if "(" in label else f"({label})"
+
+
+def place_label(place: Place) -> str:
+    """ "Cambridge, Massachusetts, United States" (the region only where there is one)."""
+    return ", ".join(p for p in (place.city, place.region, place.country_name) if p)
+
+
+def zone_candidates_screen(
+    content: Content, lang: str, draft: DaysAndTime, candidates: Sequence[Place], now: datetime
+) -> Screen:
+    """A typed name several places share: which one (each with its clock), or type again."""
+    buttons = [
+        Button(
+            f"{place_label(place)} {_clock_of(place.zone, now)}"[:64],
+            Callback(Action.SET_ZONE, arg=ZoneChoice(draft, ZoneName(place.zone)).arg()),
+        )
+        for place in candidates
+    ]
+    buttons.append(
+        Button(
+            _label(content, lang, "btn_other_zone"), Callback(Action.OTHER_ZONE, arg=draft.arg())
+        )
+    )
+    return Screen(text(content, lang, "zone_which"), tuple((b,) for b in buttons))
+
+
 def ask_time_screen(content: Content, lang: str) -> Screen:
     return Screen(text(content, lang, "ask_time"))
 
@@ -266,4 +318,7 @@ def nudge_question_screen(content: Content, lang: str) -> Screen:
 def nudge_saved_screen(content: Content, lang: str, minutes: int) -> Screen:
     if not minutes:
         return Screen(text(content, lang, "nudge_off"))
-    return Screen(text(content, lang, "nudge_on", hours=minutes // 60))
+    hours = minutes // 60
+    if hours == 1:
+        return Screen(text(content, lang, "nudge_on_hour"))
+    return Screen(text(content, lang, "nudge_on_hours", hours=hours))
