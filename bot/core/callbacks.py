@@ -15,7 +15,9 @@ from enum import StrEnum
 VERSION = "1"
 MAX_BYTES = 64
 MAX_ID = 2**31 - 1  # ids and revisions fit a 32-bit signed column on every database
-_ARG = re.compile(r"[A-Za-z0-9_.\-]{0,32}")
+# "/" and "+" for IANA zone names carried whole ("America/Argentina/ComodRivadavia",
+# "Etc/GMT+5"); 44 characters keep the longest payload within Telegram's 64 bytes.
+_ARG = re.compile(r"[A-Za-z0-9_.\-/+]{0,44}")
 _INT = re.compile(r"0|[1-9a-z][0-9a-z]{0,12}")
 
 

@@ -29,8 +29,9 @@ class Reply:
     # messages in other chats to overwrite with a neutral text (chat id, message id, text):
     # the staff chat's alerts about a patient who used /forget
     scrub: tuple[tuple[int, int, str], ...] = ()
-    # the last screen sent is this session's current screen: its message id is recorded
-    # (sessions.screen_moved), so the copy it replaces loses its buttons next time
+    # the reply's last screen (the last of ``send``, else ``edit``) is this session's
+    # current screen: the message that shows it is recorded (sessions.screen_moved), so
+    # the copy it replaces loses its buttons when the screen moves again
     shows_session: int | None = None
     document: Document | None = None
 

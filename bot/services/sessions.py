@@ -97,6 +97,11 @@ def current_screen(svc: Services, patient: Patient, session: ExerciseSession) ->
     return ui.session_screen(_view(svc, patient, session, session.rev), state_of(session))
 
 
+def _showing(session: ExerciseSession, reply: Reply) -> Reply:
+    """The reply's last screen is the session's: its message is the one to edit next."""
+    return replace(reply, shows_session=session.id)
+
+
 def _toast(svc: Services, lang: str, key: str) -> Reply:
     return Reply(toast=svc.content.text(lang, key))
 
@@ -143,12 +148,12 @@ async def open_session(svc: Services, who: Patron) -> Reply:
             return say(ui.open_choice_screen(svc.content, lang, existing.id, existing.rev))
         if existing is not None:  # an untouched intro: just show it again
             await uow.commit()
-            return say(current_screen(svc, patient, existing))
+            return _showing(existing, say(current_screen(svc, patient, existing)))
         session = await _new_session(svc, uow, patient)
         await reminders.session_started(uow, patient, svc.clock.now())
         await uow.commit()
         log.info("session.opened", extra={"session_id": session.id, "patient_id": patient.id})
-        return say(current_screen(svc, patient, session))
+        return _showing(session, say(current_screen(svc, patient, session)))
 
 
 async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | None) -> Reply:
@@ -175,6 +180,7 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
                 return Reply(
                     edit=current_screen(svc, patient, session),
                     toast=svc.content.text(lang, "toast_stale"),
+                    shows_session=session.id,
                 )
             return _toast(svc, lang, "toast_stale")
         if callback.action is Action.CONTINUE:
@@ -184,13 +190,17 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
                 await uow.commit()
             fresh = await uow.sessions.get(session.id)
             assert fresh is not None
-            return Reply(edit=current_screen(svc, patient, fresh), strip_buttons_of=old_screen)
+            return Reply(
+                edit=current_screen(svc, patient, fresh),
+                strip_buttons_of=old_screen,
+                shows_session=fresh.id,
+            )
         if callback.action is Action.RESTART:
             if not await _finish(uow, svc, session, Outcome.RESTARTED):
                 return _toast(svc, lang, "toast_stale")
             fresh = await _new_session(svc, uow, patient)
             await uow.commit()
-            return Reply(edit=current_screen(svc, patient, fresh))
+            return Reply(edit=current_screen(svc, patient, fresh), shows_session=fresh.id)
         return await _apply(svc, uow, patient, session, callback.action, callback.arg, message_id)
 
 
@@ -306,7 +316,7 @@ async def _apply(
             if any(isinstance(e, StartTimer) for e in transition.effects)
             else None
         )
-        reply = Reply(edit=screen, toast=toast)
+        reply = Reply(edit=screen, toast=toast, shows_session=session.id)
     if advice_keys:
         reply = replace(reply, advice_keys=(*reply.advice_keys, *advice_keys))
     await uow.commit()

@@ -233,18 +233,21 @@ async def _deliver(
     reply: Reply,
     tapped: MaybeInaccessibleMessage | None = None,
 ) -> None:
-    """Deliver a reply with the screens' pictures; a session screen sent anew becomes the
-    session's message (so the copy it replaced can lose its buttons)."""
-    sent = await deliver(
+    """Deliver a reply with the screens' pictures; a session screen shown in a new message
+    (sent, or an edit that had to become a new message) becomes the session's message, so
+    the copy it replaced can lose its buttons."""
+    tapped_id = tapped.message_id if tapped is not None else None
+    shown = await deliver(
         context.bot,
         chat_id,
         reply,
-        tapped_message_id=tapped.message_id if tapped is not None else None,
+        tapped_message_id=tapped_id,
         media=media_library(context),
         tapped_has_media=tapped is not None and _has_media(tapped),
     )
-    if reply.shows_session is not None and sent:
-        await sessions.screen_moved(svc, reply.shows_session, sent[-1])
+    # (a tap edited in place was recorded with the tap itself)
+    if reply.shows_session is not None and shown and shown[-1] != tapped_id:
+        await sessions.screen_moved(svc, reply.shows_session, shown[-1])
 
 
 async def _answer(query: CallbackQuery, text: str | None = None) -> bool:

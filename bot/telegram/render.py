@@ -164,31 +164,35 @@ async def _replace(
     must_arrive: bool,
     media: MediaLibrary | None,
     tapped_has_media: bool,
-) -> None:
-    """The new screen in place of the tapped message, or as a new message below it."""
+) -> int:
+    """The new screen in place of the tapped message, or as a new message below it; the
+    id of the message that shows it now."""
     if shows_picture(screen, media) != tapped_has_media:
         # A picture message has no text to edit, and a text message is not edited into a
         # picture (Telegram long refused it; only recent Bot API versions allow it): a new
         # message, then the old one's buttons go, so only the new screen can be tapped.
-        await send(bot, chat_id, screen, must_arrive=must_arrive, media=media)
+        sent = await send(bot, chat_id, screen, must_arrive=must_arrive, media=media)
         await strip_buttons(bot, chat_id, message_id)
-        return
+        return sent.message_id
     try:
         await edit(bot, chat_id, message_id, screen, media=media)
     except MediaUnavailable:
         # The old picture must not stay under the new step's words: text below instead.
         log.info("edit.picture_unavailable_sent_text")
-        await send(bot, chat_id, as_text(screen), must_arrive=must_arrive)
+        sent = await send(bot, chat_id, as_text(screen), must_arrive=must_arrive)
         await strip_buttons(bot, chat_id, message_id)
+        return sent.message_id
     except NetworkError as error:
         # Refused (BadRequest), or still failing after retries: a new message
         # instead, when Telegram refused the edit or the reply must arrive.
         if not isinstance(error, BadRequest) and not must_arrive:
             raise
         log.info("edit.failed_sent_instead", extra={"error": type(error).__name__})
-        await send(bot, chat_id, screen, must_arrive=must_arrive, media=media)
+        sent = await send(bot, chat_id, screen, must_arrive=must_arrive, media=media)
         if isinstance(error, BadRequest) and _no_text_to_edit(error):
             await strip_buttons(bot, chat_id, message_id)
+        return sent.message_id
+    return message_id
 
 
 async def deliver(
@@ -204,17 +208,20 @@ async def deliver(
 
     ``media`` sends screens with pictures as pictures (without it they are text with the
     description); ``tapped_has_media`` says the tapped message is a picture message, so a
-    screen with a picture can replace it in place. Returns the ids of the messages sent
-    for ``reply.send``, in order.
+    screen with a picture can replace it in place. Returns the ids of the messages that
+    show the reply's screens, in order: ``reply.edit``'s (the tapped message, or the new
+    one that replaced it), then each of ``reply.send``.
     """
     must_arrive = bool(reply.advice_keys)
+    shown: list[int] = []
     if reply.strip_buttons_of is not None and reply.strip_buttons_of != tapped_message_id:
         await strip_buttons(bot, chat_id, reply.strip_buttons_of)
     if reply.edit is not None:
         if tapped_message_id is None:
-            await send(bot, chat_id, reply.edit, must_arrive=must_arrive, media=media)
+            message = await send(bot, chat_id, reply.edit, must_arrive=must_arrive, media=media)
+            shown.append(message.message_id)
         else:
-            await _replace(
+            moved_to = await _replace(
                 bot,
                 chat_id,
                 tapped_message_id,
@@ -223,12 +230,12 @@ async def deliver(
                 media=media,
                 tapped_has_media=tapped_has_media,
             )
+            shown.append(moved_to)
     elif reply.strip_buttons_of is not None and reply.strip_buttons_of == tapped_message_id:
         await strip_buttons(bot, chat_id, tapped_message_id)
-    sent: list[int] = []
     for screen in reply.send:
         message = await send(bot, chat_id, screen, must_arrive=must_arrive, media=media)
-        sent.append(message.message_id)
+        shown.append(message.message_id)
     if reply.document is not None:
         await send_document(bot, chat_id, reply.document)
     for other_chat, screen in reply.notify:
@@ -241,4 +248,4 @@ async def deliver(
             await edit(bot, other_chat, message_id, Screen(text))
         except Exception as error:  # deleted by the staff already, or Telegram refuses
             log.warning("scrub.failed", extra={"error": type(error).__name__})
-    return sent
+    return shown

@@ -15,7 +15,7 @@ def test_round_trip_of_every_action() -> None:
     st.sampled_from(list(Action)),
     st.integers(min_value=0, max_value=MAX_ID),
     st.integers(min_value=0, max_value=MAX_ID),
-    st.from_regex(r"[A-Za-z0-9_.\-]{0,32}", fullmatch=True),
+    st.from_regex(r"[A-Za-z0-9_.\-/+]{0,44}", fullmatch=True),
 )
 def test_round_trip_fits_telegram_limit(action: Action, sid: int, rev: int, arg: str) -> None:
     data = encode(Callback(action, sid, rev, arg))
@@ -68,3 +68,18 @@ def test_encode_refuses_what_it_cannot_decode() -> None:
 def test_encode_refuses_numbers_a_database_cannot_hold() -> None:
     with pytest.raises(ValueError, match="out of range"):
         encode(Callback(Action.NEXT, MAX_ID + 1, 0))
+
+
+def test_every_installed_zone_fits_a_zone_button() -> None:
+    """A place typed by the patient may be in any zone: its button carries the zone whole
+    ("America/Argentina/ComodRivadavia", "Etc/GMT+5") and reads back the same."""
+    from zoneinfo import available_timezones
+
+    from bot.core.ui.settings import DaysAndTime, ZoneChoice, ZoneName
+
+    draft = DaysAndTime(127, "07:30")
+    for zone in available_timezones() - {"localtime"}:  # the host's own: never stored
+        choice = ZoneChoice(draft, ZoneName(zone))
+        data = encode(Callback(Action.SET_ZONE, 0, 0, choice.arg()))
+        assert len(data.encode()) <= 64
+        assert ZoneChoice.parse(decode(data).arg) == choice
