@@ -32,7 +32,7 @@ async def patient_lookup(svc: Services, who: Patron, args: list[str]) -> Reply:
     if not args:
         return say(Screen(screens.text(svc.content, lang, "staff_usage")))
     code = args[0].strip().upper()
-    async with svc.db.unit_of_work() as uow:
+    async with svc.db.unit_of_work(read_only=True) as uow:
         patient = await uow.patients.by_code(code)
         if patient is None:
             return say(Screen(screens.text(svc.content, lang, "staff_no_patient", code=code)))

@@ -12,6 +12,7 @@ from bot.core import screens
 from bot.core.callbacks import Action, Callback, InvalidCallback
 from bot.core.screens import Screen
 from bot.core.timeparse import parse_local_time
+from bot.core.ui import onboarding as onboarding_ui
 from bot.core.ui import settings as ui
 from bot.core.zones import (
     LocationLookupUnavailable,
@@ -44,10 +45,11 @@ def _text(svc: Services, lang: str, key: str, **values: object) -> Screen:
 
 async def open_settings(svc: Services, who: Patron) -> Reply:
     """/settings: the days screen, starting from the patient's current choice."""
-    async with svc.db.unit_of_work() as uow:
+    async with svc.db.unit_of_work(read_only=True) as uow:
         patient = await consented(uow, who)
         if patient is None:
-            return say(_text(svc, who.language, "consent_needed"))
+            lang = svc.language(who.language)
+            return say(onboarding_ui.consent_needed_screen(svc.content, lang))
         return say(ui.days_screen(svc.content, patient.language, patient.reminder_days or 0))
 
 

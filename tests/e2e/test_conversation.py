@@ -405,8 +405,9 @@ async def test_text_after_declining_leads_back_to_the_start(sandbox: Sandbox) ->
     assert buttons(user) == [label(sandbox, "btn_start")]
     await say(sandbox, user, "hello")
     assert buttons(user) == [label(sandbox, "btn_start")]
-    await say(sandbox, user, "/exercise")
-    assert buttons(user) == [label(sandbox, "btn_start")]
+    for command in ("/exercise", "/settings"):
+        await say(sandbox, user, command)
+        assert buttons(user) == [label(sandbox, "btn_start")]
 
 
 async def test_start_again_asks_what_to_do(sandbox: Sandbox) -> None:
