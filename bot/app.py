@@ -53,7 +53,7 @@ from bot.store.errors import is_outage
 from bot.store.locks import acquire_dispatch_lock, release_dispatch_lock
 from bot.store.models import Timer
 from bot.telegram import handlers
-from bot.telegram.commands import bot_commands
+from bot.telegram.commands import COMMANDS, bot_commands
 from bot.telegram.media import MediaLibrary
 from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import ChatRateLimiter
@@ -62,23 +62,6 @@ from bot.telegram.transport import aiohttp_requests
 from bot.telegram.updates import UpdateRunner
 
 log = logging.getLogger(__name__)
-
-
-COMMANDS = (
-    ("start", handlers.on_start),
-    ("help", handlers.on_help),
-    ("exercise", handlers.on_exercise),
-    ("cancel", handlers.on_cancel),
-    ("settings", handlers.on_settings),
-    ("next", handlers.on_next),
-    ("pause", handlers.on_pause),
-    ("resume", handlers.on_resume),
-    ("stop", handlers.on_stop),
-    ("history", handlers.on_history),
-    ("patient", handlers.on_patient),  # staff only: answers as unknown outside the staff chat
-    ("mydata", handlers.on_mydata),
-    ("forget", handlers.on_forget),
-)
 
 
 # New messages only: an edited message ("/start" corrected to "/stop") is not a new request,
@@ -164,8 +147,8 @@ def build_application(
         metrics=metrics,
     )
 
-    for name, callback in COMMANDS:
-        application.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGES))
+    for command in COMMANDS:
+        application.add_handler(CommandHandler(command.name, command.handler, filters=NEW_MESSAGES))
     application.add_handler(CallbackQueryHandler(handlers.on_callback))
     application.add_handler(
         MessageHandler(NEW_MESSAGES & filters.COMMAND, handlers.on_unknown_command)

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from bot.content.errors import ContentProblem
 from bot.content.model import DEFAULT_LANGUAGE, Clinic, Exercise, Program, Safety
-from bot.core.texts import TEXTS, TextSpec
+from bot.content.texts import TEXTS, TextSpec
 
 Shown = Callable[[str], str]
 MAX_BUTTON = 30

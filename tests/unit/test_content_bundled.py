@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from bot.content import default_content_dir
 from bot.content.loader import load_content
 from bot.content.model import Content
+from bot.content.texts import TEXTS
 from bot.core.screens import clinic_values
-from bot.core.texts import TEXTS
 
 
 @pytest.fixture(scope="module")
