@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import screens
-from bot.core.callbacks import Action, Callback
-from bot.core.screens import Button, Screen
+from bot.core.callbacks import Callback
+from bot.core.screens import Screen
 from bot.core.session import Outcome, category
+from bot.core.ui import clinic as ui
 from bot.core.ui.session import category_label
 from bot.services import safety
 from bot.services.context import Patron, Services
@@ -46,48 +47,37 @@ async def patient_lookup(svc: Services, who: Patron, args: list[str]) -> Reply:
         at = instant.astimezone(zone)
         return f"{at:%Y-%m-%d %H:%M} {at.tzname()}"
 
-    session_lines = [
-        f"{local(s.started_at)}: "
-        + (category(s.outcome, s.exercises, s.completed or ()).value if s.finished_at else "open")
-        + (f", {s.feeling}" if s.feeling else "")
-        for s in sessions
-    ] or ["-"]
-    report_lines = [
-        f"{local(r.created_at)}: {r.kind}"
-        + (f" ({r.exercise_id})" if r.exercise_id else "")
-        + (f" [{r.detail}]" if r.detail else "")
-        for r in reports
-    ] or ["-"]
-    hold = local(patient.hold_since) if patient.hold_since else "-"
-    text = screens.text(
-        svc.content,
-        lang,
-        "staff_patient",
+    summary = ui.PatientSummary(
         code=patient.code,
         status=patient.status,
-        since=hold,
-        sessions="\n".join(session_lines),
-        reports="\n".join(report_lines),
+        on_hold_since=local(patient.hold_since) if patient.hold_since else None,
+        sessions=tuple(
+            f"{local(s.started_at)}: "
+            + (
+                category(s.outcome, s.exercises, s.completed or ()).value
+                if s.finished_at
+                else "open"
+            )
+            + (f", {s.feeling}" if s.feeling else "")
+            for s in sessions
+        ),
+        reports=tuple(
+            f"{local(r.created_at)}: {r.kind}"
+            + (f" ({r.exercise_id})" if r.exercise_id else "")
+            + (f" [{r.detail}]" if r.detail else "")
+            for r in reports
+        ),
     )
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    if patient.hold_since is not None:
-        buttons = (
-            (
-                Button(
-                    svc.content.text(lang, "btn_staff_clear"),
-                    Callback(Action.STAFF_CLEAR, arg=patient.code),
-                ),
-            ),
-        )
-    return say(Screen(text, buttons))
+    return say(ui.patient_screen(svc.content, lang, summary))
 
 
 async def staff_clear(svc: Services, who: Patron, callback: Callback) -> Reply:
     lang = svc.settings.default_language
     if not is_staff_chat(svc, who.chat_id):
         return Reply(toast=svc.content.text(lang, "toast_invalid"))
+    code = ui.StaffClear.parse(callback.arg).code
     async with svc.db.unit_of_work() as uow:
-        patient = await uow.patients.by_code(callback.arg)
+        patient = await uow.patients.by_code(code)
         if patient is None or patient.hold_since is None:
             return Reply(toast=svc.content.text(lang, "toast_stale"))
         # The clinician cleared the patient; exercises held earlier stay held.

@@ -6,10 +6,10 @@ import json
 import logging
 
 from bot.core import screens
-from bot.core.callbacks import Action, Callback
 from bot.core.export import patient_export
-from bot.core.screens import Button, Screen
+from bot.core.screens import Screen
 from bot.core.session import category
+from bot.core.ui import privacy as ui
 from bot.services import safety
 from bot.services.context import Patron, Services
 from bot.services.replies import Document, Reply, say
@@ -75,21 +75,8 @@ async def forget_question(svc: Services, who: Patron) -> Reply:
     async with svc.db.unit_of_work(read_only=True) as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
     lang = patient.language if patient else svc.language(who.language)
-    question = screens.text(svc.content, lang, "forget_confirm")
-    if patient is not None and patient.hold_since is not None:
-        advice = screens.advice_with_contact(svc.content, lang, "forget_confirm_on_hold")
-        question = f"{advice}\n\n{question}"
-    return say(
-        Screen(
-            question,
-            (
-                (
-                    Button(svc.content.text(lang, "btn_forget_yes"), Callback(Action.FORGET_YES)),
-                    Button(svc.content.text(lang, "btn_forget_no"), Callback(Action.FORGET_NO)),
-                ),
-            ),
-        )
-    )
+    on_hold = patient is not None and patient.hold_since is not None
+    return say(ui.forget_question_screen(svc.content, lang, on_hold=on_hold))
 
 
 async def forget(svc: Services, who: Patron, confirmed: bool) -> Reply:

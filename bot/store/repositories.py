@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.codes import new_patient_code
+from bot.core.codes import new_patient_code
 from bot.store.models import Base, ExerciseSession, MediaFile, Patient, Report, Timer
 
 FRESH = {"populate_existing": True}

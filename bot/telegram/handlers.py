@@ -204,6 +204,8 @@ async def on_unknown_command(update: Update, context: Context) -> None:
     if not private and not clinic.is_staff_chat(svc, who.chat_id):
         await _private_only_notice(context, svc, who)
         return
+    if private:
+        await settings.end_question(svc, who)  # any command ends a typed question
     await deliver(context.bot, who.chat_id, _one_line(svc, who, "unknown_command"))
 
 

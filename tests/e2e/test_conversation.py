@@ -59,7 +59,7 @@ def zone_question(sandbox: Sandbox) -> str:
 # --- 2. a question waiting for typed text ends -------------------------------------------
 
 
-@pytest.mark.parametrize("ended_by", ["/cancel", "/next", "session"])
+@pytest.mark.parametrize("ended_by", ["/cancel", "/next", "/help", "/frobnicate", "session"])
 async def test_a_typed_question_ends_with_a_command_or_a_session(
     sandbox: Sandbox, ended_by: str
 ) -> None:

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.core.codes import CODE_ALPHABET
 from bot.store import Database, ExerciseSession, Patient, Report, Timer
-from bot.store.codes import CODE_ALPHABET
 
 T0 = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 

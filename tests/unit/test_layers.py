@@ -22,7 +22,7 @@ ADAPTERS = (
 
 @pytest.mark.parametrize(
     "path",
-    sorted((BOT / "core").glob("*.py")) + sorted((BOT / "content").glob("*.py")),
+    sorted((BOT / "core").rglob("*.py")) + sorted((BOT / "content").rglob("*.py")),
     ids=lambda p: p.name,
 )
 def test_pure_modules_import_no_adapter(path: Path) -> None:
