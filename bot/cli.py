@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot import logs
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.store.database import Database, SchemaState
 
 
@@ -25,7 +26,7 @@ class SettingsError(Exception):
         self.lines = lines
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     from pydantic import ValidationError
 
     from bot.config import Settings, settings_problems
@@ -181,7 +182,8 @@ def _ensure_sqlite_dir(url: str) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     import logging
 
-    from bot.run import Mode, run_bot
+    from bot.readiness import Mode
+    from bot.run import run_bot
 
     settings = _settings()
     if not settings.telegram_bot_token:

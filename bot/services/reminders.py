@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
-from bot.core.planning import FOREVER, resume_instant
+from bot.core.planning import FOREVER, ReminderFacts, resume_instant
 from bot.core.program import session_minutes
 from bot.core.schedule import classify_due, local_date_of, snooze_until
 from bot.core.screens import Screen
@@ -95,7 +95,7 @@ def _decide(
     svc: Services,
     timer: Timer,
     patient: Patient | None,
-    facts: dict[int, planner.ReminderFacts],
+    facts: dict[int, ReminderFacts],
     now: datetime,
     grace: timedelta,
 ) -> Decision:

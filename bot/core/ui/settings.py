@@ -15,8 +15,9 @@ from typing import Literal, Self
 
 from bot.content.model import Content
 from bot.core.callbacks import Action, Callback, InvalidCallback
+from bot.core.schedule import is_valid_zone
 from bot.core.screens import Button, Screen, describe_mask, rows, text
-from bot.core.zones import Place, is_valid_zone, zone_label
+from bot.core.zones import Place, zone_label
 
 EVERY_DAY, WEEKDAYS = 0b1111111, 0b0011111
 PRESET_TIMES = ("07:00", "08:00", "12:00", "18:00", "20:00")
