@@ -1,0 +1,206 @@
+"""/forget's question and the staff's /patient screen: their decisions, without a database.
+
+These two screens are still built inside their use cases (bot/services/privacy.py and
+bot/services/clinic.py), so they are driven here through a unit of work that only hands
+out the rows a test gives it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from html import escape
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.content import default_content_dir
+from bot.content.loader import load_content
+from bot.content.model import Content
+from bot.core.callbacks import Action, Callback, InvalidCallback, decode, encode
+from bot.core.clock import FakeClock
+from bot.core.screens import Screen, clinic_values
+from bot.services import clinic, privacy
+from bot.services.context import Patron, Services
+from bot.store.codes import CODE_ALPHABET, CODE_LENGTH, CODE_PREFIX, new_patient_code
+
+NOW = datetime(2026, 1, 14, 15, 0, tzinfo=UTC)
+STAFF_CHAT = -1001
+WHO = Patron(user_id=11, chat_id=11, language="en")
+STAFF = Patron(user_id=99, chat_id=STAFF_CHAT, language="en")
+CODE = re.compile(re.escape(CODE_PREFIX) + f"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content(default_content_dir())
+
+
+class Rows:
+    """What the fake unit of work answers, and which codes it was asked about."""
+
+    def __init__(self, patient: Any = None) -> None:
+        self.patient = patient
+        self.looked_up: list[str] = []
+
+    async def by_telegram_id(self, user_id: int) -> Any:
+        return self.patient
+
+    async def by_code(self, code: str) -> Any:
+        self.looked_up.append(code)
+        return self.patient if self.patient is not None and self.patient.code == code else None
+
+    async def recent_for_patient(self, patient_id: int, since: datetime) -> list[Any]:
+        return []
+
+    async def for_patient(self, patient_id: int, since: datetime | None = None) -> list[Any]:
+        return []
+
+
+class FakeDb:
+    def __init__(self, rows: Rows) -> None:
+        self.rows = rows
+
+    @asynccontextmanager
+    async def unit_of_work(self, read_only: bool = False) -> AsyncIterator[Any]:
+        rows = self.rows
+        yield SimpleNamespace(patients=rows, sessions=rows, reports=rows)
+
+
+def services(content: Content, patient: Any = None) -> tuple[Services, Rows]:
+    rows = Rows(patient)
+    settings = SimpleNamespace(default_language="en", staff_chat_id=STAFF_CHAT)
+    svc = Services(cast(Any, FakeDb(rows)), content, FakeClock(NOW), cast(Any, settings))
+    return svc, rows
+
+
+def patient(*, on_hold: bool, code: str = "P-7K3Q9M") -> SimpleNamespace:
+    return SimpleNamespace(
+        id=1,
+        code=code,
+        language="en",
+        status="active",
+        chat_id=11,
+        hold_since=NOW - timedelta(days=2) if on_hold else None,
+        held_exercises=[],
+    )
+
+
+def t(content: Content, key: str) -> str:
+    return escape(content.text("en", key, **clinic_values(content)), quote=False)
+
+
+def only_screen(reply: Any) -> Screen:
+    assert reply.edit is None and len(reply.send) == 1
+    return cast(Screen, reply.send[0])
+
+
+# --- /forget ---------------------------------------------------------------------------------
+
+
+async def test_forget_on_hold_gives_the_advice_and_the_phone_before_the_question(
+    content: Content,
+) -> None:
+    """Issue 11, item 6: /forget on hold silently lifted the hold."""
+    svc, _ = services(content, patient(on_hold=True))
+    screen = only_screen(await privacy.forget_question(svc, WHO))
+    advice, question = t(content, "forget_confirm_on_hold"), t(content, "forget_confirm")
+    phone = content.clinic.phone_display
+    assert advice in screen.text and phone in screen.text
+    assert screen.text.index(advice) < screen.text.index(phone) < screen.text.index(question)
+    assert screen.text.endswith(question)
+    assert [b.callback.action for row in screen.buttons for b in row] == [
+        Action.FORGET_YES,
+        Action.FORGET_NO,
+    ]
+
+
+@pytest.mark.parametrize("known", [True, False])
+async def test_forget_not_on_hold_only_asks(content: Content, known: bool) -> None:
+    svc, _ = services(content, patient(on_hold=False) if known else None)
+    screen = only_screen(await privacy.forget_question(svc, WHO))
+    assert screen.text == t(content, "forget_confirm")
+    assert content.clinic.phone_display not in screen.text
+    assert [b.callback.action for row in screen.buttons for b in row] == [
+        Action.FORGET_YES,
+        Action.FORGET_NO,
+    ]
+
+
+# --- /patient --------------------------------------------------------------------------------
+
+
+async def test_the_clear_button_is_shown_only_on_hold_and_carries_the_code(
+    content: Content,
+) -> None:
+    svc, _ = services(content, patient(on_hold=True))
+    screen = only_screen(await clinic.patient_lookup(svc, STAFF, ["p-7k3q9m"]))
+    assert "P-7K3Q9M" in screen.text
+    (row,) = screen.buttons
+    (button,) = row
+    assert button.callback == Callback(Action.STAFF_CLEAR, arg="P-7K3Q9M")
+    assert button.label == content.text("en", "btn_staff_clear")
+    assert decode(encode(button.callback)) == button.callback
+
+
+async def test_no_clear_button_when_not_on_hold(content: Content) -> None:
+    svc, _ = services(content, patient(on_hold=False))
+    screen = only_screen(await clinic.patient_lookup(svc, STAFF, ["P-7K3Q9M"]))
+    assert "P-7K3Q9M" in screen.text
+    assert screen.buttons == ()
+
+
+async def test_the_hold_is_dated_in_the_clinics_zone(content: Content) -> None:
+    svc, _ = services(content, patient(on_hold=True))
+    screen = only_screen(await clinic.patient_lookup(svc, STAFF, ["P-7K3Q9M"]))
+    assert "2026-01-12 10:00 EST" in screen.text  # 15:00 UTC two days before, in Boston
+
+
+async def test_an_unknown_code_is_said_so(content: Content) -> None:
+    svc, _ = services(content, None)
+    screen = only_screen(await clinic.patient_lookup(svc, STAFF, ["P-2222AA"]))
+    assert screen.text == escape(content.text("en", "staff_no_patient", code="P-2222AA"))
+    assert screen.buttons == ()
+
+
+@given(st.randoms(use_true_random=False))
+def test_every_patient_code_fits_a_clear_button(rng: Any) -> None:
+    code = new_patient_code(rng)
+    assert CODE.fullmatch(code)
+    callback = Callback(Action.STAFF_CLEAR, arg=code)
+    assert decode(encode(callback)) == callback
+
+
+async def test_a_clear_tap_outside_the_staff_chat_is_refused(content: Content) -> None:
+    svc, rows = services(content, patient(on_hold=True))
+    tap = Callback(Action.STAFF_CLEAR, arg="P-7K3Q9M")
+    reply = await clinic.staff_clear(svc, WHO, tap)
+    assert reply.toast == content.text("en", "toast_invalid")
+    assert rows.looked_up == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "The STAFF_CLEAR argument has no typed reader: clinic.staff_clear looks any string "
+        "up as a patient code and answers toast_stale, where issue 11 asks for button data "
+        "read by a small class raising InvalidCallback (bot/core/ui has no StaffClear)."
+    ),
+)
+@pytest.mark.parametrize("arg", ["", "x", "P-7K3Q9", "P-7K3Q9MM", "P-7K3Q9I", "p-7k3q9m"])
+async def test_a_clear_tap_that_is_not_a_patient_code_is_invalid(
+    content: Content, arg: str
+) -> None:
+    svc, rows = services(content, patient(on_hold=True))
+    try:
+        await clinic.staff_clear(svc, STAFF, Callback(Action.STAFF_CLEAR, arg=arg))
+    except InvalidCallback:
+        assert rows.looked_up == []
+        return
+    raise AssertionError(f"{arg!r} was looked up as a patient code: {rows.looked_up}")
