@@ -87,13 +87,14 @@ async def prepare_database(settings: Settings, db: Database) -> None:
 
 async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     content = load_content(settings.content_dir)  # raises ContentError, naming file and field
-    db = Database(settings.database_url)
+    clock = clock or SystemClock()
+    db = Database(settings.database_url, clock=clock)
     try:
         await prepare_database(settings, db)
     except BaseException:
         await db.dispose()
         raise
-    return Services.build(db, content, clock or SystemClock(), settings)
+    return Services.build(db, content, clock, settings)
 
 
 @dataclass

@@ -74,6 +74,15 @@ class Action(StrEnum):
     NO_REMINDERS = "nr"  # "No, thanks" to the reminders offer
 
 
+_NUMBER = re.compile(r"0|[1-9][0-9]*")
+
+
+def canonical_number(text: str) -> int | None:
+    """``text`` as a number if it is written as ``str(n)`` writes one (ASCII digits, no
+    leading zero), else None: button data is read back only in the form it is written."""
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
 class InvalidCallback(ValueError):
     """The payload was not produced by this codec (forged, truncated or from an old version)."""
 

@@ -26,6 +26,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from bot.core.clock import Clock, SystemClock
 from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -297,8 +298,11 @@ class Database:
         echo: bool = False,
         sqlite_busy_timeout_ms: int = 15_000,
         script_location: Path | str | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.url = url
+        # stored timestamps come from the bot's clock (bot/store/stamps.py)
+        self.clock: Clock = clock or SystemClock()
         self.engine: AsyncEngine = create_async_engine(
             url, echo=echo, pool_pre_ping=not url.startswith("sqlite")
         )
@@ -313,7 +317,9 @@ class Database:
         begin_options = (
             {SQLITE_BEGIN_OPTION: "DEFERRED"} if read_only and self.dialect == "sqlite" else None
         )
-        return UnitOfWork(self._session_factory, self.dialect, begin_options=begin_options)
+        return UnitOfWork(
+            self._session_factory, self.dialect, begin_options=begin_options, now=self.clock.now
+        )
 
     def _alembic_config(self, connection: Connection | None = None) -> Config:
         cfg = alembic_config(script_location=self._script_location)

@@ -36,7 +36,8 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    """Fallback timestamp for bookkeeping columns when the caller passes none."""
+    """The wall clock, only for rows written outside a unit of work: inside one, the bot's
+    clock stamps them (bot/store/stamps.py)."""
     return datetime.now(UTC)
 
 
@@ -61,7 +62,7 @@ class Patient(Base):
     consent_at: Mapped[datetime | None]
     program_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # reminder settings
     reminder_time: Mapped[str | None] = mapped_column(String(5))
     reminder_days: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -103,7 +104,7 @@ class ExerciseSession(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     timer_due_at: Mapped[datetime | None]
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16))
     feeling: Mapped[str | None] = mapped_column(String(16))

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.codes import new_patient_code
 from bot.store.models import Base, ExerciseSession, MediaFile, Patient, Report, Timer
+from bot.store.stamps import now_of
 
 FRESH = {"populate_existing": True}
 NO_SYNC = {"synchronize_session": False}
@@ -234,6 +235,9 @@ class SessionRepository:
         bad = set(changes) - (columns - self._cas_forbidden)
         if bad:
             raise ValueError(f"cannot compare-and-set {sorted(bad)}")
+        now = now_of(self.session.sync_session)
+        if now is not None and "updated_at" not in changes:
+            changes = {**changes, "updated_at": now}
         stmt = (
             update(ExerciseSession)
             .where(ExerciseSession.id == session_id, ExerciseSession.rev == expected_rev)

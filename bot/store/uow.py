@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -15,6 +16,7 @@ from bot.store.repositories import (
     SessionRepository,
     TimerRepository,
 )
+from bot.store.stamps import NOW
 
 
 class UnitOfWork:
@@ -38,8 +40,10 @@ class UnitOfWork:
         dialect: str,
         *,
         begin_options: dict[str, Any] | None = None,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self._session_factory = session_factory
+        self._now = now
         self._dialect = dialect
         self._begin_options = begin_options
         self._session: AsyncSession | None = None
@@ -57,6 +61,8 @@ class UnitOfWork:
             raise RuntimeError("a unit of work cannot be entered twice")
         session = self._session_factory()
         self._session = session
+        if self._now is not None:
+            session.info[NOW] = self._now  # bot/store/stamps.py
         if self._begin_options:
             await session.connection(execution_options=self._begin_options)
         self.patients = PatientRepository(session)

@@ -1,8 +1,8 @@
 """/forget's question and the staff's /patient screen: their decisions, without a database.
 
-These two screens are still built inside their use cases (bot/services/privacy.py and
-bot/services/clinic.py), so they are driven here through a unit of work that only hands
-out the rows a test gives it.
+The screens are built in bot/core/ui/privacy.py and bot/core/ui/clinic.py; the use cases
+(bot/services/privacy.py and bot/services/clinic.py) are driven here through a unit of
+work that only hands out the rows a test gives it.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from bot.content.loader import load_content
 from bot.content.model import Content
 from bot.core.callbacks import Action, Callback, InvalidCallback, decode, encode
 from bot.core.clock import FakeClock
+from bot.core.codes import CODE_ALPHABET, CODE_LENGTH, CODE_PREFIX, new_patient_code
 from bot.core.screens import Screen, clinic_values
 from bot.services import clinic, privacy
 from bot.services.context import Patron, Services
-from bot.store.codes import CODE_ALPHABET, CODE_LENGTH, CODE_PREFIX, new_patient_code
 
 NOW = datetime(2026, 1, 14, 15, 0, tzinfo=UTC)
 STAFF_CHAT = -1001
@@ -184,15 +184,6 @@ async def test_a_clear_tap_outside_the_staff_chat_is_refused(content: Content) -
     assert rows.looked_up == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "The STAFF_CLEAR argument has no typed reader: clinic.staff_clear looks any string "
-        "up as a patient code and answers toast_stale, where issue 11 asks for button data "
-        "read by a small class raising InvalidCallback (bot/core/ui has no StaffClear)."
-    ),
-)
 @pytest.mark.parametrize("arg", ["", "x", "P-7K3Q9", "P-7K3Q9MM", "P-7K3Q9I", "p-7k3q9m"])
 async def test_a_clear_tap_that_is_not_a_patient_code_is_invalid(
     content: Content, arg: str

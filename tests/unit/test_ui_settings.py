@@ -161,15 +161,6 @@ def test_a_long_place_name_is_cut_to_fit_a_button(content: Content) -> None:
     assert len(buttons(screen)[0].label) <= 64
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "zone_candidates_screen cuts the whole label at 64 characters, clock included: a "
-        "place with a long name (7 of the gazetteer's 34,006, e.g. 'Londonderry County "
-        "Borough, Northern Ireland, United Kingdom') loses its clock, which the docstring "
-        "promises on each candidate"
-    ),
-)
 def test_a_long_place_name_keeps_its_clock(content: Content) -> None:
     place = Place(
         "Londonderry County Borough", "Northern Ireland", "GB", "United Kingdom", "Europe/London"

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Self
 
 from bot.content.model import Content
-from bot.core.callbacks import Action, Callback, InvalidCallback
+from bot.core.callbacks import Action, Callback, InvalidCallback, canonical_number
 from bot.core.screens import Button, Screen, rows, text
 
 SNOOZE_CHOICES = (15, 30, 60)
@@ -29,7 +29,7 @@ class Standing(StrEnum):
 
 
 def _day(arg: str) -> date:
-    if len(arg) != 8 or not arg.isdigit():
+    if len(arg) != 8 or not arg.isascii() or not arg.isdigit():
         raise InvalidCallback("bad day")
     try:
         return date(int(arg[:4]), int(arg[4:6]), int(arg[6:]))
@@ -62,9 +62,10 @@ class SnoozeFor:
     @classmethod
     def parse(cls, arg: str) -> Self:
         day, _, minutes = arg.partition("-")
-        if not minutes.isdigit() or int(minutes) not in SNOOZE_CHOICES:
+        number = canonical_number(minutes)
+        if number not in SNOOZE_CHOICES:
             raise InvalidCallback("bad snooze")
-        return cls(_day(day), int(minutes))
+        return cls(_day(day), number)
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,10 @@ class PauseFor:
 
     @classmethod
     def parse(cls, arg: str) -> Self:
-        if not arg.isdigit() or int(arg) not in PAUSE_CHOICES or arg != str(int(arg)):
+        days = canonical_number(arg)
+        if days not in PAUSE_CHOICES:
             raise InvalidCallback("bad pause")
-        return cls(int(arg))
+        return cls(days)
 
 
 def _label(content: Content, lang: str, key: str, **values: object) -> str:

@@ -13,7 +13,7 @@ from html import escape
 from typing import Self
 
 from bot.content.model import Content, Exercise
-from bot.core.callbacks import Action, Callback, InvalidCallback
+from bot.core.callbacks import Action, Callback, InvalidCallback, canonical_number
 from bot.core.media import step_media
 from bot.core.screens import Button, Screen, rows, text
 from bot.core.session import (
@@ -52,9 +52,10 @@ class PainWhich:
     def parse(cls, arg: str, exercises: Sequence[str]) -> Self:
         if not arg:
             return cls(None)
-        if not arg.isdigit() or arg != str(int(arg)) or int(arg) >= len(exercises):
+        index = canonical_number(arg)
+        if index is None or index >= len(exercises):
             raise InvalidCallback("no such exercise")
-        return cls(int(arg))
+        return cls(index)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, Self
 
 from bot.content.model import Content
-from bot.core.callbacks import Action, Callback, InvalidCallback
+from bot.core.callbacks import Action, Callback, InvalidCallback, canonical_number
 from bot.core.schedule import is_valid_zone
 from bot.core.screens import Button, Screen, describe_mask, rows, text
 from bot.core.zones import Place, zone_label
@@ -25,14 +25,16 @@ QUESTION_LIFETIME = timedelta(minutes=30)
 
 
 def _mask(text_: str) -> int:
-    if not text_.isdigit() or not 0 <= int(text_) <= EVERY_DAY or text_ != str(int(text_)):
+    mask = canonical_number(text_)
+    if mask is None or mask > EVERY_DAY:
         raise InvalidCallback("bad days")
-    return int(text_)
+    return mask
 
 
 def _hhmm(text_: str) -> str:
     """'0730' -> '07:30'."""
-    if len(text_) != 4 or not text_.isdigit() or int(text_[:2]) > 23 or int(text_[2:]) > 59:
+    digits = text_.isascii() and text_.isdigit()
+    if len(text_) != 4 or not digits or int(text_[:2]) > 23 or int(text_[2:]) > 59:
         raise InvalidCallback("bad time")
     return f"{text_[:2]}:{text_[2:]}"
 
@@ -91,9 +93,10 @@ class ZoneChoice:
             return cls(draft, "keep")
         if pick.startswith("z"):
             return cls(draft, ZoneName.parse(pick[1:]))
-        if not pick.isdigit() or len(pick) > 2:
+        index = canonical_number(pick)
+        if index is None or index > 99:
             raise InvalidCallback("bad zone choice")
-        return cls(draft, int(pick))
+        return cls(draft, index)
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,11 @@ class PendingQuestion:
         if not stored:
             return None
         parts = stored.split(":")
-        if len(parts) != 4 or parts[0] not in ("time", "zone") or not parts[3].isdigit():
+        if (
+            len(parts) != 4
+            or parts[0] not in ("time", "zone")
+            or canonical_number(parts[3]) is None
+        ):
             return None
         try:
             mask = _mask(parts[1])
@@ -236,13 +243,22 @@ def place_label(place: Place) -> str:
     return ", ".join(p for p in (place.city, place.region, place.country_name) if p)
 
 
+def _candidate_label(place: Place, clock: str, limit: int = 64) -> str:
+    """The place and its clock; a long name is cut, never the clock that tells it apart."""
+    name = place_label(place)
+    room = limit - len(clock) - 1
+    if len(name) > room:
+        name = name[: room - 1].rstrip(", ") + "…"
+    return f"{name} {clock}"
+
+
 def zone_candidates_screen(
     content: Content, lang: str, draft: DaysAndTime, candidates: Sequence[Place], now: datetime
 ) -> Screen:
     """A typed name several places share: which one (each with its clock), or type again."""
     buttons = [
         Button(
-            f"{place_label(place)} {_clock_of(place.zone, now)}"[:64],
+            _candidate_label(place, _clock_of(place.zone, now)),
             Callback(Action.SET_ZONE, arg=ZoneChoice(draft, ZoneName(place.zone)).arg()),
         )
         for place in candidates
@@ -295,9 +311,10 @@ class NudgeChoice:
     def parse(cls, arg: str) -> Self:
         if not arg:
             return cls(None)
-        if not arg.isdigit() or int(arg) not in NUDGE_CHOICES:
+        minutes = canonical_number(arg)
+        if minutes not in NUDGE_CHOICES:
             raise InvalidCallback("bad nudge choice")
-        return cls(int(arg))
+        return cls(minutes)
 
 
 def nudge_question_screen(content: Content, lang: str) -> Screen:
