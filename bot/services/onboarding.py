@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from bot.core import screens
+from bot.core.patient import PatientStatus
 from bot.core.screens import Screen
 from bot.core.ui import onboarding as ui
 from bot.core.ui import safety as safety_ui
@@ -27,8 +28,8 @@ async def start(svc: Services, who: Patron) -> Reply:
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
         if patient is not None and patient.consent_at is not None:
-            if patient.status != "active":
-                patient.status = "active"
+            if patient.status != PatientStatus.ACTIVE:
+                patient.status = PatientStatus.ACTIVE
                 patient.blocked_at = None
                 patient.updated_at = svc.clock.now()
                 await planner.replan(uow, patient, svc.clock.now())
@@ -59,7 +60,7 @@ async def agree(svc: Services, who: Patron) -> Reply:
             )
             await uow.patients.add(patient)
         patient.consent_at = now
-        patient.status = "active"
+        patient.status = PatientStatus.ACTIVE
         patient.program_id = content.default_program.id
         patient.updated_at = now
         code = patient.code

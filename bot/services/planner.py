@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, time
 
 from bot.core import screens
+from bot.core.patient import PatientStatus
 from bot.core.planning import FOREVER, ReminderFacts, next_daily_reminder
 from bot.core.schedule import ReminderRule
 from bot.core.session import Outcome
@@ -38,7 +39,7 @@ def rule_of(patient: Patient) -> ReminderRule | None:
 def wants_reminders(patient: Patient) -> bool:
     return (
         patient.reminders_enabled
-        and patient.status == "active"
+        and patient.status == PatientStatus.ACTIVE
         and patient.consent_at is not None
         and patient.hold_since is None
     )

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
+from bot.core.patient import PatientStatus
 from bot.core.planning import FOREVER, ReminderFacts, resume_instant
 from bot.core.program import session_minutes
 from bot.core.schedule import classify_due, local_date_of, snooze_until
@@ -134,7 +135,7 @@ async def patient_blocked(svc: Services, patient_id: int) -> None:
         patient = await uow.patients.get(patient_id)
         if patient is None:
             return
-        patient.status = "blocked"
+        patient.status = PatientStatus.BLOCKED
         patient.blocked_at = svc.clock.now()
         await uow.timers.cancel_pending(patient_id, None, now=svc.clock.now())
         await uow.commit()

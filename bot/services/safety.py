@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core import screens
 from bot.core.callbacks import Action, Callback, InvalidCallback
+from bot.core.patient import PatientStatus
 from bot.core.schedule import (
     ALL_DAYS,
     ReminderRule,
@@ -146,7 +147,7 @@ async def due_advice(
     still unanswered). None when the patient is gone."""
     async with svc.db.unit_of_work(read_only=True) as uow:
         patient = await uow.patients.get(patient_id)
-        if patient is None or patient.status == "blocked":
+        if patient is None or patient.status == PatientStatus.BLOCKED:
             return None
         lang = patient.language
         if timer_payload.get("what") == URGENT:
@@ -324,7 +325,7 @@ async def due_checkin(svc: Services, patient_id: int) -> tuple[int, Screen] | No
     """A check-in timer is due: the screen to send, and the next check-in two days on."""
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.get(patient_id)
-        if patient is None or patient.hold_since is None or patient.status != "active":
+        if patient is None or patient.hold_since is None or patient.status != PatientStatus.ACTIVE:
             return None
         today = local_date_of(svc.clock.now(), _zone(svc, patient))
         await schedule_checkin(svc, uow, patient, today, days=CHECKIN_EVERY_DAYS)
@@ -429,7 +430,11 @@ async def record_feeling(
 async def due_sore_followup(svc: Services, patient_id: int) -> tuple[int, Screen] | None:
     async with svc.db.unit_of_work(read_only=True) as uow:
         patient = await uow.patients.get(patient_id)
-        if patient is None or patient.status != "active" or patient.hold_since is not None:
+        if (
+            patient is None
+            or patient.status != PatientStatus.ACTIVE
+            or patient.hold_since is not None
+        ):
             return None
         return patient.chat_id, ui.sore_followup_screen(svc.content, patient.language)
 

@@ -58,6 +58,7 @@ class Patient(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
     code: Mapped[str] = mapped_column(String(16), unique=True)
+    # a PatientStatus (bot/core/patient.py)
     status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
     consent_at: Mapped[datetime | None]
     program_id: Mapped[str | None] = mapped_column(String(64))
