@@ -138,16 +138,6 @@ def next_occurrence(rule: ReminderRule, after: datetime) -> datetime:
     raise ValueError(f"no occurrence within {_SEARCH_DAYS} days of {after.isoformat()}")
 
 
-def occurrences(rule: ReminderRule, after: datetime, count: int) -> list[datetime]:
-    """The next ``count`` firing instants after ``after``, in order."""
-    result: list[datetime] = []
-    current = after
-    for _ in range(count):
-        current = next_occurrence(rule, current)
-        result.append(current)
-    return result
-
-
 def describe_days(
     weekdays: Iterable[int], day_names: Sequence[str], every_day: str, weekdays_label: str
 ) -> str:

@@ -15,11 +15,20 @@ from bot.core.schedule import (
     describe_days,
     local_date_of,
     next_occurrence,
-    occurrences,
     snooze_until,
 )
 
 DAILY = frozenset(range(7))
+
+
+def occurrences(rule: ReminderRule, after: datetime, count: int) -> list[datetime]:
+    """The next ``count`` firing instants after ``after``, each found from the one before."""
+    result: list[datetime] = []
+    current = after
+    for _ in range(count):
+        current = next_occurrence(rule, current)
+        result.append(current)
+    return result
 
 
 def utc(*args: int) -> datetime:
