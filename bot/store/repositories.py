@@ -167,6 +167,19 @@ class SessionRepository:
     async def get(self, session_id: int) -> ExerciseSession | None:
         return await self.session.get(ExerciseSession, session_id, populate_existing=True)
 
+    async def with_patient(
+        self, telegram_user_id: int, session_id: int
+    ) -> tuple[Patient | None, ExerciseSession | None]:
+        """The tapping patient and the tapped session (whoever's it is) in one query: what
+        every tap on a session screen needs first. No patient: (None, None)."""
+        stmt = (
+            select(Patient, ExerciseSession)
+            .outerjoin(ExerciseSession, ExerciseSession.id == session_id)
+            .where(Patient.telegram_user_id == telegram_user_id)
+        )
+        row = (await self.session.execute(stmt, execution_options=FRESH)).one_or_none()
+        return (None, None) if row is None else (row[0], row[1])
+
     async def add(self, exercise_session: ExerciseSession) -> ExerciseSession:
         self.session.add(exercise_session)
         await self.session.flush()
