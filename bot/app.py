@@ -57,7 +57,7 @@ from bot.telegram.commands import bot_commands
 from bot.telegram.media import MediaLibrary
 from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import ChatRateLimiter
-from bot.telegram.render import deliver, send
+from bot.telegram.render import deliver, send, send_bulk
 from bot.telegram.transport import aiohttp_requests
 from bot.telegram.updates import UpdateRunner
 
@@ -338,7 +338,7 @@ def batch_handlers(services: Services, application: Application):  # type: ignor
     async def one(timer: Timer, decision: reminders.Decision, report: Report) -> None:
         assert decision.chat_id is not None and decision.screen is not None
         try:
-            await send(application.bot, decision.chat_id, decision.screen, paid_broadcast=paid)
+            await send_bulk(application.bot, decision.chat_id, decision.screen, paid_broadcast=paid)
         except Exception as error:  # classified by the dispatcher (429, 403, 5xx...)
             await report(timer, error)
         else:
