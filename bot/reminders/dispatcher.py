@@ -256,10 +256,10 @@ class Dispatcher:
         The send window bounds what a crash can duplicate. ``proceed`` takes a place in
         the window before each send and waits while ``send_window`` messages are in
         flight or sent but not yet recorded; a sent message keeps its place until its
-        outcome is committed. Sent outcomes are recorded in groups: whatever was reported
-        while the previous group was being written goes in the next one, one ``UPDATE``
-        per group (on-time and late apart), and ``report`` returns once its group is
-        committed. So a crash leaves at most ``send_window`` messages sent but unrecorded:
+        outcome is committed. Sent outcomes are recorded in groups, one transaction with one
+        ``UPDATE`` per group (on-time and late apart): a group is written once half the
+        window waits for it or nothing else is in flight, and ``report`` returns once its
+        group is committed. So a crash leaves at most ``send_window`` messages sent but unrecorded:
         at most that many duplicates per crash, after the lease runs out. A window of 1
         is the old rule, each send recorded before the next.
 
@@ -291,16 +291,24 @@ class Dispatcher:
                         taken -= 1
                 room.notify_all()
 
+        def group_ready() -> bool:
+            """Write a group when half the window waits for it, or when nothing else is in
+            flight (the last sends of a batch, a handler sending one at a time)."""
+            return bool(waiting) and (
+                len(waiting) >= max(1, self._send_window // 2) or len(unrecorded) == len(placed)
+            )
+
         async def flush() -> None:
-            while waiting:
+            while group_ready():
                 group = waiting[:]
                 waiting.clear()
                 try:
                     await self._record_sent(kind, [(t, late) for t, late, _ in group])
                 except Exception as error:  # the database: stop, and tell every sender
                     broken.append(error)
-                    for _, _, done in group:
-                        done.set_exception(error)
+                    for _, _, done in group + waiting:
+                        if not done.done():
+                            done.set_exception(error)
                     async with room:
                         room.notify_all()
                     raise
@@ -309,6 +317,10 @@ class Dispatcher:
                     done.set_result(None)
                 await give_back([timer for timer, _, _ in group])
 
+        def maybe_flush() -> None:
+            if group_ready() and (not flushing or flushing[-1].done()):
+                flushing.append(asyncio.create_task(flush()))
+
         async def report(timer: Timer, result: Result | BaseException) -> None:
             reported.add(timer.id)
             if isinstance(result, BaseException):
@@ -316,6 +328,7 @@ class Dispatcher:
                     await self._failed(timer, result)
                 finally:
                     await give_back([timer])
+                    maybe_flush()  # it may have been the last one in flight
             elif result in (Result.CANCELLED, Result.MISSED):
                 quiet[result].append(timer.id)
             else:
@@ -324,8 +337,7 @@ class Dispatcher:
                 done = asyncio.get_running_loop().create_future()
                 unrecorded.add(timer.id)
                 waiting.append((timer, result is Result.SENT_LATE, done))
-                if not flushing or flushing[-1].done():
-                    flushing.append(asyncio.create_task(flush()))
+                maybe_flush()
                 await done
 
         async def proceed(timer: Timer) -> bool:
@@ -347,6 +359,7 @@ class Dispatcher:
                         lost = True
             if halted():
                 await give_back([timer])
+                maybe_flush()
                 return False
             return True
 
