@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import dataclasses
+import os
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.bench import databases, startup
@@ -39,6 +41,10 @@ class Plan:
 
 FULL = Plan(10_000, 5_000, 1_500, (0, 100_000, 1_000_000), (10_000, 100_000))
 QUICK = Plan(1_000, 200, 90, (0, 2_000, 10_000), (1_000, 5_000))
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _sqlite_url(directory: Path, name: str) -> str:
@@ -203,15 +209,22 @@ async def run(
     profile: bool = False,
     skip_startup: bool = False,
     window: int | None = None,
+    fanout: int | None = None,
+    skip_limited: bool = False,
 ) -> None:
     plan = QUICK if quick else FULL
+    if fanout is not None:
+        plan = dataclasses.replace(plan, fanout=fanout)
     print(f"# reminders benchmark ({'quick' if quick else 'full'})")
+    print(f"{date.today()}, {os.cpu_count()} cores, load average {_load()}")
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         directory = Path(tmp)
         ceiling = await emulator_ceiling(plan)
         await fanout_section(
             plan, directory, ceiling, postgres=postgres, profile=profile, window=window
         )
-        await limited_section(plan, directory, window)
+        if not skip_limited:
+            await limited_section(plan, directory, window)
         if not skip_startup:
             await startup_section(plan, directory)
+    print(f"load average after: {_load()}")
