@@ -23,6 +23,17 @@ from bot.sandbox.control import SandboxClient
 from bot.sandbox.harness import Sandbox
 
 
+def default_window() -> int | None:
+    """DISPATCH_SEND_WINDOW's default (None on code older than the setting)."""
+    field = Settings.model_fields.get("dispatch_send_window")
+    return None if field is None else int(field.default)
+
+
+def _window(send_window: int | None) -> dict[str, int]:
+    """The setting, when given (older code ignores it: settings ignore unknown names)."""
+    return {} if send_window is None else {"dispatch_send_window": send_window}
+
+
 @dataclass(frozen=True)
 class FanOut:
     reminders: int
@@ -54,7 +65,7 @@ async def fan_out(
         rate_limit_per_second=rate_limit_per_second,
         rate_limit_per_chat_per_second=rate_limit_per_chat_per_second,
         dispatch_batch_size=100,
-        dispatch_send_window=send_window or Settings.model_fields["dispatch_send_window"].default,
+        **_window(send_window),  # type: ignore[arg-type]
     )
     await sandbox.start()
     try:
@@ -103,14 +114,13 @@ async def fan_out_remote(
             await asyncio.gather(
                 *(control.create_user(user_id=chat) for chat in wanted[start : start + 100])
             )
-        window = {} if send_window is None else {"dispatch_send_window": send_window}
         settings = Settings(
             database_url=database_url,
             dispatch_interval_seconds=0.0,
             rate_limit_per_second=rate_limit_per_second,
             rate_limit_per_chat_per_second=rate_limit_per_chat_per_second,
             dispatch_batch_size=100,
-            **window,  # type: ignore[arg-type]
+            **_window(send_window),  # type: ignore[arg-type]
         )
         services = await build_services(settings, SystemClock())
         bot = build_application(

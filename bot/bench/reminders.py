@@ -17,11 +17,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.bench import databases, startup
-from bot.bench.fanout import FanOut, fan_out, fan_out_remote, profile_summary
+from bot.bench.fanout import FanOut, default_window, fan_out, fan_out_remote, profile_summary
 from bot.bench.seed import seed_sqlite_file
 from bot.bench.sendpath import TOKEN as EMULATOR_TOKEN
 from bot.bench.sendpath import emulator_process
-from bot.config import Settings
 from bot.sandbox import bench as emulator_bench
 from bot.sandbox.emulator import Emulator
 from bot.store.database import Database
@@ -69,7 +68,7 @@ async def fanout_section(
     window: int | None = None,
 ) -> None:
     print("\n## fan-out (rate limiter off)")
-    shown = window if window is not None else Settings.model_fields["dispatch_send_window"].default
+    shown = window if window is not None else default_window()
     print(
         f"DISPATCH_SEND_WINDOW={shown}; emulator 'same': the bot and the emulator in this "
         "process (CPU of both); 'other': the emulator in another process (CPU of the bot alone)"
