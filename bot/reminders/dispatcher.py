@@ -16,7 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 
@@ -295,7 +295,7 @@ class Dispatcher:
             """Write a group when half the window waits for it, or when nothing else is in
             flight (the last sends of a batch, a handler sending one at a time)."""
             return bool(waiting) and (
-                len(waiting) >= max(1, self._send_window // 2) or len(unrecorded) == len(placed)
+                len(waiting) >= max(1, self._send_window // 2) or not placed - unrecorded
             )
 
         async def flush() -> None:
@@ -375,6 +375,21 @@ class Dispatcher:
         if self._stopping or lost:
             await self._hand_back([t for t in timers if t.id not in reported])
         now = self._clock.now()
+        if quiet:
+            await self._record_quiet(kind, quiet, now)
+        log.info(
+            "timer.batch_done",
+            extra={
+                "kind": kind,
+                "claimed": len(timers),
+                **{result.value: len(ids) for result, ids in quiet.items()},
+            },
+        )
+
+    async def _record_quiet(
+        self, kind: str, quiet: Mapping[Result, list[int]], now: datetime
+    ) -> None:
+        """Outcomes that sent nothing (cancelled, missed): one UPDATE per outcome."""
         async with self._db.unit_of_work() as uow:
             for result, ids in quiet.items():
                 recorded = await uow.timers.complete_many(
@@ -384,14 +399,6 @@ class Dispatcher:
                     partial(self._metrics.timer_finished, kind, result.value, count=recorded)
                 )
             await uow.commit()
-        log.info(
-            "timer.batch_done",
-            extra={
-                "kind": kind,
-                "claimed": len(timers),
-                **{result.value: len(ids) for result, ids in quiet.items()},
-            },
-        )
 
     async def _record_sent(self, kind: str, group: list[tuple[Timer, bool]]) -> None:
         """One transaction for a group of sent timers: one UPDATE for the on-time ones,

@@ -129,3 +129,37 @@ async def test_a_process_that_dies_mid_batch_leaves_at_most_the_window_unrecorde
         await asyncio.sleep(0.2)  # a group being written when it died (not in a real kill)
     finally:
         await db.dispose()
+
+
+async def test_when_recording_fails_nothing_more_is_sent(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database goes away mid-batch: the sends in the window are all that go out
+    unrecorded (they will be duplicates), the rest of the batch waits for its lease."""
+    db = Database(database_url)
+    await db.upgrade()
+    await _seed(db, 40, START)
+    window = 4
+    record = Dispatcher._record_sent
+    groups: list[int] = []
+
+    async def failing(self: Dispatcher, kind: str, group: list[tuple[Timer, bool]]) -> None:
+        groups.append(len(group))
+        if len(groups) > 1:
+            raise ConnectionError("the database went away")
+        await record(self, kind, group)
+
+    monkeypatch.setattr(Dispatcher, "_record_sent", failing)
+    sender = Sender()
+    for _ in range(40):
+        sender.release.release()
+    try:
+        with pytest.raises(ConnectionError):
+            await _dispatcher(db, sender, window).run_due()
+        states = await _states(db)
+        recorded = [t for t in sender.sent if states[t] == "sent"]
+        assert len(recorded) == groups[0]
+        assert len(sender.sent) - len(recorded) <= window
+        assert list(states.values()).count("claimed") == 40 - len(recorded)
+    finally:
+        await db.dispose()
