@@ -496,7 +496,16 @@ class TimerRepository:
             )
         if not new:
             return
-        ins = self._insert(Timer).values(
+        # one statement run for many rows (executemany): compiled once and cached, where a
+        # multi-row VALUES would be compiled again for every batch
+        ins = self._insert(Timer.__table__)
+        stmt = ins.on_conflict_do_update(
+            index_elements=[Timer.idempotency_key],
+            set_=_revived(ins),
+            where=Timer.state == "cancelled",
+        )
+        await self.session.execute(
+            stmt,
             [
                 {
                     "patient_id": patient_id,
@@ -506,15 +515,7 @@ class TimerRepository:
                     "payload": payload or {},
                 }
                 for patient_id, k, due_at, key, payload in new
-            ]
-        )
-        await self.session.execute(
-            ins.on_conflict_do_update(
-                index_elements=[Timer.idempotency_key],
-                set_=_revived(ins),
-                where=Timer.state == "cancelled",
-            ),
-            execution_options=NO_SYNC,
+            ],
         )
 
     async def release(
