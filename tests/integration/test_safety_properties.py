@@ -304,13 +304,24 @@ class SafetyMachine(RuleBasedStateMachine):
 
         self.run(go())
 
-    @precondition(lambda self: bool(self.offered(ALERTS)))
+    def alerts_asked(self) -> list[tuple[Model, str]]:
+        """The alerts answers on screens that ask the alerts question ("No, thanks" is
+        also the label of other questions' answers)."""
+        question = self.prefix("alerts_question")
+        return [
+            (model, label)
+            for model, label in self.offered(ALERTS)
+            if question in ((self.keyboard(model.user) or NO_MESSAGE).text or "")
+        ]
+
+    @precondition(lambda self: bool(self.alerts_asked()))
     @rule(pick=picks)
     def answer_alerts(self, pick: int) -> None:
-        """The question may be answered late, or again from an older message: a patient
-        may change their mind (a "no" also stops alerts not sent yet)."""
+        """The question may be answered late (a "no" also stops alerts not sent yet)."""
         before = len(self.sb.world.events)
-        model, label = self.tap_offered(ALERTS, pick)
+        choices = self.alerts_asked()
+        model, label = choices[pick % len(choices)]
+        self.run(self.press(model.user, label))
         model.answer(before, label == self.text("btn_alerts_yes"))
 
     @precondition(lambda self: bool(self.onboarded()))
