@@ -238,6 +238,17 @@ TEXTS: dict[str, TextSpec] = {
     "cleared_by_clinic": _t(),
     "history": _t("days", required=("days",)),
     "history_empty": _t(),
+    # --- progress (/progress) and the adherence charts --------------------------------
+    "progress_week": _t("exercised", "planned", required=("exercised", "planned")),
+    "progress_week_no_schedule": _t("exercised", required=("exercised",)),
+    "progress_partly": _t("partly", required=("partly",)),
+    "progress_streak": _t("streak", required=("streak",)),
+    "progress_streak_none": _t(),
+    "progress_none": _t(),
+    "chart_weeks_title": _t(),
+    "chart_days": _t(),
+    "chart_planned": _t(),
+    "chart_week_of": _t("day", "month", required=("day", "month")),
     # --- your data (/mydata, /forget) -------------------------------------------------
     "mydata_none": _t(),
     "forget_confirm": _t(),

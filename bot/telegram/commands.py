@@ -30,6 +30,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("resume", handlers.on_resume, "Turn reminders back on"),
     Command("stop", handlers.on_stop, "Stop all reminders"),
     Command("history", handlers.on_history, "My last 14 days"),
+    Command("progress", handlers.on_progress, "My week, my streak and a chart"),
     Command("help", handlers.on_help, "What this bot can do"),
     Command("start", handlers.on_start, "Welcome and safety note"),
     Command("mydata", handlers.on_mydata, "See what is stored about you"),

@@ -28,6 +28,7 @@ from bot.services import (
     free_text,
     onboarding,
     privacy,
+    progress,
     reminders,
     safety,
     sessions,
@@ -170,6 +171,11 @@ async def on_stop(svc: Services, who: Patron, update: Update, context: Context) 
 @patient_only
 async def on_history(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
     return await clinic.history(svc, who)
+
+
+@patient_only
+async def on_progress(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return await progress.progress(svc, who)
 
 
 @patient_only
