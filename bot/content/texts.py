@@ -246,6 +246,7 @@ TEXTS: dict[str, TextSpec] = {
     "progress_streak_none": _t(),
     "progress_none": _t(),
     "chart_weeks_title": _t(),
+    "chart_patients_title": _t(),
     "chart_days": _t(),
     "chart_planned": _t(),
     "chart_week_of": _t("day", "month", required=("day", "month")),

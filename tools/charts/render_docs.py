@@ -46,6 +46,15 @@ def main() -> None:
     )
     (DOCS / "progress-chart.png").write_bytes(png)
     print("docs/progress-chart.png")
+    clinic = [
+        charts.Bar("P-7K3Q9M", 5, 1, 0, 0, 6),
+        charts.Bar("P-AB4CD7", 1, 1, 1, 1, 6),
+        charts.Bar("P-H2JK8N", 2, 0, 0, 0, None),
+        charts.Bar("P-Q9RS3T", 9, 2, 0, 1, 12),
+    ]
+    png = charts.bar_chart(clinic, labels(content, "chart_patients_title"), horizontal=True)
+    (DOCS / "report-chart.png").write_bytes(png)
+    print("docs/report-chart.png")
 
 
 if __name__ == "__main__":
