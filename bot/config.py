@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.content.model import DEFAULT_LANGUAGE
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 Port = Annotated[int, Field(ge=0, le=65535)]
 
@@ -36,7 +38,7 @@ class Settings(BaseSettings):
     content_dir: Path = Field(default_factory=_default_content_dir)
     # `run` refuses content whose clinic.yaml says `example: true` unless this is set
     allow_example_content: bool = False
-    default_language: str = "en"
+    default_language: str = DEFAULT_LANGUAGE
     auto_migrate: bool = True
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"

@@ -20,6 +20,7 @@ from telegram import Bot, CallbackQuery, Chat, MaybeInaccessibleMessage, Message
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from bot.content.model import DEFAULT_LANGUAGE
 from bot.core import screens
 from bot.core.callbacks import Action, Callback, InvalidCallback, decode
 from bot.core.screens import Screen
@@ -72,7 +73,7 @@ def patron(update: Update) -> Patron | None:
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
         return None
-    return Patron(user.id, chat.id, (user.language_code or "en").split("-")[0])
+    return Patron(user.id, chat.id, (user.language_code or DEFAULT_LANGUAGE).split("-")[0])
 
 
 def _is_private_with(chat: Chat | None, who: Patron) -> bool:
