@@ -6,14 +6,25 @@ Read only, one unit of work. Used by ``exercise-bot report``, the weekly digest 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
-from bot.core import adherence
-from bot.core.clinic_report import PatientFacts, PatientRow, patient_row
+from bot import charts
+from bot.core import adherence, screens
+from bot.core.clinic_report import PatientFacts, PatientRow, csv_text, patient_row
+from bot.core.screens import Screen
 from bot.core.session import Category
-from bot.services.context import Services
-from bot.services.progress import planned_weekdays
+from bot.core.ui import clinic as ui
+from bot.reports import patient_bars
+from bot.services.context import Patron, Services
+from bot.services.progress import chart_labels, planned_weekdays
+from bot.services.replies import Document, Photo, Reply
+
+log = logging.getLogger(__name__)
+DEFAULT_DAYS = 7
+MAX_DAYS = 366
 
 
 def _utc_window(first: date, last: date) -> tuple[datetime, datetime]:
@@ -62,3 +73,52 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
         )
         rows.append(patient_row(facts, first, last, adherence.local_day(now, zone)))
     return rows
+
+
+def period_of(args: list[str], today: date) -> tuple[date, date] | None:
+    """``/adherence [DAYS]``: the last DAYS days up to today (7 without); None if DAYS is
+    not a whole number from 1 to 366."""
+    if not args:
+        return today - timedelta(days=DEFAULT_DAYS - 1), today
+    raw = args[0].strip()
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_DAYS:
+        return None
+    return today - timedelta(days=int(raw) - 1), today
+
+
+async def staff_adherence(svc: Services, who: Patron, args: list[str]) -> Reply:
+    """/adherence in the staff chat: every patient's figures by code, a chart and the CSV."""
+    lang = svc.settings.default_language
+    today = adherence.local_day(svc.clock.now(), svc.content.clinic.timezone)
+    period = period_of(args, today)
+    if period is None:
+        return Reply(send=(Screen(screens.text(svc.content, lang, "staff_usage")),))
+    return await adherence_reply(svc, *period)
+
+
+async def adherence_reply(svc: Services, first: date, last: date) -> Reply:
+    """The figures of ``first``..``last`` as the staff chat gets them: the list, the chart
+    (best effort) and the CSV."""
+    lang = svc.settings.default_language
+    rows = await clinic_rows(svc, first, last)
+    screen = ui.adherence_screen(svc.content, lang, rows, first, last)
+    if not rows:
+        return Reply(send=(screen,))
+    name = f"adherence-{first.isoformat()}-{last.isoformat()}"
+    document = Document(
+        f"{name}.csv",
+        csv_text(rows, first, last).encode("utf-8"),
+        svc.content.text(lang, "staff_adherence_csv"),
+    )
+    try:
+        png = await asyncio.to_thread(
+            charts.bar_chart,
+            patient_bars(rows),
+            chart_labels(svc, lang, "chart_patients_title"),
+            horizontal=True,
+        )
+    except Exception as error:  # the list and the CSV carry the figures without it
+        log.warning("adherence.chart_failed", extra={"error": type(error).__name__})
+        return Reply(send=(screen,), document=document)
+    photo = Photo(f"{name}.png", png, svc.content.text(lang, "chart_patients_title"))
+    return Reply(send=(screen,), document=document, photo=photo)

@@ -1,5 +1,6 @@
 """Every command the bot answers, once: its handler and, for the menu (setMyCommands), its
-description, in menu order. The staff's /patient is answered but not in the menu."""
+description, in menu order. The staff's /patient and /adherence are answered but not in the
+menu."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("forget", handlers.on_forget, "Delete everything about you"),
     # staff only: answered as an unknown command outside the staff chat
     Command("patient", handlers.on_patient, None),
+    Command("adherence", handlers.on_adherence, None),
 )
 
 

@@ -139,6 +139,15 @@ async def play_session(
         await tap_newest(sandbox, user, feeling)
 
 
+async def answer_alerts_if_asked(sandbox: Sandbox, user: SimUser) -> None:
+    """With a staff chat, consent is followed by "may I tell the clinic?": yes."""
+    message = user.last_bot_message(with_buttons=True)
+    if message is not None and any(
+        b.text == label(sandbox, "btn_alerts_yes") for row in message.buttons for b in row
+    ):
+        await tap(sandbox, user, "btn_alerts_yes")
+
+
 async def subscribe_on(
     sandbox: Sandbox,
     user: SimUser,
@@ -149,6 +158,7 @@ async def subscribe_on(
 ) -> None:
     """Agree, then reminders on the given days ("Mon", "Wed"...) at a time in a zone."""
     await onboard(sandbox, user)
+    await answer_alerts_if_asked(sandbox, user)
     await tap(sandbox, user, "btn_later")
     await tap(sandbox, user, "btn_set_reminders")
     for day in days:

@@ -17,7 +17,14 @@ from PIL import Image
 from bot.charts import DONE, PAIN
 from bot.cli import main
 from bot.sandbox.harness import Sandbox
-from tests.e2e.journeys import patient_of, play_session, say, subscribe_on, tap
+from tests.e2e.journeys import (
+    answer_alerts_if_asked,
+    patient_of,
+    play_session,
+    say,
+    subscribe_on,
+    tap,
+)
 
 MONDAY_MORNING = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)  # 06:00 in Boston
 FIRST, LAST = date(2026, 3, 2), date(2026, 3, 15)
@@ -31,6 +38,7 @@ async def play_two_weeks(sandbox: Sandbox) -> tuple[str, str]:
     await subscribe_on(sandbox, kept, ("Mon", "Wed", "Fri"))
     await say(sandbox, free, "/start")
     await tap(sandbox, free, "btn_agree")
+    await answer_alerts_if_asked(sandbox, free)
     await tap(sandbox, free, "btn_later")
     await play_session(sandbox, kept)  # Mon 2: done
     await play_session(sandbox, free, skips=1)  # Mon 2: partly
