@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # reminders
     dispatch_interval_seconds: float = Field(default=2.0, ge=0)
     dispatch_batch_size: int = Field(default=100, ge=1)
+    # reminders sent at once, in flight or sent and not yet recorded: at most this many
+    # can be sent twice after a crash (docs/RELIABILITY.md); 1 records each send before
+    # the next. The rate limiter still paces them (30/s).
+    dispatch_send_window: int = Field(default=16, ge=1, le=1000)
     dispatch_lease_seconds: float = Field(default=120.0, gt=0)
     # one process dispatches at a time; after a crash another takes over within this
     dispatch_turn_seconds: float = Field(default=10.0, ge=1, le=600)
