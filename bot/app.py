@@ -3,7 +3,7 @@
 Handler order matters in PTB (the first matching handler of a group wins), so it is written
 down here, top to bottom:
 1. /start, /help, /exercise, /cancel, /settings, /next, /pause, /resume, /stop, /history,
-   /patient (staff chat only), /mydata, /forget - commands the bot knows
+   /progress, /patient and /adherence (staff chat only), /mydata, /forget - commands the bot knows
 2. button taps (every callback query)
 3. any other command                 - "unknown command"
 4. anything else a patient sends      - typed time/zone or a location for the settings

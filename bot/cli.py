@@ -1,4 +1,4 @@
-"""``exercise-bot``: run, demo, emulator, check-content, db upgrade."""
+"""``exercise-bot``: run, demo, emulator, check-content, report, db upgrade."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -247,6 +248,56 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The clinic's figures per patient (docs/CLINIC.md) as CSV or one HTML file."""
+    from bot.content.loader import load_content
+    from bot.core.clock import SystemClock
+    from bot.reports import csv_text, html_report
+    from bot.services.adherence import clinic_rows
+    from bot.services.context import Services
+    from bot.services.progress import chart_labels
+
+    if args.date_to < args.date_from:
+        print("--to is before --from", file=sys.stderr)
+        return 2
+    settings = _settings()
+    content = load_content(settings.content_dir)
+
+    async def work(db: Database) -> int:
+        svc = Services.build(db, content, SystemClock(), settings)
+        rows = await clinic_rows(svc, args.date_from, args.date_to)
+        if args.format == "csv":
+            data = csv_text(rows, args.date_from, args.date_to)
+        else:
+            lang = settings.default_language
+            data = await asyncio.to_thread(
+                html_report,
+                rows,
+                args.date_from,
+                args.date_to,
+                clinic=content.clinic.name,
+                labels=chart_labels(svc, lang, "chart_patients_title"),
+                made_at=svc.clock.now(),
+            )
+        made.append((data, len(rows)))
+        return 0
+
+    made: list[tuple[str, int]] = []
+    code = _db_command(work)
+    if code == 0:
+        data, count = made[0]
+        Path(args.out).write_text(data, encoding="utf-8", newline="")
+        print(f"{args.out}: {count} patients, {args.date_from} to {args.date_to}")
+    return code
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from bot.bench import main as bench_main
 
@@ -286,6 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-content", help="validate a content directory")
     check.add_argument("dir", nargs="?", help="default: CONTENT_DIR or the bundled content")
     check.set_defaults(func=cmd_check_content)
+
+    report = sub.add_parser(
+        "report", help="adherence per patient, by code, as CSV or HTML (docs/CLINIC.md)"
+    )
+    report.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
+    report.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
+    report.add_argument("--format", choices=("csv", "html"), default="csv")
+    report.add_argument("--out", required=True, metavar="FILE")
+    report.set_defaults(func=cmd_report)
 
     bench = sub.add_parser(
         "bench", help="benchmarks: `bench reminders [--quick]` (see docs/BENCHMARKS.md)"

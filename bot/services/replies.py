@@ -17,6 +17,15 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Photo:
+    """A picture made for this reply (a chart as PNG), sent after its messages."""
+
+    filename: str
+    data: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     edit: Screen | None = None  # replace the message the user tapped
     send: tuple[Screen, ...] = ()  # new messages, in order
@@ -34,6 +43,7 @@ class Reply:
     # the copy it replaces loses its buttons when the screen moves again
     shows_session: int | None = None
     document: Document | None = None
+    photo: Photo | None = None  # best effort: the reply's texts carry the figures
 
 
 def say(*screens: Screen) -> Reply:

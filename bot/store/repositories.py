@@ -70,6 +70,11 @@ class PatientRepository:
         found = await self.session.scalars(stmt, execution_options=FRESH)
         return {patient.id: patient for patient in found}
 
+    async def agreed(self) -> list[Patient]:
+        """Every patient who agreed (the clinic's figures are about them), by code."""
+        stmt = select(Patient).where(Patient.consent_at.is_not(None)).order_by(Patient.code)
+        return list(await self.session.scalars(stmt, execution_options=FRESH))
+
     async def clear_settings_step(self, telegram_user_id: int) -> bool:
         """Forget a question waiting for a typed answer; True if one was waiting."""
         stmt = (
@@ -203,6 +208,15 @@ class SessionRepository:
         )
         return list(await self.session.scalars(stmt, execution_options=FRESH))
 
+    async def started_between(self, start: datetime, end: datetime) -> list[ExerciseSession]:
+        """Every patient's sessions begun in [start, end), for the clinic's figures."""
+        stmt = (
+            select(ExerciseSession)
+            .where(ExerciseSession.started_at >= start, ExerciseSession.started_at < end)
+            .order_by(ExerciseSession.started_at, ExerciseSession.id)
+        )
+        return list(await self.session.scalars(stmt, execution_options=FRESH))
+
     async def last_finished(
         self, patient_ids: Iterable[int], outcomes: Iterable[str]
     ) -> dict[int, datetime]:
@@ -276,6 +290,15 @@ class ReportRepository:
         if since is not None:
             stmt = stmt.where(Report.created_at >= since)
         stmt = stmt.order_by(Report.created_at, Report.id)
+        return list(await self.session.scalars(stmt, execution_options=FRESH))
+
+    async def between(self, start: datetime, end: datetime) -> list[Report]:
+        """Every patient's answers made in [start, end), for the clinic's figures."""
+        stmt = (
+            select(Report)
+            .where(Report.created_at >= start, Report.created_at < end)
+            .order_by(Report.created_at, Report.id)
+        )
         return list(await self.session.scalars(stmt, execution_options=FRESH))
 
     async def last_kinds(self, patient_id: int, n: int) -> list[str]:

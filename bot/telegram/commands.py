@@ -1,5 +1,6 @@
 """Every command the bot answers, once: its handler and, for the menu (setMyCommands), its
-description, in menu order. The staff's /patient is answered but not in the menu."""
+description, in menu order. The staff's /patient and /adherence are answered but not in the
+menu."""
 
 from __future__ import annotations
 
@@ -30,12 +31,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("resume", handlers.on_resume, "Turn reminders back on"),
     Command("stop", handlers.on_stop, "Stop all reminders"),
     Command("history", handlers.on_history, "My last 14 days"),
+    Command("progress", handlers.on_progress, "My week, my streak and a chart"),
     Command("help", handlers.on_help, "What this bot can do"),
     Command("start", handlers.on_start, "Welcome and safety note"),
     Command("mydata", handlers.on_mydata, "See what is stored about you"),
     Command("forget", handlers.on_forget, "Delete everything about you"),
     # staff only: answered as an unknown command outside the staff chat
     Command("patient", handlers.on_patient, None),
+    Command("adherence", handlers.on_adherence, None),
 )
 
 

@@ -25,10 +25,12 @@ from bot.core import screens
 from bot.core.callbacks import Action, Callback, InvalidCallback, decode
 from bot.core.screens import Screen
 from bot.services import (
+    adherence,
     clinic,
     free_text,
     onboarding,
     privacy,
+    progress,
     reminders,
     safety,
     sessions,
@@ -174,6 +176,11 @@ async def on_history(svc: Services, who: Patron, update: Update, context: Contex
 
 
 @patient_only
+async def on_progress(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return await progress.progress(svc, who)
+
+
+@patient_only
 async def on_mydata(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
     return await privacy.my_data(svc, who)
 
@@ -193,6 +200,19 @@ async def on_patient(update: Update, context: Context) -> None:
         await on_unknown_command(update, context)
         return
     reply = await clinic.patient_lookup(svc, who, list(context.args or []))
+    await deliver(context.bot, who.chat_id, reply)
+
+
+async def on_adherence(update: Update, context: Context) -> None:
+    """/adherence [DAYS], for staff, only in the staff chat; elsewhere an unknown command."""
+    who = patron(update)
+    if who is None:
+        return
+    svc = services(context)
+    if not clinic.is_staff_chat(svc, who.chat_id):
+        await on_unknown_command(update, context)
+        return
+    reply = await adherence.staff_adherence(svc, who, list(context.args or []))
     await deliver(context.bot, who.chat_id, reply)
 
 

@@ -28,7 +28,7 @@ from telegram.error import BadRequest, NetworkError
 
 from bot.core.callbacks import encode
 from bot.core.screens import Screen
-from bot.services.replies import Document, Reply
+from bot.services.replies import Document, Photo, Reply
 from bot.telegram.media import MediaLibrary, MediaUnavailable, text_instead
 from bot.telegram.retries import with_retries
 
@@ -146,6 +146,19 @@ async def send_document(bot: Bot, chat_id: int, document: Document) -> Message:
             chat_id,
             InputFile(document.data, filename=document.filename),
             caption=document.caption or None,
+        )
+
+    return await with_retries(call, retry_timeouts=False)
+
+
+async def send_photo(bot: Bot, chat_id: int, photo: Photo) -> Message:
+    """A picture made for the reply (a chart), uploaded each time: it is never the same."""
+
+    async def call() -> Message:
+        return await bot.send_photo(
+            chat_id,
+            InputFile(photo.data, filename=photo.filename),
+            caption=photo.caption or None,
         )
 
     return await with_retries(call, retry_timeouts=False)
@@ -277,6 +290,11 @@ async def deliver(
         shown.append(message.message_id)
     if reply.document is not None:
         await send_document(bot, chat_id, reply.document)
+    if reply.photo is not None:
+        try:
+            await send_photo(bot, chat_id, reply.photo)
+        except Exception as error:  # the reply's texts already carry what it shows
+            log.warning("photo.failed", extra={"error": type(error).__name__})
     for other_chat, screen in reply.notify:
         try:
             await send(bot, other_chat, screen)

@@ -120,3 +120,50 @@ async def patient_of(sandbox: Sandbox, user: SimUser) -> Patient:
         patient = await uow.patients.by_telegram_id(user.id)
         assert patient is not None
         return patient
+
+
+async def play_session(
+    sandbox: Sandbox, user: SimUser, *, skips: int = 0, feeling: str = "btn_feel_fine"
+) -> None:
+    """A whole session from /exercise: the first ``skips`` exercises skipped, the rest done,
+    then the answer to "How did it feel?" (none when every exercise was skipped)."""
+    await say(sandbox, user, "/exercise")
+    await tap(sandbox, user, "btn_begin")
+    for _ in range(skips):
+        await tap(sandbox, user, "btn_skip")
+    await tap_next_until_question(sandbox, user)
+    message = user.last_bot_message(with_buttons=True)
+    if message is not None and any(
+        b.text == label(sandbox, feeling) for row in message.buttons for b in row
+    ):
+        await tap_newest(sandbox, user, feeling)
+
+
+async def answer_alerts_if_asked(sandbox: Sandbox, user: SimUser) -> None:
+    """With a staff chat, consent is followed by "may I tell the clinic?": yes."""
+    message = user.last_bot_message(with_buttons=True)
+    if message is not None and any(
+        b.text == label(sandbox, "btn_alerts_yes") for row in message.buttons for b in row
+    ):
+        await tap(sandbox, user, "btn_alerts_yes")
+
+
+async def subscribe_on(
+    sandbox: Sandbox,
+    user: SimUser,
+    days: tuple[str, ...],
+    *,
+    at: str = "18:00",
+    zone: str = "Boston",
+) -> None:
+    """Agree, then reminders on the given days ("Mon", "Wed"...) at a time in a zone."""
+    await onboard(sandbox, user)
+    await answer_alerts_if_asked(sandbox, user)
+    await tap(sandbox, user, "btn_later")
+    await tap(sandbox, user, "btn_set_reminders")
+    for day in days:
+        await tap(sandbox, user, day)
+    await tap(sandbox, user, "btn_days_done")
+    await tap(sandbox, user, "btn_other_time")
+    await say(sandbox, user, at)
+    await say(sandbox, user, zone)

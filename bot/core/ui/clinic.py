@@ -1,12 +1,16 @@
-"""What the clinic's staff see: a patient looked up by code, with "clear" while on hold."""
+"""What the clinic's staff see: a patient looked up by code, with "clear" while on hold;
+every patient's adherence figures (/adherence)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Self
 
 from bot.content.model import Content
 from bot.core.callbacks import Action, Callback, InvalidCallback
+from bot.core.clinic_report import PatientRow
 from bot.core.codes import is_patient_code
 from bot.core.screens import Button, Screen, text
 
@@ -56,3 +60,56 @@ def patient_screen(content: Content, lang: str, summary: PatientSummary) -> Scre
         Callback(Action.STAFF_CLEAR, arg=StaffClear(summary.code).arg()),
     )
     return Screen(body, ((clear,),))
+
+
+ADHERENCE_LINES = 40
+"""Patients listed in the message at most (a message holds 4,096 characters); the CSV
+beside it always has every one."""
+
+
+def adherence_screen(
+    content: Content, lang: str, rows: Sequence[PatientRow], first: date, last: date
+) -> Screen:
+    """Every patient's figures, by code only, for the staff chat."""
+    if not rows:
+        return Screen(text(content, lang, "staff_adherence_none"))
+    lines = []
+    for row in rows[:ADHERENCE_LINES]:
+        if row.planned_days:
+            line = text(
+                content,
+                lang,
+                "staff_adherence_line",
+                code=row.code,
+                exercised=row.planned_days_exercised,
+                planned=row.planned_days,
+                percent=row.adherence_percent,
+                pain=row.pain_reports,
+                sore=row.soreness_reports,
+            )
+        else:
+            line = text(
+                content,
+                lang,
+                "staff_adherence_line_no_plan",
+                code=row.code,
+                exercised=row.days_exercised,
+                pain=row.pain_reports,
+                sore=row.soreness_reports,
+            )
+        if row.on_hold_since is not None:
+            line += text(content, lang, "staff_adherence_hold", since=row.on_hold_since.isoformat())
+        lines.append(line)
+    if len(rows) > ADHERENCE_LINES:
+        lines.append(text(content, lang, "staff_adherence_more", more=len(rows) - ADHERENCE_LINES))
+    return Screen(
+        text(
+            content,
+            lang,
+            "staff_adherence",
+            first=first.isoformat(),
+            last=last.isoformat(),
+            count=len(rows),
+            patients="\n".join(lines),
+        )
+    )
