@@ -57,7 +57,7 @@ from bot.telegram.commands import COMMANDS, set_menus
 from bot.telegram.media import MediaLibrary
 from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import ChatRateLimiter
-from bot.telegram.render import deliver, send
+from bot.telegram.render import deliver, send, send_bulk
 from bot.telegram.transport import aiohttp_requests
 from bot.telegram.updates import UpdateRunner
 
@@ -189,6 +189,7 @@ def build_application(
         worker_id=worker_id,
         lease=timedelta(seconds=services.settings.dispatch_lease_seconds),
         batch_size=services.settings.dispatch_batch_size,
+        send_window=services.settings.dispatch_send_window,
         resend_on_timeout=frozenset({safety.ADVICE}),
         turn=turn,
         metrics=metrics,
@@ -313,27 +314,39 @@ def timer_handlers(services: Services, application: Application, media: MediaLib
 
 def batch_handlers(services: Services, application: Application):  # type: ignore[no-untyped-def,type-arg]
     """Daily reminders, snoozes and nudges: decided together in one transaction, then sent
-    one by one, each recorded before the next is sent (see Dispatcher._process_batch)."""
+    concurrently in the claim order, at most ``DISPATCH_SEND_WINDOW`` in flight or not yet
+    recorded, under the rate limiter (see Dispatcher._process_batch)."""
 
     paid = services.settings.telegram_paid_broadcast
 
+    async def one(timer: Timer, decision: reminders.Decision, report: Report) -> None:
+        assert decision.chat_id is not None and decision.screen is not None
+        try:
+            await send_bulk(application.bot, decision.chat_id, decision.screen, paid_broadcast=paid)
+        except Exception as error:  # classified by the dispatcher (429, 403, 5xx...)
+            await report(timer, error)
+        else:
+            late = decision.outcome == "late"
+            await report(timer, Result.SENT_LATE if late else Result.SENT)
+
     async def daily(timers: list[Timer], report: Report, proceed: Proceed) -> None:
         decisions = await reminders.due_reminders(services, timers)
-        for timer, decision in zip(timers, decisions, strict=True):
-            if decision.outcome not in ("cancelled", "missed") and not await proceed(timer):
-                return  # lost the claim or stopping: the rest is someone else's now
-            if decision.outcome in ("cancelled", "missed"):
-                missed = decision.outcome == "missed"
-                await report(timer, Result.MISSED if missed else Result.CANCELLED)
-                continue
-            assert decision.chat_id is not None and decision.screen is not None
-            try:
-                await send(application.bot, decision.chat_id, decision.screen, paid_broadcast=paid)
-            except Exception as error:  # classified by the dispatcher (429, 403, 5xx...)
-                await report(timer, error)
-            else:
-                late = decision.outcome == "late"
-                await report(timer, Result.SENT_LATE if late else Result.SENT)
+        sending: list[asyncio.Task[None]] = []
+        try:
+            for timer, decision in zip(timers, decisions, strict=True):
+                if decision.outcome in ("cancelled", "missed"):
+                    missed = decision.outcome == "missed"
+                    await report(timer, Result.MISSED if missed else Result.CANCELLED)
+                    continue
+                if not await proceed(timer):  # waits for a place in the send window
+                    break  # lost the claim or stopping: the rest is someone else's now
+                sending.append(asyncio.create_task(one(timer, decision, report)))
+        finally:
+            # every send started is finished and reported, whatever ended the loop
+            outcomes = await asyncio.gather(*sending, return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     return {Kind.REMINDER: daily, Kind.SNOOZE: daily, Kind.NUDGE: daily}
 

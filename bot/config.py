@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.content.model import DEFAULT_LANGUAGE
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 Port = Annotated[int, Field(ge=0, le=65535)]
 
@@ -36,13 +38,17 @@ class Settings(BaseSettings):
     content_dir: Path = Field(default_factory=_default_content_dir)
     # `run` refuses content whose clinic.yaml says `example: true` unless this is set
     allow_example_content: bool = False
-    default_language: str = "en"
+    default_language: str = DEFAULT_LANGUAGE
     auto_migrate: bool = True
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     # reminders
     dispatch_interval_seconds: float = Field(default=2.0, ge=0)
     dispatch_batch_size: int = Field(default=100, ge=1)
+    # reminders sent at once, in flight or sent and not yet recorded: at most this many
+    # can be sent twice after a crash (docs/RELIABILITY.md); 1 records each send before
+    # the next. The rate limiter still paces them (30/s).
+    dispatch_send_window: int = Field(default=16, ge=1, le=1000)
     dispatch_lease_seconds: float = Field(default=120.0, gt=0)
     # one process dispatches at a time; after a crash another takes over within this
     dispatch_turn_seconds: float = Field(default=10.0, ge=1, le=600)

@@ -17,6 +17,14 @@ def build_parser() -> argparse.ArgumentParser:
     rem.add_argument("--no-postgres", action="store_true", help="SQLite only")
     rem.add_argument("--profile", action="store_true", help="cProfile the SQLite fan-out")
     rem.add_argument("--skip-startup", action="store_true", help="leave out start-up/RSS")
+    rem.add_argument("--fanout", type=int, default=None, help="reminders per fan-out run")
+    rem.add_argument("--skip-limited", action="store_true", help="leave out the 30/s run")
+    rem.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        help="DISPATCH_SEND_WINDOW for the fan-out and the 30/s run (default: the setting)",
+    )
     sub.add_parser(
         "crowd",
         help="a crowd due at one minute at 30/s: on time, late, missed, fairness",
@@ -68,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             postgres=not args.no_postgres,
             profile=args.profile,
             skip_startup=args.skip_startup,
+            window=args.window,
+            fanout=args.fanout,
+            skip_limited=args.skip_limited,
         )
     )
     return 0

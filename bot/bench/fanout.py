@@ -1,19 +1,37 @@
 """Due reminders through the full path: claim, render, send (to the emulator), record.
 
-The real PTB bot and the emulator share this process (``Sandbox``), so the figure is what
-one core does for both sides; the database server, when PostgreSQL, is another process.
+``fan_out``: the real PTB bot and the emulator share this process (``Sandbox``), so the
+figure is what one core does for both sides. ``fan_out_remote``: the emulator is another
+process (``exercise-bot emulator``), so the CPU seconds are the bot's own (issue 13's
+"per CPU-second of the bot"). The database server, when PostgreSQL, is another process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import cProfile
 import io
 import pstats
 import time
 from dataclasses import dataclass
 
+from bot.app import build_application, build_services
 from bot.bench.seed import FIRST_USER_ID, seed_due
+from bot.config import Settings
+from bot.core.clock import SystemClock
+from bot.sandbox.control import SandboxClient
 from bot.sandbox.harness import Sandbox
+
+
+def default_window() -> int | None:
+    """DISPATCH_SEND_WINDOW's default (None on code older than the setting)."""
+    field = Settings.model_fields.get("dispatch_send_window")
+    return None if field is None else int(field.default)
+
+
+def _window(send_window: int | None) -> dict[str, int]:
+    """The setting, when given (older code ignores it: settings ignore unknown names)."""
+    return {} if send_window is None else {"dispatch_send_window": send_window}
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,7 @@ async def fan_out(
     rate_limit_per_second: float = 1e9,
     rate_limit_per_chat_per_second: float = 0.0,
     profile: cProfile.Profile | None = None,
+    send_window: int | None = None,
 ) -> FanOut:
     """Seed n due reminders (patients known to the emulator), time one dispatcher drain."""
     sandbox = Sandbox(
@@ -46,6 +65,7 @@ async def fan_out(
         rate_limit_per_second=rate_limit_per_second,
         rate_limit_per_chat_per_second=rate_limit_per_chat_per_second,
         dispatch_batch_size=100,
+        **_window(send_window),  # type: ignore[arg-type]
     )
     await sandbox.start()
     try:
@@ -71,6 +91,69 @@ async def fan_out(
         return FanOut(n, delivered, seconds, cpu)
     finally:
         await sandbox.stop()
+
+
+async def fan_out_remote(
+    database_url: str,
+    n: int,
+    *,
+    emulator_url: str,
+    token: str,
+    rate_limit_per_second: float = 1e9,
+    rate_limit_per_chat_per_second: float = 0.0,
+    send_window: int | None = None,
+    profile: cProfile.Profile | None = None,
+) -> FanOut:
+    """:func:`fan_out` against an emulator in another process (``emulator_url``, whose
+    users this creates): the CPU seconds counted are the bot's alone."""
+    first = FIRST_USER_ID
+    async with SandboxClient(emulator_url) as control:
+        known = {int(u["id"]) for u in await control.users()}
+        wanted = [first + i for i in range(n) if first + i not in known]
+        for start in range(0, len(wanted), 100):
+            await asyncio.gather(
+                *(control.create_user(user_id=chat) for chat in wanted[start : start + 100])
+            )
+        settings = Settings(
+            database_url=database_url,
+            dispatch_interval_seconds=0.0,
+            rate_limit_per_second=rate_limit_per_second,
+            rate_limit_per_chat_per_second=rate_limit_per_chat_per_second,
+            dispatch_batch_size=100,
+            **_window(send_window),  # type: ignore[arg-type]
+        )
+        services = await build_services(settings, SystemClock())
+        bot = build_application(
+            services,
+            token=token,
+            base_url=f"{emulator_url}/bot",
+            base_file_url=f"{emulator_url}/file/bot",
+            dispatch_interval=0.0,
+        )
+        try:
+            await bot.application.initialize()
+            chats = set(await seed_due(services.db, n, services.clock.now()))
+            first_call = int((await control.status())["calls"])
+            cpu, started = time.process_time(), time.perf_counter()
+            if profile is not None:
+                profile.enable()
+            try:
+                await bot.dispatcher.run_until_idle(max_batches=n // 100 + 10)
+            finally:
+                if profile is not None:
+                    profile.disable()
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            delivered = sum(
+                1
+                for call in await control.calls(first_call)
+                if call["method"] == "sendMessage"
+                and call["ok"]
+                and int(call["params"]["chat_id"]) in chats
+            )
+            return FanOut(n, delivered, seconds, cpu)
+        finally:
+            await bot.application.shutdown()
+            await services.db.dispose()
 
 
 def profile_summary(profile: cProfile.Profile, limit: int = 25) -> str:

@@ -8,6 +8,7 @@ what happened; the dispatcher records it, releases the timer for a retry, or giv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -15,7 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
 
@@ -39,10 +40,6 @@ log = logging.getLogger(__name__)
 MAX_AUTH_BACKOFF = timedelta(minutes=5)
 
 
-class _Stopping(Exception):
-    """Raised into a batch handler to end it early when the process is stopping."""
-
-
 class Result(StrEnum):
     SENT = "sent"
     SENT_LATE = "sent_late"  # sent, but later than its due time (after downtime)
@@ -53,11 +50,14 @@ class Result(StrEnum):
 
 TimerHandler = Callable[[Timer], Awaitable[Result]]
 # Handles many timers of one kind at once, calling ``report(timer, outcome)`` for each (an
-# outcome is a Result or the exception its send raised). Timers it never reports stay
-# claimed and are taken over when their lease runs out.
+# outcome is a Result or the exception its send raised); ``report`` returns once the
+# outcome is recorded. Timers it never reports stay claimed and are taken over when their
+# lease runs out.
 Report = Callable[[Timer, "Result | BaseException"], Awaitable[None]]
-# Asked before each send: False when the claim (or the dispatcher's turn) was lost or the
-# process is stopping; the handler then sends nothing more.
+# Awaited before each send: it waits for a place in the send window, and says False when
+# the claim (or the dispatcher's turn) was lost or the process is stopping; the handler
+# then sends nothing more. Every True must be followed by a report of that timer. The
+# handler may send concurrently (proceed, then send in a task), in the claim order.
 Proceed = Callable[[Timer], Awaitable[bool]]
 BatchHandler = Callable[[list[Timer], Report, Proceed], Awaitable[None]]
 BlockedHook = Callable[[int], Awaitable[None]]
@@ -140,6 +140,7 @@ class Dispatcher:
         batch_handlers: Mapping[str, BatchHandler] | None = None,
         worker_id: str | None = None,
         batch_size: int = 100,
+        send_window: int = 1,
         lease: timedelta = timedelta(minutes=2),
         retry: RetryPolicy | None = None,
         resend_on_timeout: frozenset[str] = frozenset(),
@@ -153,6 +154,11 @@ class Dispatcher:
         self._on_blocked = on_blocked
         self.worker_id = worker_id or default_worker_id()
         self._batch_size = batch_size
+        if send_window < 1:
+            raise ValueError("send_window must be at least 1")
+        # sends of a batch in flight or sent and not yet recorded, at most: what a crash
+        # can duplicate (docs/RELIABILITY.md)
+        self._send_window = send_window
         self._lease = lease
         self._retry = retry or RetryPolicy()
         self._stopping = False
@@ -244,51 +250,146 @@ class Dispatcher:
             await self._complete(timer, result)
 
     async def _process_batch(self, kind: str, timers: list[Timer]) -> None:
-        """Many timers of one kind: the handler decides for all of them in one transaction
-        and reports each outcome as it happens.
+        """Many timers of one kind: the handler decides for all of them in one transaction,
+        sends them (concurrently, within the send window) and reports each outcome.
 
-        Outcomes that sent nothing (cancelled, missed) are recorded together. A sent message
-        is recorded before the next one is sent, so a crash can leave at most one message
-        sent but unrecorded: at most one duplicate per crash, after the lease runs out.
+        The send window bounds what a crash can duplicate. ``proceed`` takes a place in
+        the window before each send and waits while ``send_window`` messages are in
+        flight or sent but not yet recorded; a sent message keeps its place until its
+        outcome is committed. Sent outcomes are recorded in groups, one transaction with one
+        ``UPDATE`` per group (on-time and late apart): a group is written once half the
+        window waits for it or nothing else is in flight, and ``report`` returns once its
+        group is committed. So a crash leaves at most ``send_window`` messages sent but unrecorded:
+        at most that many duplicates per crash, after the lease runs out. A window of 1
+        is the old rule, each send recorded before the next.
+
+        Outcomes that sent nothing (cancelled, missed) are recorded together at the end.
+        Failures (429, 403, 5xx, timeouts) are classified and recorded one by one, as ever.
         """
         quiet: dict[Result, list[int]] = defaultdict(list)
         reported: set[int] = set()
+        unrecorded: set[int] = set()  # sent, the group not committed yet
+        waiting: list[tuple[Timer, bool, asyncio.Future[None]]] = []
+        flushing: list[asyncio.Task[None]] = []
+        room = asyncio.Condition()
+        placed: set[int] = set()  # in the window: sends in flight or sent, not recorded yet
+        taken = 0  # len(placed), for the condition
+        broken: list[BaseException] = []  # recording failed: send nothing more
+        renewing = asyncio.Lock()
         renewed = self._clock.now()
         lost = False
+
+        def halted() -> bool:
+            return self._stopping or lost or bool(broken)
+
+        async def give_back(done: list[Timer]) -> None:
+            nonlocal taken
+            async with room:
+                for timer in done:
+                    if timer.id in placed:
+                        placed.discard(timer.id)
+                        taken -= 1
+                room.notify_all()
+
+        def group_ready() -> bool:
+            """Write a group when half the window waits for it, or when nothing else is in
+            flight (the last sends of a batch, a handler sending one at a time)."""
+            return bool(waiting) and (
+                len(waiting) >= max(1, self._send_window // 2) or not placed - unrecorded
+            )
+
+        async def flush() -> None:
+            while group_ready():
+                group = waiting[:]
+                waiting.clear()
+                try:
+                    await self._record_sent(kind, [(t, late) for t, late, _ in group])
+                except Exception as error:  # the database: stop, and tell every sender
+                    broken.append(error)
+                    for _, _, done in group + waiting:
+                        if not done.done():
+                            done.set_exception(error)
+                    async with room:
+                        room.notify_all()
+                    raise
+                for timer, _, done in group:
+                    unrecorded.discard(timer.id)
+                    done.set_result(None)
+                await give_back([timer for timer, _, _ in group])
+
+        def maybe_flush() -> None:
+            if group_ready() and (not flushing or flushing[-1].done()):
+                flushing.append(asyncio.create_task(flush()))
 
         async def report(timer: Timer, result: Result | BaseException) -> None:
             reported.add(timer.id)
             if isinstance(result, BaseException):
-                await self._failed(timer, result)
+                try:
+                    await self._failed(timer, result)
+                finally:
+                    await give_back([timer])
+                    maybe_flush()  # it may have been the last one in flight
             elif result in (Result.CANCELLED, Result.MISSED):
                 quiet[result].append(timer.id)
             else:
-                await self._complete(timer, result)
-            if self._stopping:
-                raise _Stopping  # recorded; the rest of the batch is handed back below
+                if broken:
+                    raise broken[0]
+                done = asyncio.get_running_loop().create_future()
+                unrecorded.add(timer.id)
+                waiting.append((timer, result is Result.SENT_LATE, done))
+                maybe_flush()
+                await done
 
         async def proceed(timer: Timer) -> bool:
-            """Before each send: a batch that ran long renews its claims (and the turn)
-            first, and stops if another dispatcher has taken them over meanwhile."""
-            nonlocal renewed, lost
-            if self._stopping or lost:
-                return False
-            if self._clock.now() - renewed >= self._lease / 3:
-                renewed = self._clock.now()
-                if not await self._still_ours([t.id for t in timers if t.id not in reported]):
-                    lost = True
+            """Before each send: wait for a place in the window; a batch that ran long
+            renews its claims (and the turn) first, and stops if another dispatcher has
+            taken them over meanwhile."""
+            nonlocal renewed, lost, taken
+            async with room:
+                await room.wait_for(lambda: taken < self._send_window or halted())
+                if halted():
                     return False
+                placed.add(timer.id)
+                taken += 1
+            async with renewing:
+                if not lost and self._clock.now() - renewed >= self._lease / 3:
+                    renewed = self._clock.now()
+                    held = [t.id for t in timers if t.id not in reported or t.id in unrecorded]
+                    if not await self._still_ours(held):
+                        lost = True
+            if halted():
+                await give_back([timer])
+                maybe_flush()
+                return False
             return True
 
         try:
             await self._batch_handlers[kind](timers, report, proceed)
-        except _Stopping:
-            pass
         except Exception as error:
             log.error("timer.batch_crashed", extra={"kind": kind}, exc_info=error)
+        for task in flushing:  # a group still being written (a handler that did not wait)
+            with contextlib.suppress(Exception):
+                await task
+        if broken:
+            raise broken[0]  # the database is gone: the dispatch job logs the outage
         if self._stopping or lost:
             await self._hand_back([t for t in timers if t.id not in reported])
         now = self._clock.now()
+        if quiet:
+            await self._record_quiet(kind, quiet, now)
+        log.info(
+            "timer.batch_done",
+            extra={
+                "kind": kind,
+                "claimed": len(timers),
+                **{result.value: len(ids) for result, ids in quiet.items()},
+            },
+        )
+
+    async def _record_quiet(
+        self, kind: str, quiet: Mapping[Result, list[int]], now: datetime
+    ) -> None:
+        """Outcomes that sent nothing (cancelled, missed): one UPDATE per outcome."""
         async with self._db.unit_of_work() as uow:
             for result, ids in quiet.items():
                 recorded = await uow.timers.complete_many(
@@ -298,14 +399,28 @@ class Dispatcher:
                     partial(self._metrics.timer_finished, kind, result.value, count=recorded)
                 )
             await uow.commit()
-        log.info(
-            "timer.batch_done",
-            extra={
-                "kind": kind,
-                "claimed": len(timers),
-                **{result.value: len(ids) for result, ids in quiet.items()},
-            },
-        )
+
+    async def _record_sent(self, kind: str, group: list[tuple[Timer, bool]]) -> None:
+        """One transaction for a group of sent timers: one UPDATE for the on-time ones,
+        one for the late ones."""
+        now = self._clock.now()
+        counts: dict[bool, tuple[int, int]] = {}
+        async with self._db.unit_of_work() as uow:
+            for late in (False, True):
+                ids = [timer.id for timer, is_late in group if is_late is late]
+                if ids:
+                    recorded = await uow.timers.complete_many(
+                        ids, self.worker_id, Result.SENT.value, late=late, now=now
+                    )
+                    counts[late] = (len(ids), recorded)
+            await uow.commit()
+        for late, (sent, recorded) in counts.items():
+            # not counted when a lease was lost: the process that took it over counts it
+            self._metrics.timer_finished(kind, Result.SENT.value, late=late, count=recorded)
+            log.info(
+                "timer.sent",
+                extra={"kind": kind, "count": sent, "recorded": recorded, "late": late},
+            )
 
     async def _failed(self, timer: Timer, failure: BaseException) -> None:
         """Classify a handler's failure: retry later, give up, or mark the patient blocked."""

@@ -9,6 +9,7 @@ is pure: ``bot.core.planning.next_daily_reminder``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, time
 
 from bot.core import screens
@@ -20,6 +21,7 @@ from bot.core.timers import DAILY_KINDS, Kind, reminder_key
 from bot.core.ui.reminders import Standing, next_text
 from bot.services.context import Services
 from bot.store.models import Patient
+from bot.store.repositories import PatientTimer
 from bot.store.uow import UnitOfWork
 
 DONE_OUTCOMES = (Outcome.COMPLETED.value, Outcome.PAIN.value)
@@ -101,6 +103,37 @@ async def replan(
         now=now,
     )
     return due
+
+
+async def replan_many(
+    uow: UnitOfWork,
+    patients: Iterable[Patient],
+    facts: dict[int, ReminderFacts],
+    now: datetime,
+    *,
+    after: dict[int, datetime] | None = None,
+    reminded_at: dict[int, datetime] | None = None,
+) -> dict[int, datetime | None]:
+    """:func:`replan` for many patients whose ``facts`` were just read (``facts_for_many``),
+    in two statements for all those who get a next reminder: the dispatcher's batch.
+
+    ``after`` and ``reminded_at`` are per patient (default ``now`` and none)."""
+    planned: dict[int, datetime | None] = {}
+    new: list[PatientTimer] = []
+    for patient in patients:
+        known = facts[patient.id]
+        fired = (reminded_at or {}).get(patient.id)
+        if fired is not None:
+            last = known.last_reminded
+            known = replace(known, last_reminded=fired if last is None else max(last, fired))
+        due = next_daily_reminder(known, (after or {}).get(patient.id, now))
+        planned[patient.id] = due
+        if due is None:
+            await uow.timers.cancel_pending(patient.id, DAILY_KINDS, now=now)
+        else:
+            new.append((patient.id, Kind.REMINDER, due, reminder_key(patient.id, due), None))
+    await uow.timers.replace_pending_many([t[0] for t in new], Kind.REMINDER, new, now=now)
+    return planned
 
 
 def standing(patient: Patient | None) -> Standing:

@@ -67,7 +67,7 @@ async def due_reminders(svc: Services, timers: list[Timer]) -> list[Decision]:
         patients = await uow.patients.get_many({t.patient_id for t in timers})
         facts = await planner.facts_for_many(uow, patients.values())
         firing: dict[int, datetime] = {}
-        catch_up: set[int] = set()
+        catch_up: dict[int, datetime] = {}
         for timer in timers:
             patient = patients.get(timer.patient_id)
             decision = _decide(svc, timer, patient, facts, now, grace)
@@ -78,13 +78,16 @@ async def due_reminders(svc: Services, timers: list[Timer]) -> list[Decision]:
                 firing[patient.id] = now
                 await _maybe_nudge(uow, patient, now)
             if timer.kind == Kind.REMINDER and decision.outcome == "missed":
-                catch_up.add(patient.id)
-        for patient in patients.values():
-            if any(t.patient_id == patient.id and t.kind == Kind.REMINDER for t in timers):
-                after = now - grace if patient.id in catch_up else now
-                await planner.replan(
-                    uow, patient, now, after=after, reminded_at=firing.get(patient.id)
-                )
+                catch_up[patient.id] = now - grace
+        daily = {t.patient_id for t in timers if t.kind == Kind.REMINDER}
+        await planner.replan_many(
+            uow,
+            [p for p in patients.values() if p.id in daily],
+            facts,
+            now,
+            after=catch_up,
+            reminded_at=firing,
+        )
         await uow.commit()
     missed = sum(d.outcome == "missed" for d in decisions)
     if missed:

@@ -479,6 +479,9 @@ async def set_alerts(svc: Services, user_id: int, callback: Callback) -> Reply:
             return _toast(svc, svc.language(None), "toast_invalid")
         first_answer = patient.alerts_opt_in is None
         patient.alerts_opt_in = answer.yes
+        if not answer.yes:
+            # a "no" (or a change of mind) also stops the notes not sent yet
+            await uow.timers.cancel_pending(patient.id, [STAFF_ALERT], now=svc.clock.now())
         await uow.commit()
         lang = patient.language
         said = screens.text(svc.content, lang, "alerts_on" if answer.yes else "alerts_off")

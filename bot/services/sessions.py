@@ -160,8 +160,7 @@ async def open_session(svc: Services, who: Patron) -> Reply:
 async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | None) -> Reply:
     """A button of a session screen was tapped."""
     async with svc.db.unit_of_work() as uow:
-        patient = await uow.patients.by_telegram_id(who.user_id)
-        session = await uow.sessions.get(callback.session_id)
+        patient, session = await uow.sessions.with_patient(who.user_id, callback.session_id)
         lang = patient.language if patient else svc.language(who.language)
         if patient is None or session is None:
             return _toast(svc, lang, "toast_invalid")

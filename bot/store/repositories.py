@@ -167,6 +167,19 @@ class SessionRepository:
     async def get(self, session_id: int) -> ExerciseSession | None:
         return await self.session.get(ExerciseSession, session_id, populate_existing=True)
 
+    async def with_patient(
+        self, telegram_user_id: int, session_id: int
+    ) -> tuple[Patient | None, ExerciseSession | None]:
+        """The tapping patient and the tapped session (whoever's it is) in one query: what
+        every tap on a session screen needs first. No patient: (None, None)."""
+        stmt = (
+            select(Patient, ExerciseSession)
+            .outerjoin(ExerciseSession, ExerciseSession.id == session_id)
+            .where(Patient.telegram_user_id == telegram_user_id)
+        )
+        row = (await self.session.execute(stmt, execution_options=FRESH)).one_or_none()
+        return (None, None) if row is None else (row[0], row[1])
+
     async def add(self, exercise_session: ExerciseSession) -> ExerciseSession:
         self.session.add(exercise_session)
         await self.session.flush()
@@ -483,7 +496,16 @@ class TimerRepository:
             )
         if not new:
             return
-        ins = self._insert(Timer).values(
+        # one statement run for many rows (executemany): compiled once and cached, where a
+        # multi-row VALUES would be compiled again for every batch
+        ins = self._insert(Timer.__table__)
+        stmt = ins.on_conflict_do_update(
+            index_elements=[Timer.idempotency_key],
+            set_=_revived(ins),
+            where=Timer.state == "cancelled",
+        )
+        await self.session.execute(
+            stmt,
             [
                 {
                     "patient_id": patient_id,
@@ -493,15 +515,7 @@ class TimerRepository:
                     "payload": payload or {},
                 }
                 for patient_id, k, due_at, key, payload in new
-            ]
-        )
-        await self.session.execute(
-            ins.on_conflict_do_update(
-                index_elements=[Timer.idempotency_key],
-                set_=_revived(ins),
-                where=Timer.state == "cancelled",
-            ),
-            execution_options=NO_SYNC,
+            ],
         )
 
     async def release(

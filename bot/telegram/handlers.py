@@ -72,6 +72,7 @@ def patron(update: Update) -> Patron | None:
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
         return None
+    # the whole code ("es-mx"): Services.language finds the content language serving it
     return Patron(user.id, chat.id, (user.language_code or "").lower())
 
 

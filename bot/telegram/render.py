@@ -99,6 +99,45 @@ async def send(
     return await with_retries(call, retry_timeouts=must_arrive)
 
 
+def markup_data(screen: Screen) -> dict[str, object] | None:
+    """The keyboard as Bot API data (what ``markup`` builds, without PTB objects)."""
+    if not screen.buttons:
+        return None
+    return {
+        "inline_keyboard": [
+            [{"text": b.label, "callback_data": encode(b.callback)} for b in row]
+            for row in screen.buttons
+        ]
+    }
+
+
+async def send_bulk(
+    bot: Bot, chat_id: int, screen: Screen, *, paid_broadcast: bool = False
+) -> None:
+    """A text message whose sent ``Message`` nobody reads: reminders, many at a time.
+
+    The same ``sendMessage`` call as :func:`send` through PTB's own request path
+    (``Bot._post``, which every ``Bot`` method uses): our rate limiter and its 429 handling,
+    PTB's defaults and its mapping of Telegram's answers to errors (``RetryAfter``,
+    ``Forbidden``, ``TimedOut``...), the same retries. Left out: building PTB objects for
+    the keyboard and parsing the answer into a ``Message``, about a third of the bot's CPU
+    per reminder (docs/BENCHMARKS.md). The screen is sent as text (no media library).
+    """
+    screen = as_text(screen)
+    data: dict[str, object] = {
+        "chat_id": chat_id,
+        "text": screen.text,
+        "parse_mode": ParseMode.HTML,
+        "reply_markup": markup_data(screen),
+        "allow_paid_broadcast": paid_broadcast or None,
+    }
+
+    async def call() -> None:
+        await bot._post("sendMessage", dict(data))  # _post edits what it is given
+
+    await with_retries(call, retry_timeouts=False)
+
+
 async def send_document(bot: Bot, chat_id: int, document: Document) -> Message:
     """A file (retried on connection errors, like any new message)."""
 

@@ -55,10 +55,12 @@ def test_emulator_ceiling_is_positive(output: str) -> None:
 def test_fan_out_delivers_every_reminder(output: str) -> None:
     rows = [r for r in _rows(output, HEADINGS[1]) if r[0] in {"sqlite", "postgresql"}]
     assert rows and rows[0][0] == "sqlite"
+    # the emulator in this process and in another one, for each database
+    assert {row[1] for row in rows} == {"same", "other"}
     for row in rows:
-        reminders, delivered, seconds, per_second = (_number(c) for c in row[1:5])
+        reminders, delivered, seconds, per_second, per_cpu = (_number(c) for c in row[2:7])
         assert reminders > 0 and delivered == reminders
-        assert seconds > 0 and per_second > 0
+        assert seconds > 0 and per_second > 0 and per_cpu > 0
 
 
 def test_rate_limited_delivery_delivers_everything(output: str) -> None:

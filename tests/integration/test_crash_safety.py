@@ -4,7 +4,8 @@ One emulator process, three `exercise-bot run --worker` processes (reminders onl
 most one poller may hold the updates) sharing a PostgreSQL database, 1,000 reminders due
 at the same minute. One bot is killed with SIGKILL at random moments
 and restarted, five times. Every patient must get the reminder; a kill may cost at most
-one duplicate (a send whose result was not recorded yet: at-least-once delivery).
+DISPATCH_SEND_WINDOW duplicates (the sends in flight or sent and not yet recorded:
+at-least-once delivery).
 
 Run alone: TEST_POSTGRES_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/postgres \
     .venv/bin/pytest tests/integration/test_crash_safety.py -s
@@ -37,6 +38,7 @@ from bot.store.models import Timer
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
 
 LEASE_SECONDS = 5  # a batch of 20 at 30 ms a send takes well under a second
+WINDOW = 8  # DISPATCH_SEND_WINDOW: at most this many duplicates per kill
 PATIENTS = 1_000
 BOTS = 3
 KILLS = 5
@@ -80,6 +82,7 @@ class Bots:
             "DATABASE_URL": database_url,
             "DISPATCH_INTERVAL_SECONDS": "0.2",
             "DISPATCH_BATCH_SIZE": "20",
+            "DISPATCH_SEND_WINDOW": str(WINDOW),
             # a killed bot's claims are taken over once its lease runs out
             "DISPATCH_LEASE_SECONDS": str(LEASE_SECONDS),
             # one process dispatches at a time; a killed one is replaced after this
@@ -150,7 +153,7 @@ async def _sent_today(db: Database, due: datetime) -> int:
         return int(await uow.session.scalar(stmt) or 0)
 
 
-async def test_kills_lose_nothing_and_duplicate_at_most_once_per_kill(
+async def test_kills_lose_nothing_and_duplicate_at_most_the_window_per_kill(
     postgres_url: str, tmp_path: Path
 ) -> None:
     rng = random.Random(int(os.environ.get("CRASH_SEED", time.time_ns() % 10**6)))
@@ -234,4 +237,4 @@ async def test_kills_lose_nothing_and_duplicate_at_most_once_per_kill(
     )
     assert set(received) <= set(chats)
     assert delivered == PATIENTS, f"{PATIENTS - delivered} patients never got the reminder"
-    assert duplicates <= kills
+    assert duplicates <= kills * WINDOW

@@ -98,6 +98,18 @@ class Model:
     user: SimUser
     agreed: bool = False
     opt_in: bool | None = None
+    # each answer to the alerts question: (index into world.events before it, yes?)
+    opt_log: list[tuple[int, bool]] = field(default_factory=list)
+
+    def answer(self, event_index: int, yes: bool) -> None:
+        self.opt_in = yes
+        self.opt_log.append((event_index, yes))
+
+    def opted_in_at(self, event_index: int) -> bool:
+        """Whether the patient's last answer before this event was yes."""
+        before = [yes for at, yes in self.opt_log if at < event_index]
+        return bool(before) and before[-1]
+
     hold_start: int | None = None  # index into world.events where the current hold began
     holds: list[tuple[int, int]] = field(default_factory=list)  # closed holds, [start, end)
     # (highest session id at the clearance, exercises held from then on)
@@ -222,10 +234,11 @@ class SafetyMachine(RuleBasedStateMachine):
                 continue
             self.run(self.say(model.user, "/start"))
             model.agreed = self.run(self.press_key(model.user, "btn_agree"))
+            before = len(self.sb.world.events)
             if answer != "unanswered" and self.run(
                 self.press_key(model.user, f"btn_alerts_{answer}")
             ):
-                model.opt_in = answer == "yes"
+                model.answer(before, answer == "yes")
 
     def teardown(self) -> None:
         try:
@@ -294,8 +307,11 @@ class SafetyMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.offered(ALERTS)))
     @rule(pick=picks)
     def answer_alerts(self, pick: int) -> None:
+        """The question may be answered late, or again from an older message: a patient
+        may change their mind (a "no" also stops alerts not sent yet)."""
+        before = len(self.sb.world.events)
         model, label = self.tap_offered(ALERTS, pick)
-        model.opt_in = label == self.text("btn_alerts_yes")
+        model.answer(before, label == self.text("btn_alerts_yes"))
 
     @precondition(lambda self: bool(self.onboarded()))
     @rule(pick=picks, at=st.integers(0, 4), zone=st.integers(0, 10))
@@ -612,19 +628,14 @@ class SafetyMachine(RuleBasedStateMachine):
             return
         patients_, _, _, timers = self.run(self.rows())
         by_id = {p.id: p for p in patients_}
-        codes = {
-            self.model_of(p).user.first_name: p.code
-            for p in patients_
-            if p.telegram_user_id != STAFF_ID
-        }
-        opted = {m.user.first_name for m in self.models if m.opt_in is True}
+        models = {p.code: self.model_of(p) for p in patients_ if p.telegram_user_id != STAFF_ID}
         for timer in timers:
-            if timer.kind == "staff_alert":
+            if timer.kind == "staff_alert" and timer.state == "pending":
                 patient = by_id[timer.patient_id]
                 assert self.staff_configured, "a staff alert queued without a staff chat"
-                assert patient.alerts_opt_in is True, "a staff alert for a patient who said no"
+                assert patient.alerts_opt_in is True, "an alert waits for a patient who said no"
         asked = 0
-        for event in self.sb.world.events:
+        for index, event in enumerate(self.sb.world.events):
             if event.user_id != STAFF_ID:
                 continue
             if event.kind in ("user_command", "user_text"):
@@ -634,9 +645,13 @@ class SafetyMachine(RuleBasedStateMachine):
             elif event.kind == "bot_message":
                 text = event.text or ""
                 assert self.staff_configured, f"sent to the staff chat without one: {text!r}"
-                assert opted, f"sent to the staff chat with nobody opted in: {text!r}"
-                named = {name for name, code in codes.items() if code in text}
-                assert named and named <= opted, f"alert {text!r} names {named}, opted in {opted}"
+                named = [m for code, m in models.items() if code in text]
+                assert named, f"an alert that names no patient: {text!r}"
+                for model in named:
+                    assert model.opted_in_at(index), (
+                        f"alert {text!r} about {model.user.first_name}, "
+                        f"who had not said yes then (answers: {model.opt_log})"
+                    )
         failed = [
             c
             for c in self.sb.emulator.calls
