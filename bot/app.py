@@ -53,7 +53,7 @@ from bot.store.errors import is_outage
 from bot.store.locks import acquire_dispatch_lock, release_dispatch_lock
 from bot.store.models import Timer
 from bot.telegram import handlers
-from bot.telegram.commands import COMMANDS, bot_commands
+from bot.telegram.commands import COMMANDS, set_menus
 from bot.telegram.media import MediaLibrary
 from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import ChatRateLimiter
@@ -388,7 +388,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     # The places a patient may type (0.4 s to read): read now, off the event loop, so the
     # first typed city answers as fast as the rest.
     application.bot_data["gazetteer"] = asyncio.create_task(asyncio.to_thread(load_gazetteer))
-    await application.bot.set_my_commands(bot_commands())
+    services: Services = application.bot_data["services"]
+    await set_menus(application.bot, services.content, services.settings.default_language)
 
 
 def allowed_updates() -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.content import media, rules
+from bot.content import media, rules, words
 from bot.content.errors import ContentError, ContentProblem
 from bot.content.friendly import problems_from
 from bot.content.model import (
@@ -18,6 +18,7 @@ from bot.content.model import (
     Content,
     Dose,
     Exercise,
+    Localized,
     Media,
     Program,
     Safety,
@@ -29,10 +30,13 @@ from bot.core.typed_pain import PainWords
 
 M = TypeVar("M", bound=BaseModel)
 _ALL_MODELS = (Clinic, Dose, Media, Step, Exercise, Program, WarningSign, Safety)
+_WORD_MODELS = (*words.WORD_MODELS, WarningSign)
 BUNDLED_CONTENT_PACKAGE = "exercise_bot_content"
 _LAYOUT = (
-    "the bot reads clinic.yaml, safety.yaml, programs/*.yaml, exercises/*.yaml "
-    "texts/<language>.yaml and pain-words/<language>.yaml"
+    "the bot reads clinic.yaml, safety.yaml, programs/*.yaml, exercises/*.yaml, "
+    "texts/<language>.yaml, pain-words/<language>.yaml and, for each language besides "
+    "English, <language>/clinic.yaml, <language>/safety.yaml, "
+    "programs/<language>/*.yaml and exercises/<language>/*.yaml"
 )
 
 
@@ -101,12 +105,26 @@ class _Files:
         if PurePosixPath(rel) not in self.seen:
             self.problems.append(ContentProblem(self.shown(rel), reason=f"missing file ({what})"))
 
-    def parse(self, model: type[M], rel: PurePosixPath) -> M | None:
+    def parse(self, model: type[M], rel: PurePosixPath | str) -> M | None:
+        rel = PurePosixPath(rel)
         try:
             return model.model_validate(self.docs[rel])
         except ValidationError as exc:
-            self.problems.extend(problems_from(exc, self.shown(rel), _ALL_MODELS))
+            models = _WORD_MODELS if model in _WORD_MODELS else _ALL_MODELS
+            self.problems.extend(problems_from(exc, self.shown(rel), models))
             return None
+
+
+def _translated_language(rel: PurePosixPath) -> str | None:
+    """The language of a translation's path (``es/clinic.yaml``, ``exercises/es/x.yaml``)."""
+    parts = rel.parts
+    if len(parts) == 2 and parts[1] in ("clinic.yaml", "safety.yaml"):
+        lang = parts[0]
+    elif len(parts) == 3 and parts[0] in ("programs", "exercises"):
+        lang = parts[1]
+    else:
+        return None
+    return lang if rules.is_language_code(lang) and lang != DEFAULT_LANGUAGE else None
 
 
 def _known_place(rel: PurePosixPath) -> bool:
@@ -114,6 +132,8 @@ def _known_place(rel: PurePosixPath) -> bool:
         return False
     if len(rel.parts) == 1:
         return rel.name in ("clinic.yaml", "safety.yaml")
+    if _translated_language(rel) is not None:
+        return True
     return len(rel.parts) == 2 and rel.parts[0] in ("programs", "exercises", "texts", "pain-words")
 
 
@@ -131,7 +151,11 @@ def load_content(directory: Path) -> Content:
     programs = _each(files, Program, "programs", "a program")
     exercises = _each(files, Exercise, "exercises", "an exercise")
     texts = _texts(files)
-    pain_words = _pain_words(files, texts)
+    languages = _languages(files, texts)
+    pain_words = _pain_words(files, languages)
+    localized = {
+        lang: _localized(files, lang, clinic, safety, programs, exercises) for lang in languages
+    }
 
     # Ids come from the file names, so a broken exercise file does not also break programs.
     exercise_ids = {rel.stem for rel in files.seen if rel.parent == PurePosixPath("exercises")}
@@ -141,11 +165,21 @@ def load_content(directory: Path) -> Content:
     problems += rules.check_exercises(exercises, exercise_ids)
     problems += media.check_media(exercises, directory)
     if safety is not None:
-        problems += rules.check_safety(safety, files.shown("safety.yaml"))
-    problems += rules.check_texts(texts, clinic, programs, exercises)
+        problems += rules.check_safety(safety.warning_signs, files.shown("safety.yaml"))
+    in_words = {lang: found for lang, found in localized.items() if found is not None}
+    problems += rules.check_texts(texts, clinic, programs, exercises, in_words)
     if problems or clinic is None or safety is None:
         raise ContentError(problems)
     return Content(
+        localized={
+            lang: Localized(
+                clinic=found.clinic,
+                programs={p.id: p for _, p in found.programs},
+                exercises={e.id: e for _, e in found.exercises},
+                warning_signs=found.warning_signs,
+            )
+            for lang, found in in_words.items()
+        },
         clinic=clinic,
         programs={p.id: p for _, p in programs},
         exercises={e.id: e for _, e in exercises},
@@ -184,8 +218,79 @@ def _each(files: _Files, model: type[M], folder: str, what: str) -> list[tuple[s
     return parsed
 
 
-def _pain_words(files: _Files, texts: dict[str, rules.TextFile]) -> dict[str, PainWords]:
-    """language -> the words that mean pain in typed text; every UI language needs them."""
+def _languages(files: _Files, texts: dict[str, rules.TextFile]) -> list[str]:
+    """Every language besides English that any file is in; each must be complete."""
+    found = {lang for lang in texts if rules.is_language_code(lang)}
+    found |= {rel.stem for rel in files.seen if rel.parent == PurePosixPath("pain-words")}
+    found |= {lang for rel in files.seen if (lang := _translated_language(rel))}
+    found.discard(DEFAULT_LANGUAGE)
+    return sorted(lang for lang in found if rules.is_language_code(lang))
+
+
+def _localized(
+    files: _Files,
+    lang: str,
+    clinic: Clinic | None,
+    safety: Safety | None,
+    programs: list[tuple[str, Program]],
+    exercises: list[tuple[str, Exercise]],
+) -> rules.InWords | None:
+    """One language's words merged onto the English files, or None when any is missing or
+    does not match (each problem is recorded, naming the file and the field)."""
+    before = len(files.problems)
+    files.require(f"texts/{lang}.yaml", f"the texts in '{lang}'")
+    for rel in files.seen:
+        if _translated_language(rel) == lang and rel.parts[0] in ("programs", "exercises"):
+            folder = rel.parts[0]
+            if not (files.directory / folder / f"{rel.stem}.yaml").is_file():
+                files.problems.append(
+                    ContentProblem(
+                        files.shown(rel),
+                        reason=f"translates '{rel.stem}', but there is no {folder}/{rel.stem}.yaml",
+                    )
+                )
+
+    def words_for(rel: str, model: type[M], what: str) -> M | None:
+        files.require(rel, f"{what} in '{lang}'")
+        return _one(files, model, rel)
+
+    clinic_words = words_for(f"{lang}/clinic.yaml", words.ClinicWords, "the clinic's details")
+    safety_words = words_for(f"{lang}/safety.yaml", words.SafetyWords, "the warning signs")
+    if safety is not None and safety_words is not None:
+        shown = files.shown(f"{lang}/safety.yaml")
+        files.problems += words.problems_in(
+            shown, words.safety_gaps(safety.warning_signs, safety_words)
+        )
+        files.problems += rules.check_safety(safety_words.warning_signs, shown)
+    in_programs: list[tuple[str, Program]] = []
+    for _, program in programs:
+        where = f"programs/{lang}/{program.id}.yaml"
+        said = words_for(where, words.ProgramWords, f"the words of program '{program.id}'")
+        if said is not None:
+            in_programs.append((files.shown(where), words.localize_program(program, said)))
+    in_exercises: list[tuple[str, Exercise]] = []
+    for _, exercise in exercises:
+        where = f"exercises/{lang}/{exercise.id}.yaml"
+        ex_words = words_for(where, words.ExerciseWords, f"the words of exercise '{exercise.id}'")
+        if ex_words is None:
+            continue
+        gaps = words.problems_in(files.shown(where), words.exercise_gaps(exercise, ex_words))
+        files.problems += gaps
+        if not gaps:
+            in_exercises.append((files.shown(where), words.localize_exercise(exercise, ex_words)))
+    if len(files.problems) > before or clinic is None or safety_words is None:
+        return None
+    assert clinic_words is not None
+    return rules.InWords(
+        clinic=words.localize_clinic(clinic, clinic_words),
+        programs=in_programs,
+        exercises=in_exercises,
+        warning_signs=safety_words.warning_signs,
+    )
+
+
+def _pain_words(files: _Files, languages: list[str]) -> dict[str, PainWords]:
+    """language -> the words that mean pain in typed text; every language needs them."""
     found: dict[str, PainWords] = {}
     for rel in files.in_folder("pain-words"):
         try:
@@ -195,9 +300,8 @@ def _pain_words(files: _Files, texts: dict[str, rules.TextFile]) -> dict[str, Pa
             files.problems.append(
                 ContentProblem(files.shown(rel), field if reason else "", reason or field)
             )
-    for lang in texts:
-        if rules.is_language_code(lang):  # a misnamed texts file is reported once, there
-            files.require(f"pain-words/{lang}.yaml", f"the words for pain in '{lang}'")
+    for lang in (DEFAULT_LANGUAGE, *languages):
+        files.require(f"pain-words/{lang}.yaml", f"the words for pain in '{lang}'")
     return found
 
 

@@ -206,8 +206,24 @@ class Safety(_Frozen):
     warning_signs: Annotated[tuple[WarningSign, ...], Field(min_length=1)]
 
 
+class Localized(_Frozen):
+    """One language besides English: the English files with this language's words."""
+
+    clinic: Clinic
+    programs: dict[str, Program]
+    exercises: dict[str, Exercise]
+    warning_signs: tuple[WarningSign, ...]
+
+
 class Content(_Frozen):
-    """Everything loaded from one content directory, with the hash of its files."""
+    """Everything loaded from one content directory, with the hash of its files.
+
+    ``clinic``, ``programs``, ``exercises`` and ``warning_signs`` are the English files:
+    ids, doses, timers, pictures and numbers are the same in every language, so code that
+    needs only those reads them here. Whatever a patient reads comes through the methods
+    that take a language (``exercise(id, lang)``, ``program(id, lang)``, ``signs(lang)``,
+    ``clinic_in(lang)``, ``text(lang, key)``); the loader made every language complete.
+    """
 
     clinic: Clinic
     programs: dict[str, Program]
@@ -217,6 +233,8 @@ class Content(_Frozen):
     version: str  # sha256 hex of the content files
     # language -> the words that mean pain in typed text (content/pain-words/<lang>.yaml)
     pain_words: dict[str, PainWords] = Field(default_factory=dict)
+    # language -> its words (every language of ``texts`` but English)
+    localized: dict[str, Localized] = Field(default_factory=dict)
 
     @property
     def short_version(self) -> str:
@@ -234,14 +252,35 @@ class Content(_Frozen):
         marked = [p for p in self.programs.values() if p.default]
         return marked[0] if marked else next(iter(self.programs.values()))
 
-    def program(self, program_id: str) -> Program:
-        return self.programs[program_id]
+    def language_of(self, lang: str) -> str:
+        """The content language that serves ``lang``: itself, its base ("es" for "es-MX"),
+        else English."""
+        for candidate in (lang, lang.split("-")[0].lower()):
+            if candidate in self.texts:
+                return candidate
+        return DEFAULT_LANGUAGE
 
-    def exercise(self, exercise_id: str) -> Exercise:
-        return self.exercises[exercise_id]
+    def _words(self, lang: str) -> Localized | None:
+        return self.localized.get(self.language_of(lang))
+
+    def program(self, program_id: str, lang: str) -> Program:
+        words = self._words(lang)
+        return (words.programs if words else self.programs)[program_id]
+
+    def exercise(self, exercise_id: str, lang: str) -> Exercise:
+        words = self._words(lang)
+        return (words.exercises if words else self.exercises)[exercise_id]
+
+    def signs(self, lang: str) -> tuple[WarningSign, ...]:
+        words = self._words(lang)
+        return words.warning_signs if words else self.warning_signs
+
+    def clinic_in(self, lang: str) -> Clinic:
+        words = self._words(lang)
+        return words.clinic if words else self.clinic
 
     def program_minutes(self, program_id: str) -> int:
-        return sum(self.exercise(ex).minutes for ex in self.program(program_id).exercises)
+        return sum(self.exercises[ex].minutes for ex in self.programs[program_id].exercises)
 
     def raw_text(self, lang: str, key: str) -> str:
         """The unformatted text: the language asked for, its base language, then English."""

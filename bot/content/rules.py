@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 from bot.content.errors import ContentProblem
-from bot.content.model import DEFAULT_LANGUAGE, Clinic, Exercise, Program, Safety
+from bot.content.model import DEFAULT_LANGUAGE, Clinic, Exercise, Program, WarningSign
 from bot.content.texts import TEXTS, TextSpec
 
 Shown = Callable[[str], str]
@@ -17,6 +17,7 @@ MAX_BUTTON = 30
 MAX_TOAST = 200
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024  # a photo's or an animation's caption
+MAX_MENU = 256  # a command's description in the menu
 MAX_WARNING_LABEL = 80
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 # shown without the ⏱
@@ -26,6 +27,15 @@ _HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]*>")
 
 def is_language_code(name: str) -> bool:
     return bool(_LANGUAGE.match(name))
+
+
+class InWords(NamedTuple):
+    """One language's words merged onto the English files (each with the file it came from)."""
+
+    clinic: Clinic
+    programs: list[tuple[str, Program]]
+    exercises: list[tuple[str, Exercise]]
+    warning_signs: tuple[WarningSign, ...]
 
 
 class TextFile(NamedTuple):
@@ -140,10 +150,10 @@ def _exercise(ex: Exercise) -> Iterable[tuple[str, str]]:
         yield "dose.duration_seconds", "no step has 'timed: true', so the timer would never run"
 
 
-def check_safety(safety: Safety, shown: str) -> list[ContentProblem]:
+def check_safety(signs: tuple[WarningSign, ...], shown: str) -> list[ContentProblem]:
     problems = []
     seen: set[str] = set()
-    for i, sign in enumerate(safety.warning_signs):
+    for i, sign in enumerate(signs):
         if sign.id in seen:
             problems.append(
                 ContentProblem(shown, f"warning_signs[{i}].id", f"'{sign.id}' is used twice")
@@ -192,6 +202,7 @@ def _samples(
 ) -> dict[str, str]:
     """Long but realistic values, to see whether a rendered text fits Telegram's limits."""
     titles = {ex.id: ex.title for _, ex in exercises}
+    alternatives = {ex.alternative for _, ex in exercises if ex.alternative}
     lists = ["\n".join(f"• {titles.get(e, 'x' * 40)}" for e in p.exercises) for _, p in programs]
     filler = "x" * 60
     values = {
@@ -204,6 +215,21 @@ def _samples(
         "program_title": max((p.title for _, p in programs), key=len, default=filler),
         "exercise_list": max(lists, key=len, default=filler),
         "exercise_title": max(titles.values(), key=len, default=filler),
+        # buttons name an exercise by its short title
+        "short_title": max(
+            (ex.short_title for _, ex in exercises if len(ex.short_title) <= MAX_BUTTON),
+            key=len,
+            default=filler[:20],
+        ),
+        "alternative_title": max(
+            (
+                ex.short_title
+                for _, ex in exercises
+                if ex.id in alternatives and len(ex.short_title) <= MAX_BUTTON
+            ),
+            key=len,
+            default="x" * 20,
+        ),
         "dose": max((ex.dose_text for _, ex in exercises), key=len, default=filler),
         "minutes": "120",
         "seconds": "600",
@@ -222,7 +248,9 @@ def _samples(
     return values
 
 
-def _check_one(key: str, text: str, spec: TextSpec, samples: dict[str, str]) -> Iterable[str]:
+def _check_one(
+    key: str, text: str, spec: TextSpec, samples: dict[str, str] | None
+) -> Iterable[str]:
     try:
         used = placeholders(text)
     except ValueError as exc:
@@ -236,9 +264,16 @@ def _check_one(key: str, text: str, spec: TextSpec, samples: dict[str, str]) -> 
         return
     if (tag := _HTML.search(text)) is not None:
         yield f"looks like HTML ({tag.group(0)}); write plain text, the bot does the formatting"
+    if samples is None:
+        return
+    if spec.is_button:
+        short = samples.get("short_title", "x" * 20)
+        samples = samples | {"exercise_title": short}
     rendered = text.format(**{name: samples.get(name, "x" * 20) for name in used})
     if spec.is_button and (too_long := _button_problem(rendered)) is not None:
         yield too_long
+    elif key.startswith("menu_") and len(rendered) > MAX_MENU:
+        yield f"is {len(rendered)} characters; a command's description holds at most {MAX_MENU}"
     elif key.startswith("toast_") and len(rendered) > MAX_TOAST:
         yield f"is {len(rendered)} characters; a pop-up note shows at most {MAX_TOAST}"
     elif len(rendered) > MAX_MESSAGE:
@@ -250,10 +285,24 @@ def check_texts(
     clinic: Clinic | None,
     programs: list[tuple[str, Program]],
     exercises: list[tuple[str, Exercise]],
+    in_words: dict[str, InWords] | None = None,
 ) -> list[ContentProblem]:
+    """Every language has every text, with the placeholders of the English one, within
+    Telegram's limits once filled in with that language's words."""
     problems: list[ContentProblem] = []
-    samples = _samples(clinic, programs, exercises)
+    in_words = in_words or {}
+    english = texts.get(DEFAULT_LANGUAGE)
+    samples_by_lang: dict[str, dict[str, str] | None] = {}
     for lang, (shown, table, keys) in texts.items():
+        words = in_words.get(lang)
+        # A language whose words did not load has its problems reported there; its texts
+        # are not measured with English words in their place.
+        samples: dict[str, str] | None = None
+        if words:
+            samples = _samples(words.clinic, words.programs, words.exercises)
+        elif lang == DEFAULT_LANGUAGE:
+            samples = _samples(clinic, programs, exercises)
+        samples_by_lang[lang] = samples
         if not _LANGUAGE.match(lang):
             problems.append(
                 ContentProblem(
@@ -268,78 +317,101 @@ def check_texts(
                 hint = f" (did you mean '{close[0]}'?)" if close else " (the bot does not use it)"
                 problems.append(ContentProblem(shown, reason=f"unknown key '{key}'{hint}"))
                 continue
-            problems += [
-                ContentProblem(shown, key, r) for r in _check_one(key, text, spec, samples)
-            ]
-        if lang == DEFAULT_LANGUAGE:
+            found = [ContentProblem(shown, key, r) for r in _check_one(key, text, spec, samples)]
+            if not found and lang != DEFAULT_LANGUAGE and english and key in english.table:
+                found = [
+                    ContentProblem(shown, key, r)
+                    for r in _same_placeholders(text, english, key, spec)
+                ]
+            problems += found
+        if _LANGUAGE.match(lang):
             problems += [
                 ContentProblem(shown, key, "missing text (the bot uses it)")
                 for key in TEXTS
                 if key not in keys
             ]
-    if not problems and DEFAULT_LANGUAGE in texts:
-        problems += _check_screens(texts, exercises, samples)
+    if not problems and english is not None:
+        for lang, file in texts.items():
+            words = in_words.get(lang)
+            lang_samples = samples_by_lang[lang]
+            if lang_samples is not None:
+                problems += _check_screens(
+                    file, english, words.exercises if words else exercises, lang_samples, lang
+                )
     return problems
 
 
+def _same_placeholders(text: str, english: TextFile, key: str, spec: TextSpec) -> Iterable[str]:
+    """A translation fills in what the English text fills in: no phone number lost."""
+    try:
+        theirs = placeholders(english.table[key])
+    except ValueError:
+        return  # reported on the English file
+    if theirs - spec.placeholders or spec.required - theirs:
+        return  # so is this
+    ours = placeholders(text)
+    for name in sorted(theirs - ours):
+        yield f"must use {{{name}}}, as the English text does"
+    for name in sorted(ours - theirs):
+        yield f"uses {{{name}}}, which the English text does not"
+
+
 def _check_screens(
-    texts: dict[str, TextFile],
+    file: TextFile,
+    english: TextFile,
     exercises: list[tuple[str, Exercise]],
     samples: dict[str, str],
+    lang: str,
 ) -> list[ContentProblem]:
     """Whole screens (several texts together) must fit in one Telegram message."""
-    base = texts[DEFAULT_LANGUAGE].table
+    base = english.table
     problems = []
-    for lang, (shown, table, _) in texts.items():
+    shown, table, _ = file
 
-        def render(key: str, table: dict[str, str] = table, **values: str) -> str:
-            return table.get(key, base[key]).format(**(samples | values))
+    def render(key: str, table: dict[str, str] = table, **values: str) -> str:
+        return table.get(key, base[key]).format(**(samples | values))
 
-        timer = max(
-            (render(k) for k in ("timer_running", *_TIMER_LINES)),
-            key=len,
-        )
-        frame = "\n\n".join((render("step_header"), render("dose_line"), "⏱ " + timer))
-        timer_line = max(
-            ("⏱ " + render("timer_running"), *(render(k) for k in _TIMER_LINES)), key=len
-        )
-        advice = render("advice_pain") + "\n\n" + render("clinic_contact")
-        if len(advice) > MAX_MESSAGE:
-            problems.append(
-                ContentProblem(
-                    shown,
-                    "advice_pain",
-                    f"with clinic_contact is {len(advice)} characters; "
-                    f"a Telegram message holds at most {MAX_MESSAGE}",
-                )
+    timer = max(
+        (render(k) for k in ("timer_running", *_TIMER_LINES)),
+        key=len,
+    )
+    frame = "\n\n".join((render("step_header"), render("dose_line"), "⏱ " + timer))
+    timer_line = max(("⏱ " + render("timer_running"), *(render(k) for k in _TIMER_LINES)), key=len)
+    advice = render("advice_pain") + "\n\n" + render("clinic_contact")
+    if len(advice) > MAX_MESSAGE:
+        problems.append(
+            ContentProblem(
+                shown,
+                "advice_pain",
+                f"with clinic_contact is {len(advice)} characters; "
+                f"a Telegram message holds at most {MAX_MESSAGE}",
             )
-        for ex_shown, ex in exercises:
-            bodies = [("setup", ex.setup)] + [
-                (f"steps[{i}]", s.text) for i, s in enumerate(ex.steps)
-            ]
-            for screen, (path, body) in enumerate(bodies):
-                size = len(ex.title) + len(frame) + len(body) + 4
-                if size > MAX_MESSAGE:
+        )
+    for ex_shown, ex in exercises:
+        bodies = [("setup", ex.setup)] + [(f"steps[{i}]", s.text) for i, s in enumerate(ex.steps)]
+        for screen, (path, body) in enumerate(bodies):
+            size = len(ex.title) + len(frame) + len(body) + 4
+            if size > MAX_MESSAGE:
+                problems.append(
+                    ContentProblem(
+                        ex_shown,
+                        path,
+                        f"its screen is {size} characters (texts '{lang}'); "
+                        f"a Telegram message holds at most {MAX_MESSAGE}",
+                    )
+                )
+            elif ex.media_for(screen) is not None:
+                caption = _caption_length(ex, screen, render, timer_line)
+                if caption > MAX_CAPTION:
                     problems.append(
                         ContentProblem(
                             ex_shown,
                             path,
-                            f"its screen is {size} characters (texts '{lang}'); "
-                            f"a Telegram message holds at most {MAX_MESSAGE}",
+                            f"its screen is {caption} characters (texts '{lang}'), but it "
+                            f"shows a picture, whose caption holds at most {MAX_CAPTION}; "
+                            "shorten the text or show this screen without a picture",
                         )
                     )
-                elif ex.media_for(screen) is not None:
-                    caption = _caption_length(ex, screen, render, timer_line)
-                    if caption > MAX_CAPTION:
-                        problems.append(
-                            ContentProblem(
-                                ex_shown,
-                                path,
-                                f"its screen is {caption} characters (texts '{lang}'), but it "
-                                f"shows a picture, whose caption holds at most {MAX_CAPTION}; "
-                                "shorten the text or show this screen without a picture",
-                            )
-                        )
     return problems
 
 

@@ -25,6 +25,25 @@ def _b(*placeholders: str) -> TextSpec:
     return TextSpec(frozenset(placeholders), frozenset(), is_button=True)
 
 
+# The commands in Telegram's menu, in menu order (bot/telegram/commands.py answers them);
+# each has its description as the text menu_<name>.
+MENU_COMMANDS = (
+    "exercise",
+    "cancel",
+    "settings",
+    "next",
+    "pause",
+    "resume",
+    "stop",
+    "history",
+    "progress",
+    "language",
+    "help",
+    "start",
+    "mydata",
+    "forget",
+)
+
 CLINIC = (
     "clinic_name",
     "clinic_credentials",
@@ -122,8 +141,6 @@ TEXTS: dict[str, TextSpec] = {
     "toast_session_over": _t(),
     "toast_timer_started": _t(),
     # --- reminders: settings ------------------------------------------------------------
-    "days_short": _t(),  # seven names, Monday first, separated by spaces
-    "months_short": _t(),  # twelve names, January first, separated by spaces
     "every_day": _t(),
     "weekdays_label": _t(),
     "settings_days": _t(),
@@ -258,7 +275,6 @@ TEXTS: dict[str, TextSpec] = {
     "chart_patients_title": _t(),
     "chart_days": _t(),
     "chart_planned": _t(),
-    "chart_week_of": _t("day", "month", required=("day", "month")),
     # --- your data (/mydata, /forget) -------------------------------------------------
     "mydata_none": _t(),
     "forget_confirm": _t(),
@@ -280,4 +296,9 @@ TEXTS: dict[str, TextSpec] = {
     "btn_forget_no": _b(),
     "forgotten": _t(),
     "forget_kept": _t(),
+    # --- the language (/language) ---------------------------------------------------------
+    "language_choose": _t("language", required=("language",)),
+    "language_set": _t(),
+    # --- the command menu (setMyCommands, per language; at most 256 characters) --------
+    **{f"menu_{name}": _t() for name in MENU_COMMANDS},
 }

@@ -72,6 +72,7 @@ class Action(StrEnum):
     TYPED_PAIN = "tp"  # after typed pain words: yes it hurts / no, carry on
     WELCOME = "wl"  # the consent screen again (from a dead end: text before /start)
     NO_REMINDERS = "nr"  # "No, thanks" to the reminders offer
+    LANGUAGE = "lg"  # a language of /language (bot/core/ui/language.py LanguageChoice)
 
 
 _NUMBER = re.compile(r"0|[1-9][0-9]*")

@@ -12,11 +12,11 @@ def session_exercises(content: Content, program_id: str, held: Iterable[str]) ->
     not held too, otherwise left out."""
     held_set = set(held)
     chosen = []
-    for exercise_id in content.program(program_id).exercises:
+    for exercise_id in content.programs[program_id].exercises:
         if exercise_id not in held_set:
             chosen.append(exercise_id)
             continue
-        alternative = content.exercise(exercise_id).alternative
+        alternative = content.exercises[exercise_id].alternative
         if alternative and alternative not in held_set:
             chosen.append(alternative)
     return chosen
@@ -24,4 +24,4 @@ def session_exercises(content: Content, program_id: str, held: Iterable[str]) ->
 
 def session_minutes(content: Content, program_id: str, held: Iterable[str]) -> int:
     """About how long the patient's own session takes (what the reminder promises)."""
-    return sum(content.exercise(e).minutes for e in session_exercises(content, program_id, held))
+    return sum(content.exercises[e].minutes for e in session_exercises(content, program_id, held))

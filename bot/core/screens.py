@@ -13,6 +13,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from bot.content.model import Content, Exercise
+from bot.core import dates
 from bot.core.callbacks import Callback
 from bot.core.media import ScreenMedia
 from bot.core.session import ExercisePlan
@@ -44,8 +45,8 @@ def text(content: Content, lang: str, key: str, **values: object) -> str:
     return escape(content.text(lang, key, **values), quote=False)
 
 
-def clinic_values(content: Content) -> dict[str, str]:
-    clinic = content.clinic
+def clinic_values(content: Content, lang: str) -> dict[str, str]:
+    clinic = content.clinic_in(lang)
     return {
         "clinic_name": clinic.name,
         "clinic_credentials": clinic.credentials,
@@ -79,7 +80,7 @@ def catalog_for(content: Content) -> dict[str, ExercisePlan]:
 
 def advice_with_contact(content: Content, lang: str, key: str, **values: object) -> str:
     """An advice text in full, followed by the clinic's contact block."""
-    clinic = clinic_values(content)
+    clinic = clinic_values(content, lang)
     return "\n\n".join(
         (
             text(content, lang, key, **(clinic | values)),
@@ -112,15 +113,17 @@ def describe_mask(content: Content, lang: str, mask: int) -> str:
 
     return describe_days(
         mask_to_days(mask),
-        content.text(lang, "days_short").split(),
+        dates.day_names(lang),
         content.text(lang, "every_day"),
         content.text(lang, "weekdays_label"),
     )
 
 
 def format_when(content: Content, lang: str, instant: datetime, zone: str) -> str:
-    """'Wed 26 Nov, 07:30' in the patient's zone, with names from content."""
-    local = instant.astimezone(ZoneInfo(zone))
-    day = content.text(lang, "days_short").split()[local.weekday()]
-    month = content.text(lang, "months_short").split()[local.month - 1]
-    return f"{day} {local.day} {month}, {local:%H:%M}"
+    """'Wed 26 Nov, 07:30' in the patient's zone and language (CLDR names, bot/core/dates.py)."""
+    return dates.when(instant.astimezone(ZoneInfo(zone)), content.language_of(lang))
+
+
+def format_day(content: Content, lang: str, instant: datetime, zone: str) -> str:
+    """'Wed 26 Nov' in the patient's zone and language."""
+    return dates.day(instant.astimezone(ZoneInfo(zone)), content.language_of(lang))

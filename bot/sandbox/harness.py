@@ -74,6 +74,8 @@ class Sandbox:
         )
         app = bot.application
         await app.initialize()
+        if app.post_init:  # as PTB and bot/run.py: the menus are set before updates flow
+            await app.post_init(app)
         await app.start()
         if self.mode == "polling":
             self._poller = make_poller(bot, timeout=5, backoff_scale=self.poll_backoff_scale)
@@ -88,8 +90,6 @@ class Sandbox:
                 secret_token=secret,
                 allowed_updates=allowed_updates(),
             )
-        if app.post_init:
-            await app.post_init(app)
         self.bot = bot
 
     @property

@@ -111,7 +111,7 @@ async def history(svc: Services, who: Patron) -> Reply:
     for s in sorted(sessions, key=lambda s: s.started_at):
         if s.finished_at is None or s.outcome in (Outcome.NOT_STARTED, Outcome.RESTARTED):
             continue  # open, or never begun: not a day's session (yet)
-        day = screens.format_when(svc.content, lang, s.started_at, zone).split(",")[0]
+        day = screens.format_day(svc.content, lang, s.started_at, zone)
         kind = category(s.outcome, s.exercises, s.completed or ())
         lines.append(f"{day}: {category_label(svc.content, lang, kind)}")
     if not lines:

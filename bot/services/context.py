@@ -23,8 +23,19 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)  # this process's own (bot/metrics.py)
 
     def language(self, code: str | None) -> str:
-        """The content language for a Telegram language code, or the default one."""
-        return code if code in self.content.texts else self.settings.default_language
+        """The content language for a Telegram language code ("es-MX" -> "es"), else the
+        clinic's default."""
+        if code:
+            for candidate in (code.lower(), code.lower().split("-")[0]):
+                if candidate in self.content.texts:
+                    return candidate
+        return self.settings.default_language
+
+    async def patient_language(self, who: Patron) -> str:
+        """The language the patient chose (or got on first contact); Telegram's before that."""
+        async with self.db.unit_of_work(read_only=True) as uow:
+            patient = await uow.patients.by_telegram_id(who.user_id)
+        return patient.language if patient is not None else self.language(who.language)
 
     @classmethod
     def build(cls, db: Database, content: Content, clock: Clock, settings: Settings) -> Services:

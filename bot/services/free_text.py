@@ -32,7 +32,7 @@ async def typed(
     answer = await settings.typed_input(svc, who, text, location)
     if answer is not None:
         return answer
-    lang = svc.language(who.language)
+    lang = await svc.patient_language(who)
     if not await settings.has_consented(svc, who):
         return say(onboarding_ui.start_hint_screen(svc.content, lang))
     hint = Screen(screens.text(svc.content, lang, "expect_button"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from bot.core import screens
+from bot.core.callbacks import Callback
 from bot.core.patient import PatientStatus
 from bot.core.screens import Screen
 from bot.core.ui import onboarding as ui
@@ -35,8 +36,9 @@ async def start(svc: Services, who: Patron) -> Reply:
                 await planner.replan(uow, patient, svc.clock.now())
                 await uow.commit()
                 log.info("patient.reactivated", extra={"patient_id": patient.id})
-            program = content.program(patient.program_id or content.default_program.id)
-            return say(ui.welcome_back_screen(content, patient.language, program.title))
+            lang = patient.language
+            program = content.program(patient.program_id or content.default_program.id, lang)
+            return say(ui.welcome_back_screen(content, lang, program.title))
     return say(ui.consent_screen(content, svc.language(who.language)))
 
 
@@ -46,9 +48,10 @@ async def welcome(svc: Services, who: Patron) -> Reply:
     return Reply(edit=reply.send[0])
 
 
-async def agree(svc: Services, who: Patron) -> Reply:
+async def agree(svc: Services, who: Patron, callback: Callback) -> Reply:
     content = svc.content
-    lang = svc.language(who.language)
+    chosen = ui.AgreeIn.parse(callback.arg, content.languages).lang
+    lang = chosen or svc.language(who.language)
     now = svc.clock.now()
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
@@ -66,7 +69,7 @@ async def agree(svc: Services, who: Patron) -> Reply:
         code = patient.code
         await uow.commit()
         log.info("patient.consented", extra={"patient_id": patient.id})
-    lead = ui.program_chosen(content, lang, content.default_program.title)
+    lead = ui.program_chosen(content, lang, content.program(content.default_program.id, lang).title)
     if svc.settings.staff_chat_id:
         # The clinic-alerts question comes first, on its own; "now or later?" follows it.
         question = safety_ui.alerts_question(content, lang, code)
@@ -89,13 +92,13 @@ async def later(svc: Services, who: Patron) -> Reply:
     return Reply(edit=Screen(lead))
 
 
-def no_reminders(svc: Services, who: Patron) -> Reply:
-    lang = svc.language(who.language)
+async def no_reminders(svc: Services, who: Patron) -> Reply:
+    lang = await svc.patient_language(who)
     return Reply(edit=Screen(screens.text(svc.content, lang, "reminders_declined")))
 
 
-def help_text(svc: Services, who: Patron) -> Reply:
-    lang = svc.language(who.language)
+async def help_text(svc: Services, who: Patron) -> Reply:
+    lang = await svc.patient_language(who)
     return say(
-        Screen(screens.text(svc.content, lang, "help", **screens.clinic_values(svc.content)))
+        Screen(screens.text(svc.content, lang, "help", **screens.clinic_values(svc.content, lang)))
     )

@@ -31,7 +31,7 @@ def _summary(svc: Services, patient: Patient, sessions: int, reports: int) -> st
     else:
         hold = content.text(lang, "mydata_hold_none")
     since = patient.consent_at or patient.created_at
-    program = content.program(patient.program_id or content.default_program.id).title
+    program = content.program(patient.program_id or content.default_program.id, lang).title
     return screens.text(
         content,
         lang,
@@ -80,7 +80,7 @@ async def forget_question(svc: Services, who: Patron) -> Reply:
 
 
 async def forget(svc: Services, who: Patron, confirmed: bool) -> Reply:
-    lang = svc.language(who.language)
+    lang = await svc.patient_language(who)
     if not confirmed:
         return Reply(edit=Screen(screens.text(svc.content, lang, "forget_kept")))
     scrub: list[tuple[int, int, str]] = []

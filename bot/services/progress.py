@@ -75,7 +75,7 @@ async def progress(svc: Services, who: Patron) -> Reply:
     shown = [ui.progress_screen(svc.content, lang, figures)]
     if patient.hold_since is not None:
         shown.append(safety_ui.hold_screen(svc.content, lang))
-    labels = [ui.week_label(svc.content, lang, w.start) for w in figures.weeks]
+    labels = [ui.week_label(lang, w.start) for w in figures.weeks]
     try:
         png = await asyncio.to_thread(
             charts.bar_chart,

@@ -105,7 +105,11 @@ async def record_pain(
         patient,
         "alert_pain",
         key=alert_key("pain", patient.id, now.isoformat()),
-        exercise=svc.content.exercise(exercise_id).title if exercise_id else "-",
+        exercise=(
+            svc.content.exercise(exercise_id, svc.settings.default_language).title
+            if exercise_id
+            else "-"
+        ),
         step=(step_index + 1) if step_index is not None else "-",
     )
     log.info("safety.hold")  # no ids: a hold is a health fact (see docs/RELIABILITY.md)
@@ -251,7 +255,7 @@ async def on_hold_tap(svc: Services, user_id: int, callback: Callback) -> Reply:
         choice = ui.ResumeWithout.parse(callback.arg)
         if exercise_id is None:
             raise InvalidCallback("no exercise to leave out")
-        exercise = svc.content.exercise(exercise_id)
+        exercise = svc.content.exercises[exercise_id]
         newly = [exercise_id]
         if not choice.keep_alternative and exercise.alternative:
             newly.append(exercise.alternative)
@@ -265,9 +269,11 @@ async def on_hold_tap(svc: Services, user_id: int, callback: Callback) -> Reply:
 def _cleared_question(svc: Services, lang: str, exercise_id: str | None) -> Screen:
     if exercise_id is None:
         return ui.cleared_question(svc.content, lang, None, None)
-    exercise = svc.content.exercise(exercise_id)
+    exercise = svc.content.exercise(exercise_id, lang)
     alternative = (
-        svc.content.exercise(exercise.alternative).short_title if exercise.alternative else None
+        svc.content.exercise(exercise.alternative, lang).short_title
+        if exercise.alternative
+        else None
     )
     return ui.cleared_question(svc.content, lang, exercise.short_title, alternative)
 
@@ -297,7 +303,7 @@ async def clear_hold(
     if not held:
         text = screens.text(svc.content, lang, "resumed_all")
     else:
-        titles = ", ".join(svc.content.exercise(ex).title for ex in held)
+        titles = ", ".join(svc.content.exercise(ex, lang).title for ex in held)
         text = screens.text(svc.content, lang, "resumed_without", exercise_title=titles)
     return text + "\n\n" + planner.next_line(svc, lang, patient, due)
 

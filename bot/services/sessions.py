@@ -80,16 +80,17 @@ def catalog_for(svc: Services, patient: Patient) -> dict[str, ExercisePlan]:
 
 
 def _view(svc: Services, patient: Patient, session: ExerciseSession, rev: int) -> ui.SessionView:
-    program = svc.content.program(session.program_id)
+    lang = patient.language
+    program = svc.content.program(session.program_id, lang)
     held = set(patient.held_exercises or ())
     return ui.SessionView(
         content=svc.content,
-        lang=patient.language,
+        lang=lang,
         catalog=catalog_for(svc, patient),
         session_id=session.id,
         rev=rev,
         program_title=program.title,
-        left_out=[svc.content.exercise(ex).title for ex in program.exercises if ex in held],
+        left_out=[svc.content.exercise(ex, lang).title for ex in program.exercises if ex in held],
     )
 
 

@@ -157,7 +157,7 @@ async def typed_input(
             await uow.commit()
             return None
         lang = patient.language
-        typed_time = parse_local_time(text or "", who.language) if location is None else None
+        typed_time = parse_local_time(text or "", patient.language) if location is None else None
         if question.kind == "time":
             if typed_time is None:
                 return say(_text(svc, lang, "time_invalid"))
@@ -176,7 +176,7 @@ async def typed_input(
                 return say(_text(svc, lang, "zone_location_failed"))
             return say(await _save(svc, uow, patient, draft, zone))
         answer = find_zones(
-            text or "", country_hint=svc.content.clinic.country, language=who.language
+            text or "", country_hint=svc.content.clinic.country, language=patient.language
         )
         if answer.zone is not None:
             return say(await _save(svc, uow, patient, draft, answer.zone))

@@ -1,15 +1,18 @@
-"""Every command the bot answers, once: its handler and, for the menu (setMyCommands), its
-description, in menu order. The staff's /patient and /adherence are answered but not in the
-menu."""
+"""Every command the bot answers, once: its handler and whether it is in the menu
+(setMyCommands), in menu order. The descriptions are content (texts menu_<name>, in each
+language; bot/content/texts.py MENU_COMMANDS lists them in this order). The staff's
+/patient and /adherence are answered but not in the menu."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Bot, BotCommand, Update
 
+from bot.content.model import Content
 from bot.telegram import handlers
 
 Handler = Callable[[Update, handlers.Context], Coroutine[Any, Any, None]]
@@ -19,28 +22,42 @@ Handler = Callable[[Update, handlers.Context], Coroutine[Any, Any, None]]
 class Command:
     name: str
     handler: Handler
-    menu: str | None  # the description in Telegram's menu; None keeps it out of the menu
+    in_menu: bool = True  # its description is the content's text menu_<name>
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("exercise", handlers.on_exercise, "Start today's exercises"),
-    Command("cancel", handlers.on_cancel, "Stop the session in progress"),
-    Command("settings", handlers.on_settings, "Choose reminder days, time and zone"),
-    Command("next", handlers.on_next, "When is my next reminder?"),
-    Command("pause", handlers.on_pause, "Pause reminders"),
-    Command("resume", handlers.on_resume, "Turn reminders back on"),
-    Command("stop", handlers.on_stop, "Stop all reminders"),
-    Command("history", handlers.on_history, "My last 14 days"),
-    Command("progress", handlers.on_progress, "My week, my streak and a chart"),
-    Command("help", handlers.on_help, "What this bot can do"),
-    Command("start", handlers.on_start, "Welcome and safety note"),
-    Command("mydata", handlers.on_mydata, "See what is stored about you"),
-    Command("forget", handlers.on_forget, "Delete everything about you"),
+    Command("exercise", handlers.on_exercise),
+    Command("cancel", handlers.on_cancel),
+    Command("settings", handlers.on_settings),
+    Command("next", handlers.on_next),
+    Command("pause", handlers.on_pause),
+    Command("resume", handlers.on_resume),
+    Command("stop", handlers.on_stop),
+    Command("history", handlers.on_history),
+    Command("progress", handlers.on_progress),
+    Command("language", handlers.on_language),
+    Command("help", handlers.on_help),
+    Command("start", handlers.on_start),
+    Command("mydata", handlers.on_mydata),
+    Command("forget", handlers.on_forget),
     # staff only: answered as an unknown command outside the staff chat
-    Command("patient", handlers.on_patient, None),
-    Command("adherence", handlers.on_adherence, None),
+    Command("patient", handlers.on_patient, in_menu=False),
+    Command("adherence", handlers.on_adherence, in_menu=False),
 )
 
 
-def bot_commands() -> list[BotCommand]:
-    return [BotCommand(c.name, c.menu) for c in COMMANDS if c.menu is not None]
+def bot_commands(content: Content, lang: str) -> list[BotCommand]:
+    """The menu in one language (the descriptions are content: texts menu_<name>)."""
+    return [BotCommand(c.name, content.text(lang, f"menu_{c.name}")) for c in COMMANDS if c.in_menu]
+
+
+async def set_menus(bot: Bot, content: Content, default_language: str) -> None:
+    """The menu in every language of the content, by Telegram's language_code; users of any
+    other language see the clinic's default language. Sent together: start-up waits on it."""
+    calls = [bot.set_my_commands(bot_commands(content, default_language))]
+    calls += [
+        bot.set_my_commands(bot_commands(content, lang), language_code=lang)
+        for lang in content.languages
+        if lang != default_language
+    ]
+    await asyncio.gather(*calls)

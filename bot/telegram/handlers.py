@@ -20,7 +20,6 @@ from telegram import Bot, CallbackQuery, Chat, MaybeInaccessibleMessage, Message
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot.content.model import DEFAULT_LANGUAGE
 from bot.core import screens
 from bot.core.callbacks import Action, Callback, InvalidCallback, decode
 from bot.core.screens import Screen
@@ -28,6 +27,7 @@ from bot.services import (
     adherence,
     clinic,
     free_text,
+    language,
     onboarding,
     privacy,
     progress,
@@ -74,7 +74,8 @@ def patron(update: Update) -> Patron | None:
     chat = update.effective_chat
     if user is None or chat is None or user.is_bot:
         return None
-    return Patron(user.id, chat.id, (user.language_code or DEFAULT_LANGUAGE).split("-")[0])
+    # the whole code ("es-mx"): Services.language finds the content language serving it
+    return Patron(user.id, chat.id, (user.language_code or "").lower())
 
 
 def _is_private_with(chat: Chat | None, who: Patron) -> bool:
@@ -132,7 +133,7 @@ async def on_help(update: Update, context: Context) -> None:
 
 @patient_only
 async def _patient_help(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
-    return onboarding.help_text(svc, who)
+    return await onboarding.help_text(svc, who)
 
 
 @patient_only
@@ -168,6 +169,11 @@ async def on_resume(svc: Services, who: Patron, update: Update, context: Context
 @patient_only
 async def on_stop(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
     return await reminders.stop_question(svc, who)
+
+
+@patient_only
+async def on_language(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
+    return await language.show(svc, who)
 
 
 @patient_only
@@ -344,15 +350,17 @@ _HOLD = frozenset(
 async def _route(svc: Services, who: Patron, callback: Callback, message_id: int | None) -> Reply:
     action = callback.action
     if action is Action.AGREE:
-        return await onboarding.agree(svc, who)
+        return await onboarding.agree(svc, who, callback)
     if action is Action.DECLINE:
         return onboarding.decline(svc, who)
     if action is Action.LATER:
         return await onboarding.later(svc, who)
     if action is Action.WELCOME:
         return await onboarding.welcome(svc, who)
+    if action is Action.LANGUAGE:
+        return await language.choose(svc, who, callback)
     if action is Action.NO_REMINDERS:
-        return onboarding.no_reminders(svc, who)
+        return await onboarding.no_reminders(svc, who)
     if action is Action.TYPED_PAIN:
         return await sessions.typed_pain_answer(svc, who, callback)
     if action in (Action.FORGET_YES, Action.FORGET_NO):

@@ -9,9 +9,9 @@ from bot.sandbox.world import SimUser
 from bot.store.models import ExerciseSession, Patient, Report
 
 
-def label(sandbox: Sandbox, key: str, **values: object) -> str:
+def label(sandbox: Sandbox, key: str, lang: str = "en", **values: object) -> str:
     assert sandbox.services is not None
-    return sandbox.services.content.text("en", key, **values)
+    return sandbox.services.content.text(lang, key, **values)
 
 
 async def say(sandbox: Sandbox, user: SimUser, text: str) -> None:
@@ -22,7 +22,10 @@ async def say(sandbox: Sandbox, user: SimUser, text: str) -> None:
 async def tap(sandbox: Sandbox, user: SimUser, key_or_label: str, **values: object) -> None:
     assert sandbox.services is not None
     texts = sandbox.services.content.texts["en"]
-    user.tap(label(sandbox, key_or_label, **values) if key_or_label in texts else key_or_label)
+    lang = sandbox.services.content.language_of(user.language_code)  # what the bot speaks
+    if key_or_label in texts:
+        key_or_label = label(sandbox, key_or_label, lang, **values)
+    user.tap(key_or_label)
     await sandbox.settle()
 
 

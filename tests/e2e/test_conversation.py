@@ -115,7 +115,7 @@ async def test_exercises_left_out_accumulate_until_each_is_cleared(sandbox: Sand
     await say(sandbox, user, "/exercise")
     await tap_newest(sandbox, user, "btn_cleared")
     await tap_newest(
-        sandbox, user, "btn_resume_without", exercise_title=content.exercise(first).short_title
+        sandbox, user, "btn_resume_without", exercise_title=content.exercises[first].short_title
     )
     # pain on the next one, cleared without it too
     await say(sandbox, user, "/exercise")
@@ -126,7 +126,7 @@ async def test_exercises_left_out_accumulate_until_each_is_cleared(sandbox: Sand
     await say(sandbox, user, "/exercise")
     await tap_newest(sandbox, user, "btn_cleared")
     await tap_newest(
-        sandbox, user, "btn_resume_without", exercise_title=content.exercise(second).short_title
+        sandbox, user, "btn_resume_without", exercise_title=content.exercises[second].short_title
     )
     assert {first, second} <= set((await patient_of(sandbox, user)).held_exercises)
     await say(sandbox, user, "/exercise")

@@ -20,11 +20,11 @@ def _screens() -> list[tuple[str, int, int, bool]]:
     cases = []
     for index, exercise_id in enumerate(program.exercises):
         ids = [exercise_id]
-        alternative = CONTENT.exercise(exercise_id).alternative
+        alternative = CONTENT.exercises[exercise_id].alternative
         if alternative:
             ids.append(alternative)
         for ex_id in ids:
-            plan = screens.plan_for(CONTENT.exercise(ex_id))
+            plan = screens.plan_for(CONTENT.exercises[ex_id])
             for step in range(plan.step_count):
                 cases.append((ex_id, index, step, False))
                 if plan.timed_step == step:
@@ -44,12 +44,12 @@ async def test_it_hurts_on_every_screen(
         await tap(sandbox, user, "btn_skip")
     [session] = await sessions_of(sandbox, user)
     if session.exercises[index] != exercise_id:
-        title = CONTENT.exercise(exercise_id).short_title
+        title = CONTENT.exercises[exercise_id].short_title
         await tap(sandbox, user, "btn_alternative", exercise_title=title)
     for _ in range(step):
         await tap(sandbox, user, "btn_next")
     if timer:
-        seconds = CONTENT.exercise(exercise_id).dose.duration_seconds
+        seconds = CONTENT.exercises[exercise_id].dose.duration_seconds
         await tap(sandbox, user, "btn_start_timer", seconds=seconds)
     screen = user.last_bot_message(with_buttons=True)
     assert screen is not None

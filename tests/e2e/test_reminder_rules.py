@@ -203,13 +203,13 @@ async def test_the_reminder_leaves_out_held_exercises(sandbox: Sandbox) -> None:
     [session] = await sessions_of(sandbox, user)
     assert sandbox.services is not None
     content = sandbox.services.content
-    hurt = content.exercise(session.exercises[1])
+    hurt = content.exercises[session.exercises[1]]
     await say(sandbox, user, "/exercise")
     await tap_newest(sandbox, user, "btn_cleared")
     await tap_newest(sandbox, user, "btn_resume_without", exercise_title=hurt.short_title)
     everything = content.default_program.exercises
     own = session_minutes(content, content.default_program.id, [hurt.id, hurt.alternative or ""])
-    assert own < sum(content.exercise(e).minutes for e in everything)
+    assert own < sum(content.exercises[e].minutes for e in everything)
     await sandbox.advance(timedelta(days=2))  # today was done (stopped for pain): tomorrow's
     assert label(sandbox, "reminder", minutes=own) in [m.text for m in user.bot_messages]
 

@@ -121,9 +121,9 @@ async def test_resume_without_the_exercise_that_hurt(
     [hurt_session] = await sessions_of(sandbox, user)
     assert sandbox.services is not None
     content = sandbox.services.content
-    hurt = content.exercise(hurt_session.exercises[1])
+    hurt = content.exercises[hurt_session.exercises[1]]
     assert hurt.alternative is not None
-    alternative = content.exercise(hurt.alternative)
+    alternative = content.exercises[hurt.alternative]
     await say(sandbox, user, "/exercise")
     await tap_newest(sandbox, user, "btn_cleared")
     values = (
@@ -160,7 +160,7 @@ async def test_sore_gets_a_follow_up_two_days_later(sandbox: Sandbox) -> None:
     await tap(sandbox, user, "btn_sore_still")
     assert sandbox.services is not None
     assert sandbox.services.content.clinic.phone_display in last_text(user)
-    values = clinic_values(sandbox.services.content)
+    values = clinic_values(sandbox.services.content, "en")
     assert label(sandbox, "advice_sore_persisting", **values) in last_text(user)
 
 

@@ -96,7 +96,7 @@ async def test_pain_at_the_end_asks_which_exercise_then_advises(
     assert sandbox.services is not None
     content = sandbox.services.content
     choice = (
-        content.exercise(session.exercises[which]).short_title
+        content.exercises[session.exercises[which]].short_title
         if which is not None
         else label(sandbox, "btn_not_sure")
     )
@@ -126,12 +126,12 @@ async def test_alternative_replaces_the_exercise(sandbox: Sandbox) -> None:
     [before] = await sessions_of(sandbox, user)
     assert sandbox.services is not None
     content = sandbox.services.content
-    index = next(i for i, ex in enumerate(before.exercises) if content.exercise(ex).alternative)
+    index = next(i for i, ex in enumerate(before.exercises) if content.exercises[ex].alternative)
     for _ in range(index):
         await tap(sandbox, user, "btn_skip")
-    original = content.exercise(before.exercises[index])
+    original = content.exercises[before.exercises[index]]
     assert original.alternative is not None
-    alternative = content.exercise(original.alternative)
+    alternative = content.exercises[original.alternative]
     await tap(sandbox, user, "btn_alternative", exercise_title=alternative.short_title)
     assert alternative.title in last_text(user)
     [after] = await sessions_of(sandbox, user)
@@ -145,7 +145,7 @@ async def test_skip_moves_to_the_next_exercise(sandbox: Sandbox) -> None:
     [session] = await sessions_of(sandbox, user)
     await tap(sandbox, user, "btn_skip")
     assert sandbox.services is not None
-    assert sandbox.services.content.exercise(session.exercises[1]).title in last_text(user)
+    assert sandbox.services.content.exercises[session.exercises[1]].title in last_text(user)
 
 
 async def test_no_back_on_the_first_screen_and_back_works_after(sandbox: Sandbox) -> None:
@@ -313,11 +313,11 @@ async def test_timer_says_when_the_set_is_done(sandbox: Sandbox) -> None:
     content = sandbox.services.content
     [session] = await sessions_of(sandbox, user)
     timed_index = next(
-        i for i, ex in enumerate(session.exercises) if content.exercise(ex).timed_step is not None
+        i for i, ex in enumerate(session.exercises) if content.exercises[ex].timed_step is not None
     )
     for _ in range(timed_index):
         await tap(sandbox, user, "btn_skip")
-    exercise = content.exercise(session.exercises[timed_index])
+    exercise = content.exercises[session.exercises[timed_index]]
     seconds = exercise.dose.duration_seconds
     assert seconds is not None
     while label(sandbox, "btn_start_timer", seconds=seconds) not in [

@@ -133,7 +133,7 @@ async def test_a_failed_upload_shows_the_step_as_text_and_the_session_goes_on(
     sandbox.emulator.faults.fail_next(1, status=400, method="sendPhoto")
     await tap(sandbox, user, "btn_begin")
     assert sandbox.services is not None
-    setup = sandbox.services.content.exercise("hook-lying-march").setup_media
+    setup = sandbox.services.content.exercises["hook-lying-march"].setup_media
     assert setup is not None
     event = shown(sandbox, user)
     assert event.media is None

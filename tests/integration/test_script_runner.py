@@ -117,7 +117,10 @@ async def test_no_reply_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     from bot.services import onboarding
     from bot.services.replies import Reply
 
-    monkeypatch.setattr(onboarding, "help_text", lambda svc, who: Reply())  # says nothing
+    async def silent(svc, who):  # type: ignore[no-untyped-def]
+        return Reply()  # says nothing
+
+    monkeypatch.setattr(onboarding, "help_text", silent)
     with pytest.raises(ScriptError, match="line 1: no reply"):
         await run(tmp_path, "/help\n")
 
@@ -127,7 +130,7 @@ async def test_a_handler_error_fails_the_run(
 ) -> None:
     from bot.services import onboarding
 
-    def broken(svc, who):  # type: ignore[no-untyped-def]
+    async def broken(svc, who):  # type: ignore[no-untyped-def]
         raise RuntimeError("boom")
 
     monkeypatch.setattr(onboarding, "help_text", broken)

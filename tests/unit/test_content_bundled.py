@@ -29,28 +29,28 @@ def test_default_content_dir_is_the_repository_content() -> None:
 def test_three_exercises_and_one_program(content: Content) -> None:
     assert set(content.exercises) == {"arm-leg-raises", "bird-dog", "hook-lying-march"}
     assert content.default_program.id == "lower-back"
-    assert content.program("lower-back").exercises == ("hook-lying-march", "arm-leg-raises")
+    assert content.programs["lower-back"].exercises == ("hook-lying-march", "arm-leg-raises")
     assert content.program_minutes("lower-back") == 7
 
 
 def test_raises_and_bird_dog_are_each_others_alternative(content: Content) -> None:
-    assert content.exercise("arm-leg-raises").alternative == "bird-dog"
-    assert content.exercise("bird-dog").alternative == "arm-leg-raises"
-    assert content.exercise("hook-lying-march").alternative is None
+    assert content.exercises["arm-leg-raises"].alternative == "bird-dog"
+    assert content.exercises["bird-dog"].alternative == "arm-leg-raises"
+    assert content.exercises["hook-lying-march"].alternative is None
 
 
 def test_march_is_timed_30_seconds_2_or_3_sets(content: Content) -> None:
-    march = content.exercise("hook-lying-march")
+    march = content.exercises["hook-lying-march"]
     assert march.dose.duration_seconds == 30
     assert (march.dose.sets, march.dose.sets_max) == (2, 3)
     assert march.timed_step is march.steps[-1]
-    assert [s.timed for s in content.exercise("bird-dog").steps] == [False, False, False]
+    assert [s.timed for s in content.exercises["bird-dog"].steps] == [False, False, False]
 
 
 def test_doses_match_the_handout(content: Content) -> None:
-    raises = content.exercise("arm-leg-raises").dose
+    raises = content.exercises["arm-leg-raises"].dose
     assert (raises.reps, raises.per) == (5, "limb")
-    bird = content.exercise("bird-dog").dose
+    bird = content.exercises["bird-dog"].dose
     assert (bird.reps, bird.reps_max, bird.per) == (3, 5, "side")
 
 
@@ -59,11 +59,11 @@ def test_every_ui_text_is_in_english(content: Content) -> None:
 
 
 def test_pain_advice_says_stop_and_gives_the_clinic_phone(content: Content) -> None:
-    advice = content.text("en", "advice_pain", **clinic_values(content))
+    advice = content.text("en", "advice_pain", **clinic_values(content, "en"))
     assert "+1 617 720 2329" in advice
     assert "stop" in advice.lower()
     assert "doctor" in advice.lower()
-    contact = content.text("en", "clinic_contact", **clinic_values(content))
+    contact = content.text("en", "clinic_contact", **clinic_values(content, "en"))
     assert "205 Commercial St" in contact
     assert content.clinic.name in contact
 
@@ -125,7 +125,7 @@ def test_every_screen_of_every_exercise_has_its_own_picture(content: Content) ->
         assert shown == expected
         assert exercise.media is not None
         assert exercise.media.animation == f"media/{exercise.id}.gif"
-    march = content.exercise("hook-lying-march")
+    march = content.exercises["hook-lying-march"]
     timed = march.timed_step
     assert timed is not None and timed.media is not None
     assert timed.media.animation == "media/hook-lying-march.gif"

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from bot.content import default_content_dir
 from bot.content.check import check_content
@@ -219,6 +222,7 @@ def _second_program(content_dir: Path, name: str, *, default: bool = False) -> P
     text = text.replace("default: true\n", "default: true\n" if default else "")
     path = content_dir / "programs" / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
+    shutil.copy(content_dir / "programs" / "es" / "lower-back.yaml", path.parent / "es" / path.name)
     return path
 
 
@@ -364,33 +368,94 @@ def test_a_step_screen_must_fit_in_one_message(content_dir: Path) -> None:
     )
 
 
-def german_pain_words(content_dir: Path) -> None:
-    (content_dir / "pain-words" / "de.yaml").write_text(
-        "pain: [schmerz, schmerzen, tut weh]\nnegations: [keine schmerzen]\n", encoding="utf-8"
-    )
+def add_language(content_dir: Path, lang: str = "de") -> None:
+    """A complete third language: a copy of every Spanish file under another code."""
+    for folder in ("texts", "pain-words"):
+        shutil.copy(content_dir / folder / "es.yaml", content_dir / folder / f"{lang}.yaml")
+    shutil.copytree(content_dir / "es", content_dir / lang)
+    for folder in ("programs", "exercises"):
+        shutil.copytree(content_dir / folder / "es", content_dir / folder / lang)
 
 
-def test_another_language_may_omit_keys_but_not_invent_them(content_dir: Path) -> None:
-    german_pain_words(content_dir)
-    german = content_dir / "texts" / "de.yaml"
-    german.write_text('btn_next: "Weiter"\nbtn_nex: "Weiter"\n', encoding="utf-8")
-    assert only_problem(content_dir) == (
-        f"{german}: unknown key 'btn_nex' (did you mean 'btn_next'?)"
-    )
-    german.write_text('btn_next: "Weiter"\n', encoding="utf-8")
+def rewrite(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def test_a_complete_third_language_loads(content_dir: Path) -> None:
+    add_language(content_dir)
     content = load_content(content_dir)
-    assert content.text("de", "btn_next") == "Weiter"
-    assert content.text("de", "btn_back") == content.text("en", "btn_back")
+    assert set(content.languages) == {"en", "es", "de"}
+    assert content.exercise("bird-dog", "de").title == "Perro-pájaro"
+    assert content.exercise("bird-dog", "de").dose == content.exercises["bird-dog"].dose
+
+
+def test_a_partial_third_language_lists_exactly_what_is_missing(content_dir: Path) -> None:
+    add_language(content_dir)
+    d = content_dir
+    edit(d / "texts" / "de.yaml", 'btn_next: "Siguiente"\n', "")
+    edit(d / "texts" / "de.yaml", "Llama al {clinic_phone}.", "Llama a la clínica.")
+    edit(d / "texts" / "de.yaml", 'menu_next: "', 'menu_next: "{when} ')
+    rewrite(d / "exercises" / "de" / "bird-dog.yaml", lambda ex: ex["steps"].pop())
+    rewrite(d / "exercises" / "de" / "arm-leg-raises.yaml", lambda ex: ex.pop("dose_text"))
+    rewrite(d / "exercises" / "de" / "hook-lying-march.yaml", lambda ex: ex.pop("setup_media"))
+    rewrite(d / "de" / "safety.yaml", lambda s: s["warning_signs"].pop(3))
+    rewrite(d / "de" / "clinic.yaml", lambda c: c.pop("opening_hours"))
+    (d / "programs" / "de" / "lower-back.yaml").unlink()
+    (d / "exercises" / "de" / "side-plank.yaml").write_text("title: x\n", encoding="utf-8")
+    assert sorted(problems(content_dir)) == sorted(
+        [
+            f"{d}/texts/de.yaml: btn_next: missing text (the bot uses it)",
+            f"{d}/texts/de.yaml: advice_pain: must use {{clinic_phone}}",
+            f"{d}/texts/de.yaml: menu_next: uses {{when}}, which this text cannot use; "
+            "allowed: none",
+            f"{d}/exercises/de/bird-dog.yaml: steps[2]: missing (the English file has 3 steps)",
+            f"{d}/exercises/de/arm-leg-raises.yaml: dose_text: is required",
+            f"{d}/exercises/de/hook-lying-march.yaml: setup_media.description: missing "
+            "(the English file has a picture here)",
+            f"{d}/de/safety.yaml: warning_signs: missing the sign 'fever' "
+            "(the English file has it)",
+            f"{d}/de/clinic.yaml: opening_hours: is required",
+            f"{d}/programs/de/lower-back.yaml: missing file "
+            "(the words of program 'lower-back' in 'de')",
+            f"{d}/exercises/de/side-plank.yaml: translates 'side-plank', but there is no "
+            "exercises/side-plank.yaml",
+        ]
+    )
+
+
+def test_a_translation_keeps_the_english_placeholders(content_dir: Path) -> None:
+    edit(
+        content_dir / "texts" / "es.yaml",
+        "  Tu clínica: {clinic_name}\n  Teléfono: {clinic_phone}",
+        "  Tu clínica: {clinic_name}",
+    )
+    assert only_problem(content_dir) == (
+        f"{content_dir}/texts/es.yaml: help: must use {{clinic_phone}}, as the English text does"
+    )
+
+
+def test_a_translation_holds_only_words(content_dir: Path) -> None:
+    march = content_dir / "exercises" / "es" / "hook-lying-march.yaml"
+    rewrite(march, lambda ex: ex.update(minutes=9))
+    assert only_problem(content_dir) == f"{march}: unknown key 'minutes'"
+
+
+def test_a_translated_short_title_fits_a_button(content_dir: Path) -> None:
+    dog = content_dir / "exercises" / "es" / "bird-dog.yaml"
+    rewrite(dog, lambda ex: ex.update(short_title="Perro-pájaro, a cuatro patas, despacio"))
+    assert f"{dog}: short_title: button label is 38 characters; Telegram shows at most 30" in (
+        problems(content_dir)
+    )
 
 
 def test_every_language_needs_its_pain_words(content_dir: Path) -> None:
-    (content_dir / "texts" / "de.yaml").write_text('btn_next: "Weiter"\n', encoding="utf-8")
+    add_language(content_dir)
+    (content_dir / "pain-words" / "de.yaml").unlink()
     assert only_problem(content_dir) == (
         f"{content_dir}/pain-words/de.yaml: missing file (the words for pain in 'de')"
     )
-    german_pain_words(content_dir)
-    content = load_content(content_dir)
-    assert set(content.pain_words) == {"en", "es", "de"}
 
 
 def test_broken_pain_words_name_the_file_and_field(content_dir: Path) -> None:
@@ -459,7 +524,7 @@ def test_check_content_ok(content_dir: Path) -> None:
     code, output = check_content(content_dir)
     assert code == 0
     assert re.fullmatch(
-        r"content OK: 1 program, 3 exercises, 1 language, version [0-9a-f]{12}", output
+        r"content OK: 1 program, 3 exercises, 2 languages, version [0-9a-f]{12}", output
     )
 
 
@@ -496,6 +561,5 @@ def test_version_changes_when_a_file_is_renamed(content_dir: Path) -> None:
     before = load_content(content_dir).version
     (content_dir / "texts" / "en.yaml").rename(content_dir / "texts" / "en.yaml.bak")
     shutil.copy(content_dir / "texts" / "en.yaml.bak", content_dir / "texts" / "en.yaml")
-    (content_dir / "texts" / "de.yaml").write_text('btn_next: "Weiter"\n', encoding="utf-8")
-    german_pain_words(content_dir)
+    add_language(content_dir)
     assert load_content(content_dir).version != before

@@ -21,7 +21,7 @@ def test_a_screen_has_no_picture_unless_given_one() -> None:
 
 
 def test_setup_and_steps_show_their_own_stills(content: Content) -> None:
-    bird = content.exercise("bird-dog")
+    bird = content.exercises["bird-dog"]
     assert [step_media(bird, i) for i in range(4)] == [
         ScreenMedia(f"media/bird-dog-{name}.png", "photo", media.description)
         for name, media in zip(
@@ -34,7 +34,7 @@ def test_setup_and_steps_show_their_own_stills(content: Content) -> None:
 
 
 def test_the_timed_march_step_moves_with_its_still_as_stand_in(content: Content) -> None:
-    shown = step_media(content.exercise("hook-lying-march"), 2)
+    shown = step_media(content.exercises["hook-lying-march"], 2)
     assert shown is not None
     assert (shown.path, shown.kind, shown.still) == (
         "media/hook-lying-march.gif",
@@ -44,7 +44,7 @@ def test_the_timed_march_step_moves_with_its_still_as_stand_in(content: Content)
 
 
 def test_a_step_without_media_shows_the_exercises(content: Content) -> None:
-    raises = content.exercise("arm-leg-raises")
+    raises = content.exercises["arm-leg-raises"]
     bare = raises.model_copy(
         update={"steps": tuple(s.model_copy(update={"media": None}) for s in raises.steps)}
     )

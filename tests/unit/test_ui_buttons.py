@@ -21,8 +21,9 @@ from bot.content.model import Content
 from bot.core.callbacks import MAX_BYTES, MAX_ID, Action, InvalidCallback, decode, encode
 from bot.core.screens import Button, Screen, catalog_for
 from bot.core.session import TIMER_ELAPSED, Phase, SessionState, advance, available_actions
-from bot.core.ui import onboarding, reminders, safety, settings
+from bot.core.ui import language, onboarding, reminders, safety, settings
 from bot.core.ui import session as session_ui
+from bot.core.ui.language import LanguageChoice
 from bot.core.ui.reminders import ForDay, PauseFor, SnoozeFor
 from bot.core.ui.safety import CheckinAnswer, ResumeWithout, SoreAnswer, YesNo
 from bot.core.ui.session import PainWhich
@@ -325,6 +326,7 @@ def all_screens(content: Content) -> Iterator[Screen]:
     yield safety.alerts_question(content, lang, "P-ZZZZZZ")
 
     yield onboarding.consent_screen(content, lang)
+    yield language.language_screen(content, lang)
     yield onboarding.declined_screen(content, lang)
     yield onboarding.start_hint_screen(content, lang)
     yield onboarding.consent_needed_screen(content, lang)
@@ -389,6 +391,8 @@ def test_every_argument_on_a_screen_reads_back_as_its_class(content: Content) ->
         Action.SKIP_TODAY: ForDay.parse,
         Action.SNOOZE_FOR: SnoozeFor.parse,
         Action.PAUSE_FOR: PauseFor.parse,
+        Action.AGREE: lambda arg: onboarding.AgreeIn.parse(arg, content.languages),
+        Action.LANGUAGE: lambda arg: LanguageChoice.parse(arg, content.languages),
     }
     for screen in all_screens(content):
         for button in _buttons(screen):

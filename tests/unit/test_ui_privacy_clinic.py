@@ -92,7 +92,7 @@ def patient(*, on_hold: bool, code: str = "P-7K3Q9M") -> SimpleNamespace:
 
 
 def t(content: Content, key: str) -> str:
-    return escape(content.text("en", key, **clinic_values(content)), quote=False)
+    return escape(content.text("en", key, **clinic_values(content, "en")), quote=False)
 
 
 def only_screen(reply: Any) -> Screen:

@@ -25,7 +25,7 @@ def content() -> Content:
 
 
 def t(content: Content, key: str, **values: object) -> str:
-    return escape(content.text(LANG, key, **(clinic_values(content) | values)), quote=False)
+    return escape(content.text(LANG, key, **(clinic_values(content, LANG) | values)), quote=False)
 
 
 def buttons(screen: Screen) -> list[Button]:

@@ -88,8 +88,8 @@ def test_the_intro_names_each_exercise_and_the_time_it_takes(
     screen = session_screen(view, start(content))
     program = content.default_program
     for exercise_id in program.exercises:
-        assert f"• {escape(content.exercise(exercise_id).title)}" in screen.text
-    minutes = sum(content.exercise(ex).minutes for ex in program.exercises)
+        assert f"• {escape(content.exercises[exercise_id].title)}" in screen.text
+    minutes = sum(content.exercises[ex].minutes for ex in program.exercises)
     assert f"about {minutes} minutes" in screen.text
     assert escape(program.title) in screen.text
     assert actions(screen) == [Action.BEGIN, Action.NOT_NOW, Action.HURTS]
@@ -114,11 +114,11 @@ def test_every_step_of_every_exercise_says_where_it_is_and_what_to_do(
     steps = walk(view, state)
     program = content.default_program.exercises
     expected = [
-        (e, s) for e, ex in enumerate(program) for s in range(1 + len(content.exercise(ex).steps))
+        (e, s) for e, ex in enumerate(program) for s in range(1 + len(content.exercises[ex].steps))
     ]
     assert [(s.exercise_index, s.step_index) for s in steps] == expected
     for state in steps:
-        exercise = content.exercise(state.exercises[state.exercise_index])
+        exercise = content.exercises[state.exercises[state.exercise_index]]
         screen = session_screen(view, state)
         assert screen.text.startswith(f"<b>{escape(exercise.title)}</b>\n")
         header = t(
@@ -143,7 +143,7 @@ def test_purpose_and_cautions_only_on_the_first_step_of_an_exercise(
 ) -> None:
     begun = advance(view.catalog, start(content), Action.BEGIN, NOW).state
     for state in walk(view, begun):
-        exercise = content.exercise(state.exercises[state.exercise_index])
+        exercise = content.exercises[state.exercises[state.exercise_index]]
         text = session_screen(view, state).text
         purpose = t(content, "purpose_line", purpose=exercise.purpose)
         cautions = t(content, "cautions_line", cautions=" ".join(exercise.cautions))
@@ -200,16 +200,16 @@ def test_try_the_alternative_only_where_there_is_one_and_it_names_it(
             if alternative is None:
                 assert Action.ALTERNATIVE not in actions(screen)
                 continue
-            other = content.exercise(alternative).short_title
+            other = content.exercises[alternative].short_title
             assert label(screen, Action.ALTERNATIVE) == f"Try {other}"
-    assert content.exercise("hook-lying-march").alternative is None  # one without, checked
-    assert content.exercise("arm-leg-raises").alternative == "bird-dog"  # and one with
+    assert content.exercises["hook-lying-march"].alternative is None  # one without, checked
+    assert content.exercises["arm-leg-raises"].alternative == "bird-dog"  # and one with
 
 
 def test_the_alternatives_hint_says_why_on_the_first_step(
     content: Content, view: SessionView
 ) -> None:
-    raises = content.exercise("arm-leg-raises")
+    raises = content.exercises["arm-leg-raises"]
     assert raises.alternative_hint
     first = session_screen(view, SessionState((raises.id,), phase=Phase.STEP)).text
     second = session_screen(view, SessionState((raises.id,), phase=Phase.STEP, step_index=1)).text
@@ -223,14 +223,14 @@ def test_a_held_alternative_is_not_offered(content: Content, view: SessionView) 
     held = replace(view, catalog=catalog)
     screen = session_screen(held, SessionState(("arm-leg-raises",), phase=Phase.STEP))
     assert Action.ALTERNATIVE not in actions(screen)
-    assert escape(content.exercise("arm-leg-raises").alternative_hint or "") not in screen.text
+    assert escape(content.exercises["arm-leg-raises"].alternative_hint or "") not in screen.text
 
 
 def test_trying_the_alternative_shows_its_first_step(content: Content, view: SessionView) -> None:
     state = SessionState(("hook-lying-march", "arm-leg-raises"), phase=Phase.STEP, exercise_index=1)
     after = advance(view.catalog, state, Action.ALTERNATIVE, NOW).state
     screen = session_screen(view, after)
-    dog = content.exercise("bird-dog")
+    dog = content.exercises["bird-dog"]
     assert screen.text.startswith(f"<b>{dog.title}</b>")
     assert t(content, "purpose_line", purpose=dog.purpose) in screen.text
     assert label(screen, Action.ALTERNATIVE) == "Try Arm and leg raises"  # and back again
@@ -252,7 +252,7 @@ def test_timer_ready_offers_the_timer_and_says_how_many_rounds(
     content: Content, view: SessionView
 ) -> None:
     screen = session_screen(view, _timed(view))
-    dose = content.exercise("hook-lying-march").dose
+    dose = content.exercises["hook-lying-march"].dose
     assert label(screen, Action.START_TIMER) == f"Start timer: {dose.duration_seconds} s"
     assert t(content, "timer_ready", seconds=30, min_sets=2, max_sets=3) in screen.text
     assert actions(screen)[0] is Action.START_TIMER
@@ -266,7 +266,7 @@ def test_a_running_timer_can_be_stopped_or_hurt_and_nothing_else(
     screen = session_screen(view, running)
     assert actions(screen) == [Action.STOP_TIMER, Action.HURTS]
     assert "⏱ " + t(content, "timer_running", seconds=30, set_number=2) in screen.text
-    assert screen.media == step_media(content.exercise("hook-lying-march"), 2)
+    assert screen.media == step_media(content.exercises["hook-lying-march"], 2)
 
 
 @pytest.mark.parametrize("how", [Action.STOP_TIMER, "timer_elapsed"])
@@ -417,7 +417,7 @@ def test_each_kind_of_session_has_its_own_history_name(content: Content) -> None
 
 def test_texts_from_content_are_escaped_for_html(content: Content, view: SessionView) -> None:
     """Messages go out in HTML mode: a title with "<" or "&" must not break them."""
-    march = content.exercise("hook-lying-march")
+    march = content.exercises["hook-lying-march"]
     odd = march.model_copy(update={"title": "Lift & <hold>", "purpose": "a < b"})
     odd_content = content.model_copy(update={"exercises": {**content.exercises, march.id: odd}})
     odd_view = replace(view, content=odd_content, program_title="Back & <belly>")

@@ -3,9 +3,30 @@ or later, and reminders. One question per screen, and never a screen without a w
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Self
+
 from bot.content.model import Content
-from bot.core.callbacks import Action, Callback
+from bot.core.callbacks import Action, Callback, InvalidCallback
 from bot.core.screens import Button, Screen, text
+
+
+@dataclass(frozen=True)
+class AgreeIn:
+    """Agreeing, in the language the consent screen was shown in: it becomes the patient's
+    (they may have picked it with /language before agreeing). Older buttons carry none."""
+
+    lang: str
+
+    def arg(self) -> str:
+        return self.lang
+
+    @classmethod
+    def parse(cls, arg: str, languages: Collection[str]) -> Self:
+        if arg and arg not in languages:
+            raise InvalidCallback("no such language")
+        return cls(arg)
 
 
 def _button(content: Content, lang: str, key: str, action: Action) -> Button:
@@ -19,7 +40,7 @@ def _start_button(content: Content, lang: str) -> tuple[tuple[Button, ...], ...]
 def consent_screen(content: Content, lang: str) -> Screen:
     body = "\n\n".join(
         (
-            text(content, lang, "welcome_new", clinic_name=content.clinic.name),
+            text(content, lang, "welcome_new", clinic_name=content.clinic_in(lang).name),
             text(content, lang, "advice_before_start"),
             text(content, lang, "consent_prompt"),
         )
@@ -28,7 +49,10 @@ def consent_screen(content: Content, lang: str) -> Screen:
         body,
         (
             (
-                _button(content, lang, "btn_agree", Action.AGREE),
+                Button(
+                    content.text(lang, "btn_agree"),
+                    Callback(Action.AGREE, arg=AgreeIn(content.language_of(lang)).arg()),
+                ),
                 _button(content, lang, "btn_decline", Action.DECLINE),
             ),
         ),

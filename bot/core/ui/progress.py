@@ -6,6 +6,7 @@ from datetime import date
 
 from bot.content.model import Content
 from bot.core.adherence import Progress
+from bot.core.dates import day_month
 from bot.core.screens import Screen, text
 
 
@@ -30,7 +31,6 @@ def nothing_yet(content: Content, lang: str) -> Screen:
     return Screen(text(content, lang, "progress_none"))
 
 
-def week_label(content: Content, lang: str, monday: date) -> str:
-    """A week by its Monday, "2 Mar" (month names from content)."""
-    month = content.text(lang, "months_short").split()[monday.month - 1]
-    return content.text(lang, "chart_week_of", day=monday.day, month=month)
+def week_label(lang: str, monday: date) -> str:
+    """A week by its Monday: "2 Mar", "2 mar" (CLDR's month names, bot/core/dates.py)."""
+    return day_month(monday, lang)

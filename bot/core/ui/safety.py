@@ -93,7 +93,7 @@ def pain_closing(content: Content, lang: str) -> str:
 def warning_screen(content: Content, lang: str, session_id: int) -> Screen:
     """Warning signs: asked after every pain report, and again when a check-in is worse
     (``session_id`` 0)."""
-    signs = "\n".join(f"• {sign.label}" for sign in content.warning_signs)
+    signs = "\n".join(f"• {sign.label}" for sign in content.signs(lang))
 
     def answer(key: str, yes: bool) -> Button:
         return Button(
@@ -244,6 +244,6 @@ def alerts_question(content: Content, lang: str, code: str) -> Screen:
         return Button(_label(content, lang, key), Callback(Action.ALERTS, arg=YesNo(yes).arg()))
 
     return Screen(
-        text(content, lang, "alerts_question", clinic_name=content.clinic.name, code=code),
+        text(content, lang, "alerts_question", clinic_name=content.clinic_in(lang).name, code=code),
         ((answer("btn_alerts_yes", True), answer("btn_alerts_no", False)),),
     )

@@ -97,8 +97,8 @@ def session_screen(view: SessionView, state: SessionState) -> Screen:
 
 def _intro_text(view: SessionView, state: SessionState) -> str:
     content, lang = view.content, view.lang
-    exercise_list = "\n".join(f"• {content.exercise(ex).title}" for ex in state.exercises)
-    minutes = sum(content.exercise(ex).minutes for ex in state.exercises)
+    exercise_list = "\n".join(f"• {content.exercise(ex, lang).title}" for ex in state.exercises)
+    minutes = sum(content.exercises[ex].minutes for ex in state.exercises)
     intro = text(
         content,
         lang,
@@ -115,7 +115,7 @@ def _intro_text(view: SessionView, state: SessionState) -> str:
 
 def _step_screen(view: SessionView, state: SessionState, actions: list[Action]) -> Screen:
     content, lang = view.content, view.lang
-    exercise = content.exercise(state.exercises[state.exercise_index])
+    exercise = content.exercise(state.exercises[state.exercise_index], lang)
     plan = view.catalog[exercise.id]
     parts = [
         f"<b>{escape(exercise.title)}</b>\n"
@@ -189,7 +189,7 @@ def _step_button(
         return view.button(action, content.text(lang, "btn_done"))
     if action is Action.ALTERNATIVE:
         assert plan.alternative is not None
-        other = content.exercise(plan.alternative).short_title
+        other = content.exercise(plan.alternative, lang).short_title
         return view.button(action, content.text(lang, "btn_alternative", exercise_title=other))
     return view.button(action)
 
@@ -213,7 +213,7 @@ def pain_which_screen(
     """Which exercise hurt: asked after the advice; the answer only narrows the hold."""
     choices = [
         Button(
-            content.exercise(ex).short_title,
+            content.exercise(ex, lang).short_title,
             Callback(Action.PAIN_WHICH, session_id, rev, PainWhich(i).arg()),
         )
         for i, ex in enumerate(exercises)

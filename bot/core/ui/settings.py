@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, Self
 
 from bot.content.model import Content
+from bot.core import dates
 from bot.core.callbacks import Action, Callback, InvalidCallback, canonical_number
 from bot.core.schedule import is_valid_zone
 from bot.core.screens import Button, Screen, describe_mask, rows, text
@@ -160,7 +161,7 @@ def _label(content: Content, lang: str, key: str, **values: object) -> str:
 
 
 def days_screen(content: Content, lang: str, mask: int) -> Screen:
-    names = _label(content, lang, "days_short").split()
+    names = dates.day_names(content.language_of(lang))
     toggles = [
         Button(
             ("✓ " if mask >> day & 1 else "") + names[day],

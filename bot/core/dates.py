@@ -1,0 +1,54 @@
+"""Dates, times and day names in the patient's language, from CLDR (Babel), never hand tables.
+
+A content language code ("es", "pt-br") picks the Babel locale; one Babel does not know
+falls back to English, so a clinic's new language never breaks a screen.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, get_day_names
+
+FALLBACK = "en"
+
+
+@cache
+def locale_for(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(FALLBACK)
+
+
+def day_names(lang: str) -> list[str]:
+    """The seven short day names, Monday first ("Mon", "lun")."""
+    names = get_day_names("abbreviated", locale=locale_for(lang))
+    return [names[day] for day in range(7)]
+
+
+def when(local: datetime, lang: str) -> str:
+    """'Wed 26 Nov, 07:30' / 'mié 26 nov, 07:30': the day and the 24-hour clock."""
+    return f"{day(local, lang)}, {local:%H:%M}"
+
+
+def day(local: datetime, lang: str) -> str:
+    """'Wed 26 Nov' / 'mié 26 nov'."""
+    return str(format_datetime(local, "EEE d MMM", locale=locale_for(lang)))
+
+
+def day_month(when: date, lang: str) -> str:
+    """'2 Mar' / '2 mar': a day of a month, as a chart labels a week by its Monday."""
+    return str(format_date(when, "d MMM", locale=locale_for(lang)))
+
+
+def language_name(lang: str) -> str:
+    """A language's name in itself, as its speakers look for it: 'English', 'Español'."""
+    try:
+        locale = Locale.parse(lang.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return lang
+    name = locale.get_display_name(locale) or lang
+    return name[:1].upper() + name[1:]
