@@ -10,7 +10,13 @@ from datetime import date, datetime
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, get_day_names
+from babel.dates import (
+    format_date,
+    format_datetime,
+    get_day_names,
+    get_timezone,
+    get_timezone_location,
+)
 
 FALLBACK = "en"
 
@@ -52,3 +58,14 @@ def language_name(lang: str) -> str:
         return lang
     name = locale.get_display_name(locale) or lang
     return name[:1].upper() + name[1:]
+
+
+@cache
+def zone_city(zone: str, lang: str) -> str | None:
+    """The city a zone is named after, in the language: "Ciudad de México", "Nueva York";
+    None when CLDR has no name for it."""
+    try:
+        city = get_timezone_location(get_timezone(zone), locale=locale_for(lang), return_city=True)
+    except LookupError:
+        return None
+    return str(city) if city else None

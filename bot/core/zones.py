@@ -32,6 +32,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import available_timezones
 
+from bot.core.dates import zone_city
 from bot.core.schedule import get_zone, is_valid_zone
 
 if TYPE_CHECKING:
@@ -1026,16 +1027,17 @@ def _offset_text(at: datetime) -> str:
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
-def zone_label(zone: str, at: datetime) -> str:
+def zone_label(zone: str, at: datetime, lang: str | None = None) -> str:
     """A short button label: "New York (EST)", "Istanbul (UTC+3)", "UTC"; at most 30 chars.
 
     The abbreviation is the one in force at ``at``; numeric ones ("+03") become UTC
-    offsets. Long city names are shortened with an ellipsis.
+    offsets. With ``lang`` the city is named in that language where CLDR knows it
+    ("Ciudad de México (CST)"). Long city names are shortened with an ellipsis.
     """
     local = at.astimezone(get_zone(zone))
     if "/" not in zone:
         return zone[:MAX_LABEL]
-    city = zone.rsplit("/", 1)[1].replace("_", " ")
+    city = (zone_city(zone, lang) if lang else None) or zone.rsplit("/", 1)[1].replace("_", " ")
     abbr = local.tzname() or ""
     if not abbr or abbr[0] in "+-" or abbr[0].isdigit():
         abbr = _offset_text(local)

@@ -262,3 +262,15 @@ def test_long_city_is_shortened(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_zone_label_invalid_zone() -> None:
     with pytest.raises(ValueError, match="time zone"):
         zone_label("Nowhere/Town", WINTER)
+
+
+def test_a_zone_button_names_its_city_in_the_patients_language() -> None:
+    from datetime import UTC, datetime
+
+    from bot.core.zones import zone_label
+
+    winter = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    assert zone_label("America/Mexico_City", winter, "es") == "Ciudad de México (CST)"
+    assert zone_label("America/New_York", winter, "es") == "Nueva York (EST)"
+    assert zone_label("America/New_York", winter, "en") == "New York (EST)"
+    assert zone_label("America/New_York", winter) == "New York (EST)"

@@ -213,7 +213,7 @@ def zone_screen(
     if current:
         buttons.append(
             Button(
-                _label(content, lang, "btn_keep_zone", zone=zone_label(current, now)),
+                _label(content, lang, "btn_keep_zone", zone=zone_label(current, now, lang)),
                 Callback(Action.SET_ZONE, arg=ZoneChoice(draft, "keep").arg()),
             )
         )
@@ -221,7 +221,7 @@ def zone_screen(
         if zone != current:
             buttons.append(
                 Button(
-                    zone_label(zone, now),
+                    zone_label(zone, now, lang),
                     Callback(Action.SET_ZONE, arg=ZoneChoice(draft, index).arg()),
                 )
             )
