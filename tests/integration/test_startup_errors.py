@@ -163,6 +163,20 @@ async def test_invalid_content_lists_each_problem_and_nothing_else(tmp_path: Pat
     assert "refers to exercise 'bird-dgo'" in text
 
 
+async def test_a_language_missing_a_safety_text_is_refused_naming_it(tmp_path: Path) -> None:
+    """Issue 16: a translation without the pain advice must never reach a patient."""
+    partial = tmp_path / "clinic"
+    shutil.copytree(default_content_dir(), partial)
+    spanish = partial / "texts" / "es.yaml"
+    lines = spanish.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("advice_pain:"))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith(" "))
+    spanish.write_text("".join(lines[:start] + lines[end:]), encoding="utf-8")
+    outcome = await run(tmp_path, CONTENT_DIR=str(partial))
+    text = assert_clean(outcome, 2, at_most=2)
+    assert f"{spanish}: advice_pain:" in text
+
+
 # --- the settings ----------------------------------------------------------------------------
 
 
