@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 PatientHandler = Callable[[Services, Patron, Update, Context], Awaitable[Reply | None]]
+StaffUseCase = Callable[[Services, Patron, list[str]], Awaitable[Reply]]
 
 
 def services(context: Context) -> Services:
@@ -196,30 +197,29 @@ async def on_forget(svc: Services, who: Patron, update: Update, context: Context
     return await privacy.forget_question(svc, who)
 
 
-async def on_patient(update: Update, context: Context) -> None:
-    """/patient CODE, for staff, only in the staff chat; elsewhere an unknown command."""
-    who = patron(update)
-    if who is None:
-        return
-    svc = services(context)
-    if not clinic.is_staff_chat(svc, who.chat_id):
-        await on_unknown_command(update, context)
-        return
-    reply = await clinic.patient_lookup(svc, who, list(context.args or []))
-    await deliver(context.bot, who.chat_id, reply)
+def staff_only(
+    use_case: StaffUseCase,
+) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """A staff command: answered in the staff chat, with the command's words as arguments;
+    anywhere else it is an unknown command."""
+
+    async def handler(update: Update, context: Context) -> None:
+        who = patron(update)
+        if who is None:
+            return
+        svc = services(context)
+        if not clinic.is_staff_chat(svc, who.chat_id):
+            await on_unknown_command(update, context)
+            return
+        reply = await use_case(svc, who, list(context.args or []))
+        await deliver(context.bot, who.chat_id, reply)
+
+    return handler
 
 
-async def on_adherence(update: Update, context: Context) -> None:
-    """/adherence [DAYS], for staff, only in the staff chat; elsewhere an unknown command."""
-    who = patron(update)
-    if who is None:
-        return
-    svc = services(context)
-    if not clinic.is_staff_chat(svc, who.chat_id):
-        await on_unknown_command(update, context)
-        return
-    reply = await adherence.staff_adherence(svc, who, list(context.args or []))
-    await deliver(context.bot, who.chat_id, reply)
+# /patient CODE and /adherence [DAYS]
+on_patient = staff_only(clinic.patient_lookup)
+on_adherence = staff_only(adherence.staff_adherence)
 
 
 async def on_unknown_command(update: Update, context: Context) -> None:
