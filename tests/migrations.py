@@ -8,8 +8,16 @@ from pathlib import Path
 
 from bot.store.database import MIGRATIONS_DIR
 
-HEAD = max(p.name[:4] for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
-PREVIOUS = f"{int(HEAD) - 1:04d}"
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from bot.store.database import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+
+
+HEAD = _head()
 NEXT = f"{int(HEAD) + 1:04d}"
 
 NEXT_SOURCE = f'''"""A later migration that this code does not ship.
@@ -35,7 +43,7 @@ def downgrade() -> None:
 
 def newer_code(tmp_path: Path) -> Path:
     """A copy of the shipped migrations plus ``NEXT``."""
-    scripts = tmp_path / "migrations"
+    scripts = tmp_path / "newer-migrations"
     shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
     (scripts / "versions" / f"{NEXT}_next.py").write_text(NEXT_SOURCE, encoding="utf-8")
     return scripts

@@ -21,42 +21,11 @@ import pytest
 from bot.cli import main
 from bot.content import default_content_dir
 from bot.sandbox.emulator import Emulator
-from bot.store.database import MIGRATIONS_DIR, Database
+from bot.store.database import Database
+from tests.migrations import HEAD, NEXT, newer_code
 from tests.reliability.processes import exercise_bot
 
 TOKEN = "987654:STARTUP-ERRORS-SECRET-TOKEN"
-
-
-def _head() -> str:
-    """The newest migration this code ships (the "later" one below comes after it)."""
-    from alembic.script import ScriptDirectory
-
-    from bot.store.database import alembic_config
-
-    return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
-
-
-HEAD = _head()
-LATER = "9999"
-LATER_MIGRATION = f'''"""A later migration that this code does not ship.
-
-Revision ID: {LATER}
-Revises: {HEAD}
-"""
-
-revision = "{LATER}"
-down_revision = "{HEAD}"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    pass
-
-
-def downgrade() -> None:
-    pass
-'''
 
 
 def _closed_port() -> int:
@@ -122,10 +91,7 @@ def assert_clean(outcome: Outcome, code: int, *, at_most: int = 2) -> str:
 
 async def _at_a_later_revision(url: str, tmp_path: Path) -> None:
     """The database as a newer bot left it: migrated to a revision this code lacks."""
-    scripts = tmp_path / "newer-migrations"
-    shutil.copytree(MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / f"{LATER}_next.py").write_text(LATER_MIGRATION, encoding="utf-8")
-    db = Database(url, script_location=scripts)
+    db = Database(url, script_location=newer_code(tmp_path))
     try:
         await db.upgrade()
     finally:
@@ -282,7 +248,7 @@ async def test_a_schema_newer_than_the_code(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}"
     await _at_a_later_revision(url, tmp_path)
     text = assert_clean(await run(tmp_path, DATABASE_URL=url), 2, at_most=1)
-    assert f"at {LATER}, ahead of this code" in text
+    assert f"at {NEXT}, ahead of this code" in text
 
 
 def test_an_old_schema_without_auto_migrate(
@@ -298,10 +264,7 @@ def test_an_old_schema_without_auto_migrate(
         await db.dispose()
 
     asyncio.run(at_head())
-    newer = tmp_path / "newer-migrations"
-    shutil.copytree(MIGRATIONS_DIR, newer, ignore=shutil.ignore_patterns("__pycache__"))
-    (newer / "versions" / f"{LATER}_next.py").write_text(LATER_MIGRATION, encoding="utf-8")
-    monkeypatch.setattr("bot.store.database.MIGRATIONS_DIR", newer)
+    monkeypatch.setattr("bot.store.database.MIGRATIONS_DIR", newer_code(tmp_path))
     monkeypatch.chdir(tmp_path)
     for key, value in {
         "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -314,7 +277,7 @@ def test_an_old_schema_without_auto_migrate(
     assert main(["run"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert f"at {HEAD}, behind this code (head {LATER}), and AUTO_MIGRATE=false" in err
+    assert f"at {HEAD}, behind this code (head {NEXT}), and AUTO_MIGRATE=false" in err
 
 
 # --- the ports ---------------------------------------------------------------------------------
