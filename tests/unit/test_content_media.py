@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -17,9 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content import default_content_dir
 from bot.content.check import check_content
-from bot.content.errors import ContentError
 from bot.content.loader import load_content
 from bot.content.media import (
     ANIMATION_MAX_BYTES,
@@ -28,31 +25,8 @@ from bot.content.media import (
     resolve_media_path,
     sniff,
 )
-
-
-@pytest.fixture
-def content_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(default_content_dir(), target)
-    return target
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} not found exactly once in {path}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def problems(directory: Path) -> list[str]:
-    with pytest.raises(ContentError) as info:
-        load_content(directory)
-    return [str(p) for p in info.value.problems]
-
-
-def only_problem(directory: Path) -> str:
-    found = problems(directory)
-    assert len(found) == 1, found
-    return found[0]
+from tests.content_edits import content_dir as content_dir  # the fixture
+from tests.content_edits import edit, only_problem, problems
 
 
 def png(width: int = 8, height: int = 6) -> bytes:
