@@ -83,10 +83,6 @@ class PauseFor:
         return cls(days)
 
 
-def _label(content: Content, lang: str, key: str, **values: object) -> str:
-    return content.text(lang, key, **values)
-
-
 def reminder_screen(
     content: Content, lang: str, day: date, minutes: int, *, late: bool, nudge: bool = False
 ) -> Screen:
@@ -99,12 +95,12 @@ def reminder_screen(
         (
             (
                 Button(
-                    _label(content, lang, "btn_rem_start"),
+                    content.text(lang, "btn_rem_start"),
                     Callback(Action.REMINDER_START, arg=for_day),
                 ),
-                Button(_label(content, lang, "btn_snooze"), Callback(Action.SNOOZE, arg=for_day)),
+                Button(content.text(lang, "btn_snooze"), Callback(Action.SNOOZE, arg=for_day)),
                 Button(
-                    _label(content, lang, "btn_skip_today"),
+                    content.text(lang, "btn_skip_today"),
                     Callback(Action.SKIP_TODAY, arg=for_day),
                 ),
             ),
@@ -115,9 +111,9 @@ def reminder_screen(
 def snooze_screen(content: Content, lang: str, day: date) -> Screen:
     choices = [
         Button(
-            _label(content, lang, "btn_snooze_minutes", minutes=m)
+            content.text(lang, "btn_snooze_minutes", minutes=m)
             if m < 60
-            else _label(content, lang, "btn_snooze_hour"),
+            else content.text(lang, "btn_snooze_hour"),
             Callback(Action.SNOOZE_FOR, arg=SnoozeFor(day, m).arg()),
         )
         for m in SNOOZE_CHOICES
@@ -140,10 +136,10 @@ def next_text(content: Content, lang: str, standing: Standing, when: str | None)
 
 def pause_question(content: Content, lang: str) -> Screen:
     labels = {
-        1: _label(content, lang, "btn_pause_day"),
-        3: _label(content, lang, "btn_pause_days", days=3),
-        7: _label(content, lang, "btn_pause_week"),
-        0: _label(content, lang, "btn_pause_open"),
+        1: content.text(lang, "btn_pause_day"),
+        3: content.text(lang, "btn_pause_days", days=3),
+        7: content.text(lang, "btn_pause_week"),
+        0: content.text(lang, "btn_pause_open"),
     }
     buttons = [
         Button(labels[d], Callback(Action.PAUSE_FOR, arg=PauseFor(d).arg())) for d in PAUSE_CHOICES
@@ -171,8 +167,8 @@ def stop_question(content: Content, lang: str) -> Screen:
         text(content, lang, "stop_confirm"),
         (
             (
-                Button(_label(content, lang, "btn_stop_yes"), Callback(Action.STOP_YES)),
-                Button(_label(content, lang, "btn_stop_no"), Callback(Action.STOP_NO)),
+                Button(content.text(lang, "btn_stop_yes"), Callback(Action.STOP_YES)),
+                Button(content.text(lang, "btn_stop_no"), Callback(Action.STOP_NO)),
             ),
         ),
     )

@@ -15,10 +15,6 @@ from bot.core.callbacks import Action, Callback, InvalidCallback
 from bot.core.screens import Button, Screen, advice_with_contact, pain_advice, sore_advice, text
 
 
-def _label(content: Content, lang: str, key: str, **values: object) -> str:
-    return content.text(lang, key, **values)
-
-
 def _choice(arg: str, allowed: Sequence[str], what: str) -> str:
     if arg not in allowed:
         raise InvalidCallback(f"bad {what}")
@@ -97,7 +93,7 @@ def warning_screen(content: Content, lang: str, session_id: int) -> Screen:
 
     def answer(key: str, yes: bool) -> Button:
         return Button(
-            _label(content, lang, key), Callback(Action.WARNING, session_id, 0, YesNo(yes).arg())
+            content.text(lang, key), Callback(Action.WARNING, session_id, 0, YesNo(yes).arg())
         )
 
     return Screen(
@@ -119,7 +115,7 @@ def typed_pain_screen(content: Content, lang: str, session_id: int, rev: int) ->
 
     def answer(key: str, yes: bool) -> Button:
         return Button(
-            _label(content, lang, key),
+            content.text(lang, key),
             Callback(Action.TYPED_PAIN, session_id, rev, YesNo(yes).arg()),
         )
 
@@ -137,8 +133,8 @@ def hold_screen(content: Content, lang: str) -> Screen:
     return Screen(
         advice_with_contact(content, lang, "on_hold"),
         (
-            (Button(_label(content, lang, "btn_cleared"), Callback(Action.CLEARED)),),
-            (Button(_label(content, lang, "btn_not_yet"), Callback(Action.NOT_YET)),),
+            (Button(content.text(lang, "btn_cleared"), Callback(Action.CLEARED)),),
+            (Button(content.text(lang, "btn_not_yet"), Callback(Action.NOT_YET)),),
         ),
     )
 
@@ -146,7 +142,7 @@ def hold_screen(content: Content, lang: str) -> Screen:
 def checkin_screen(content: Content, lang: str) -> Screen:
     def answer(key: str, how: Literal["better", "same", "worse"]) -> Button:
         return Button(
-            _label(content, lang, key), Callback(Action.CHECKIN, arg=CheckinAnswer(how).arg())
+            content.text(lang, key), Callback(Action.CHECKIN, arg=CheckinAnswer(how).arg())
         )
 
     return Screen(
@@ -157,13 +153,13 @@ def checkin_screen(content: Content, lang: str) -> Screen:
                 answer("btn_checkin_same", "same"),
                 answer("btn_checkin_worse", "worse"),
             ),
-            (Button(_label(content, lang, "btn_cleared"), Callback(Action.CLEARED)),),
+            (Button(content.text(lang, "btn_cleared"), Callback(Action.CLEARED)),),
         ),
     )
 
 
 def cleared_button(content: Content, lang: str) -> tuple[tuple[Button, ...], ...]:
-    return ((Button(_label(content, lang, "btn_cleared"), Callback(Action.CLEARED)),),)
+    return ((Button(content.text(lang, "btn_cleared"), Callback(Action.CLEARED)),),)
 
 
 def checkin_reply(content: Content, lang: str, how: str) -> Screen:
@@ -183,13 +179,13 @@ def cleared_question(
     content: Content, lang: str, exercise_title: str | None, alternative_title: str | None
 ) -> Screen:
     rows: list[tuple[Button, ...]] = [
-        (Button(_label(content, lang, "btn_resume_all"), Callback(Action.RESUME_ALL)),)
+        (Button(content.text(lang, "btn_resume_all"), Callback(Action.RESUME_ALL)),)
     ]
     if exercise_title is not None:
         rows.append(
             (
                 Button(
-                    _label(content, lang, "btn_resume_without", exercise_title=exercise_title),
+                    content.text(lang, "btn_resume_without", exercise_title=exercise_title),
                     Callback(Action.RESUME_WITHOUT, arg=ResumeWithout(False).arg()),
                 ),
             )
@@ -198,8 +194,7 @@ def cleared_question(
             rows.append(
                 (
                     Button(
-                        _label(
-                            content,
+                        content.text(
                             lang,
                             "btn_resume_without_keep_alt",
                             alternative_title=alternative_title,
@@ -208,7 +203,7 @@ def cleared_question(
                     ),
                 )
             )
-    rows.append((Button(_label(content, lang, "btn_not_yet"), Callback(Action.NOT_YET)),))
+    rows.append((Button(content.text(lang, "btn_not_yet"), Callback(Action.NOT_YET)),))
     return Screen(
         text(content, lang, "cleared_question", exercise_title=exercise_title or ""), tuple(rows)
     )
@@ -227,7 +222,7 @@ def sore_closing(content: Content, lang: str, persisting: bool) -> str:
 def sore_followup_screen(content: Content, lang: str) -> Screen:
     def answer(key: str, gone: bool) -> Button:
         return Button(
-            _label(content, lang, key), Callback(Action.SORE_FOLLOWUP, arg=SoreAnswer(gone).arg())
+            content.text(lang, key), Callback(Action.SORE_FOLLOWUP, arg=SoreAnswer(gone).arg())
         )
 
     return Screen(
@@ -241,7 +236,7 @@ def sore_followup_screen(content: Content, lang: str) -> Screen:
 
 def alerts_question(content: Content, lang: str, code: str) -> Screen:
     def answer(key: str, yes: bool) -> Button:
-        return Button(_label(content, lang, key), Callback(Action.ALERTS, arg=YesNo(yes).arg()))
+        return Button(content.text(lang, key), Callback(Action.ALERTS, arg=YesNo(yes).arg()))
 
     return Screen(
         text(content, lang, "alerts_question", clinic_name=content.clinic_in(lang).name, code=code),

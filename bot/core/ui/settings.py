@@ -156,10 +156,6 @@ class PendingQuestion:
 # --- screens ---------------------------------------------------------------------------------
 
 
-def _label(content: Content, lang: str, key: str, **values: object) -> str:
-    return content.text(lang, key, **values)
-
-
 def days_screen(content: Content, lang: str, mask: int) -> Screen:
     names = dates.day_names(content.language_of(lang))
     toggles = [
@@ -171,16 +167,16 @@ def days_screen(content: Content, lang: str, mask: int) -> Screen:
     ]
     toggles.append(
         Button(
-            _label(content, lang, "btn_days_done"), Callback(Action.DAYS_DONE, arg=Days(mask).arg())
+            content.text(lang, "btn_days_done"), Callback(Action.DAYS_DONE, arg=Days(mask).arg())
         )
     )
     presets = (
         Button(
-            _label(content, lang, "btn_every_day"),
+            content.text(lang, "btn_every_day"),
             Callback(Action.DAYS_TOGGLE, arg=Days(EVERY_DAY).arg()),
         ),
         Button(
-            _label(content, lang, "btn_weekdays"),
+            content.text(lang, "btn_weekdays"),
             Callback(Action.DAYS_TOGGLE, arg=Days(WEEKDAYS).arg()),
         ),
     )
@@ -193,7 +189,7 @@ def time_screen(content: Content, lang: str, mask: int) -> Screen:
     ]
     buttons.append(
         Button(
-            _label(content, lang, "btn_other_time"),
+            content.text(lang, "btn_other_time"),
             Callback(Action.OTHER_TIME, arg=Days(mask).arg()),
         )
     )
@@ -213,7 +209,7 @@ def zone_screen(
     if current:
         buttons.append(
             Button(
-                _label(content, lang, "btn_keep_zone", zone=zone_label(current, now, lang)),
+                content.text(lang, "btn_keep_zone", zone=zone_label(current, now, lang)),
                 Callback(Action.SET_ZONE, arg=ZoneChoice(draft, "keep").arg()),
             )
         )
@@ -226,9 +222,7 @@ def zone_screen(
                 )
             )
     buttons.append(
-        Button(
-            _label(content, lang, "btn_other_zone"), Callback(Action.OTHER_ZONE, arg=draft.arg())
-        )
+        Button(content.text(lang, "btn_other_zone"), Callback(Action.OTHER_ZONE, arg=draft.arg()))
     )
     return Screen(text(content, lang, "settings_zone"), tuple((b,) for b in buttons))
 
@@ -265,9 +259,7 @@ def zone_candidates_screen(
         for place in candidates
     ]
     buttons.append(
-        Button(
-            _label(content, lang, "btn_other_zone"), Callback(Action.OTHER_ZONE, arg=draft.arg())
-        )
+        Button(content.text(lang, "btn_other_zone"), Callback(Action.OTHER_ZONE, arg=draft.arg()))
     )
     return Screen(text(content, lang, "zone_which"), tuple((b,) for b in buttons))
 
@@ -290,8 +282,8 @@ def saved_screen(
     return Screen(
         text(content, lang, "settings_saved", next=next_when, **chosen),
         (
-            (Button(_label(content, lang, "btn_start_now"), Callback(Action.START_NOW)),),
-            (Button(_label(content, lang, "btn_nudge_setting"), Callback(Action.NUDGE_SETTING)),),
+            (Button(content.text(lang, "btn_start_now"), Callback(Action.START_NOW)),),
+            (Button(content.text(lang, "btn_nudge_setting"), Callback(Action.NUDGE_SETTING)),),
         ),
     )
 
@@ -325,7 +317,7 @@ def nudge_question_screen(content: Content, lang: str) -> Screen:
         tuple(
             (
                 Button(
-                    _label(content, lang, key),
+                    content.text(lang, key),
                     Callback(Action.NUDGE_SETTING, arg=NudgeChoice(m).arg()),
                 ),
             )
