@@ -279,13 +279,13 @@ def timer_handlers(services: Services, application: Application, media: MediaLib
         return Result.SENT
 
     async def checkin(timer: Timer) -> Result:
-        return await screen_timer(await safety.due_checkin(services, timer.patient_id))
+        return await screen_timer(await safety.due_checkin(services, timer.owner_id))
 
     async def sore_followup(timer: Timer) -> Result:
-        return await screen_timer(await safety.due_sore_followup(services, timer.patient_id))
+        return await screen_timer(await safety.due_sore_followup(services, timer.owner_id))
 
     async def advice(timer: Timer) -> Result:
-        found = await safety.due_advice(services, timer.payload, timer.patient_id)
+        found = await safety.due_advice(services, timer.payload, timer.owner_id)
         if found is None:
             return Result.CANCELLED
         chat_id, shown = found

@@ -84,9 +84,10 @@ async def one_day(directory: Path, day: int, patients: int, grace_minutes: int) 
                     )
                 )
             ).all()
-        on_time = {pid for pid, state, late in rows if state == "sent" and not late}
-        late = {pid for pid, state, late in rows if state == "sent" and late}
-        missed = {pid for pid, state, _ in rows if state == "missed"}
+        finished = [(pid, state, late) for pid, state, late in rows if pid is not None]
+        on_time = {pid for pid, state, late in finished if state == "sent" and not late}
+        late = {pid for pid, state, late in finished if state == "sent" and late}
+        missed = {pid for pid, state, _ in finished if state == "missed"}
         assert len(chats) == patients
         return Day(on_time, late, missed, seconds)
     finally:

@@ -437,7 +437,7 @@ class Dispatcher:
             await self._release(timer, timedelta(seconds=seconds), "429", kind)
         except Forbidden:
             await self._complete(timer, Result.FAILED, error="403 blocked")
-            if self._on_blocked is not None:
+            if self._on_blocked is not None and timer.patient_id is not None:
                 await self._on_blocked(timer.patient_id)
         except BadRequest as error:
             log.warning("timer.bad_request", extra={"timer_id": timer.id, "kind": timer.kind})

@@ -64,12 +64,12 @@ async def due_reminders(svc: Services, timers: list[Timer]) -> list[Decision]:
     grace = timedelta(minutes=svc.settings.reminder_grace_minutes)
     decisions: list[Decision] = []
     async with svc.db.unit_of_work() as uow:
-        patients = await uow.patients.get_many({t.patient_id for t in timers})
+        patients = await uow.patients.get_many({t.owner_id for t in timers})
         facts = await planner.facts_for_many(uow, patients.values())
         firing: dict[int, datetime] = {}
         catch_up: dict[int, datetime] = {}
         for timer in timers:
-            patient = patients.get(timer.patient_id)
+            patient = patients.get(timer.owner_id)
             decision = _decide(svc, timer, patient, facts, now, grace)
             decisions.append(decision)
             if patient is None:
@@ -79,7 +79,7 @@ async def due_reminders(svc: Services, timers: list[Timer]) -> list[Decision]:
                 await _maybe_nudge(uow, patient, now)
             if timer.kind == Kind.REMINDER and decision.outcome == "missed":
                 catch_up[patient.id] = now - grace
-        daily = {t.patient_id for t in timers if t.kind == Kind.REMINDER}
+        daily = {t.owner_id for t in timers if t.kind == Kind.REMINDER}
         await planner.replan_many(
             uow,
             [p for p in patients.values() if p.id in daily],

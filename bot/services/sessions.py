@@ -408,7 +408,7 @@ async def timer_elapsed(
     timer_rev = timer.payload.get("rev")
     async with svc.db.unit_of_work() as uow:
         session = await uow.sessions.get(session_id)
-        patient = await uow.patients.get(timer.patient_id)
+        patient = await uow.patients.get(timer.owner_id)
         if session is None or patient is None or session.finished_at is not None:
             return False
         old_message = session.message_id

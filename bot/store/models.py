@@ -62,6 +62,10 @@ class Patient(Base):
     status: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
     consent_at: Mapped[datetime | None]
     program_id: Mapped[str | None] = mapped_column(String(64))
+    # the clinic's own reference (e.g. its record number), from the invite link
+    clinic_ref: Mapped[str | None] = mapped_column(String(64))
+    # this patient's dose per exercise id, within what content allows: {"id": {"sets": 3}}
+    dose: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # reminder settings
@@ -82,6 +86,11 @@ class Patient(Base):
     alerts_opt_in: Mapped[bool | None] = mapped_column(Boolean)
     blocked_at: Mapped[datetime | None]
     sore_streak: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # adherence: the gentle word after a lapse is sent once, until the next session
+    lapse_notified_at: Mapped[datetime | None]
+    weekly_summary: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
 
 
 class ExerciseSession(Base):
@@ -124,6 +133,8 @@ class Report(Base):
     kind: Mapped[str] = mapped_column(String(24))
     source: Mapped[str | None] = mapped_column(String(24))
     detail: Mapped[str | None] = mapped_column(String(200))
+    # the optional 0-10 pain rating that follows "It hurt"
+    rating: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
@@ -132,7 +143,8 @@ class Timer(Base):
     __table_args__ = (Index("ix_timers_state_due_at", "state", "due_at"),)
 
     id: Mapped[int] = mapped_column(BigIntID, primary_key=True, autoincrement=True)
-    patient_id: Mapped[int] = mapped_column(
+    # None for the clinic's own timers (the staff digest)
+    patient_id: Mapped[int | None] = mapped_column(
         ForeignKey("patients.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(24))
@@ -147,6 +159,30 @@ class Timer(Base):
     finished_at: Mapped[datetime | None]
     late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+    @property
+    def owner_id(self) -> int:
+        """The patient of a per-patient timer (every kind but the clinic's own)."""
+        if self.patient_id is None:
+            raise ValueError(f"timer {self.id} ({self.kind}) belongs to no patient")
+        return self.patient_id
+
+
+class Invite(Base):
+    """A single-use invite link: only the SHA-256 of its token is stored."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    program_id: Mapped[str] = mapped_column(String(64))
+    clinic_ref: Mapped[str | None] = mapped_column(String(64))
+    dose: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+    created_by: Mapped[str] = mapped_column(String(64))  # "staff:<user id>" or "cli"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("patients.id", ondelete="SET NULL"))
 
 
 class Lock(Base):

@@ -612,8 +612,11 @@ class TimerRepository:
             .where(Timer.patient_id.in_(ids), Timer.kind == kind, Timer.state == "sent")
             .group_by(Timer.patient_id)
         )
-        rows = await self.session.execute(stmt)
-        return {pid: when for pid, when in rows if when is not None}
+        last: dict[int, datetime] = {}
+        for pid, when in await self.session.execute(stmt):
+            if pid is not None and when is not None:
+                last[pid] = when
+        return last
 
     async def for_patient(self, patient_id: int, kinds: Iterable[str]) -> list[Timer]:
         """The patient's timers of ``kinds`` in any state."""
