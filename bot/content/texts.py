@@ -139,6 +139,7 @@ TEXTS: dict[str, TextSpec] = {
     "toast_invalid": _t(),
     "toast_not_yours": _t(),
     "toast_session_over": _t(),
+    "toast_pain_noted": _t(),
     "toast_timer_started": _t(),
     # --- reminders: settings ------------------------------------------------------------
     "every_day": _t(),

@@ -157,6 +157,9 @@ async def open_session(svc: Services, who: Patron) -> Reply:
         return _showing(session, say(current_screen(svc, patient, session)))
 
 
+PAIN_TAPS = frozenset({Action.HURTS, Action.FEEL_PAIN})
+
+
 async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | None) -> Reply:
     """A button of a session screen was tapped."""
     async with svc.db.unit_of_work() as uow:
@@ -169,9 +172,10 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
             return _toast(svc, lang, "toast_not_yours")
         if session.finished_at is not None:
             return await _tap_on_finished(svc, uow, patient, session, callback, message_id)
-        if callback.action is Action.HURTS:
+        if callback.action in PAIN_TAPS:
             # Safety first: a pain tap is honoured even from an older screen of this session.
-            return await _apply(svc, uow, patient, session, Action.HURTS, "", message_id)
+            said = callback.action if session.phase == Phase.FEELING.value else Action.HURTS
+            return await _apply(svc, uow, patient, session, said, "", message_id)
         if callback.rev != session.rev:
             if message_id is not None and message_id == session.message_id:
                 # The session's own message shows an older step: its edit was lost (a
@@ -217,14 +221,14 @@ async def _tap_on_finished(
         reply = await safety.narrow_pain(svc, uow, patient, session, callback.arg)
         await uow.commit()
         return reply
-    already_advised = (
-        session.outcome == Outcome.PAIN.value
-        and message_id is not None
-        and message_id == session.message_id
-    )
-    if callback.action is Action.HURTS and not already_advised:
-        # The patient says it hurts, from a screen of a session that has ended (another
-        # way, or a hold since cleared): never ignore that; advise, record, hold again.
+    if callback.action in PAIN_TAPS:
+        if await _pain_reported_in_this_hold(uow, patient, session):
+            # a double tap, or another old screen of the same session: the advice came
+            # with the first report, and a second one would count one pain twice
+            return _toast(svc, lang, "toast_pain_noted")
+        # The patient says it hurts ("It hurts - stop" or "It hurt"), from a screen of a
+        # session that has ended (another way, or a hold since cleared): never ignore
+        # that; advise, record, hold again.
         key = await safety.record_pain(
             svc,
             uow,
@@ -243,6 +247,15 @@ async def _tap_on_finished(
             advice_keys=(key,),
         )
     return _toast(svc, lang, "toast_session_over")
+
+
+async def _pain_reported_in_this_hold(
+    uow: UnitOfWork, patient: Patient, session: ExerciseSession
+) -> bool:
+    if patient.hold_since is None:
+        return False
+    reports = await uow.reports.for_patient(patient.id, since=patient.hold_since)
+    return any(r.kind == "pain" and r.session_id == session.id for r in reports)
 
 
 async def _finish(

@@ -96,5 +96,5 @@ async def test_it_hurts_on_every_screen(
     assert hurts_data is not None
     user.tap_data(screen.message_id, hurts_data)
     await sandbox.settle()
-    assert user.toasts[-1] == label(sandbox, "toast_session_over")
+    assert user.toasts[-1] == label(sandbox, "toast_pain_noted")
     assert len(await reports_of(sandbox, user)) == 1

@@ -11,6 +11,7 @@ import pytest
 
 from bot.core.screens import clinic_values
 from bot.sandbox.harness import Sandbox
+from bot.sandbox.models import ChatMessage
 from bot.sandbox.world import SimUser
 from tests.e2e.journeys import (
     hold_text,
@@ -367,6 +368,43 @@ async def test_it_hurts_on_an_old_screen_after_clearance_is_never_ignored(
     ]
     assert (await patient_of(sandbox, user)).hold_since is not None
     assert [r.kind for r in await _reports(sandbox, user)].count("pain") == 2
+
+
+def _button_data(sandbox: Sandbox, message: ChatMessage, key: str) -> str:
+    data = next(
+        b.callback_data for row in message.buttons for b in row if b.text == label(sandbox, key)
+    )
+    assert data is not None
+    return data
+
+
+async def test_it_hurt_on_an_answered_feeling_question_is_never_ignored(
+    sandbox: Sandbox,
+) -> None:
+    """Found by the state machine: "It hurt" tapped on the end-of-session question of a
+    session that had already ended ("Fine" answered, or ended another way) was answered
+    with "already ended". A patient who says it hurt gets the advice and the hold; a second
+    tap on the same message while held does not count the pain twice."""
+    user = sandbox.user()
+    await onboard(sandbox, user)
+    await say(sandbox, user, "/exercise")
+    await tap(sandbox, user, "btn_begin")
+    await tap_next_until_question(sandbox, user)
+    question = user.last_bot_message(with_buttons=True)
+    assert question is not None
+    hurt = _button_data(sandbox, question, "btn_feel_pain")
+    await tap(sandbox, user, "btn_feel_fine")
+    assert (await patient_of(sandbox, user)).hold_since is None
+    user.tap_data(question.message_id, hurt)  # a client that still shows the old keyboard
+    await sandbox.settle()
+    advice, warning = user.bot_messages[-2:]
+    assert sandbox.services is not None
+    assert sandbox.services.content.clinic.phone_display in (advice.text or "")
+    assert warning.labels == [[label(sandbox, "btn_warning_yes"), label(sandbox, "btn_warning_no")]]
+    assert (await patient_of(sandbox, user)).hold_since is not None
+    user.tap_data(question.message_id, hurt)  # again, still on hold
+    await sandbox.settle()
+    assert [r.kind for r in await _reports(sandbox, user)].count("pain") == 1
 
 
 async def test_clearance_says_truthfully_whether_reminders_come(sandbox: Sandbox) -> None:

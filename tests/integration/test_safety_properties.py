@@ -560,8 +560,16 @@ class SafetyMachine(RuleBasedStateMachine):
             model = self.model_of(patient)
             assert (patient.hold_since is not None) == model.on_hold, (
                 f"{model.user.first_name}: stored hold {patient.hold_since}, "
-                f"expected on hold: {model.on_hold}"
+                f"expected on hold: {model.on_hold}; last events:\n{self.recent(model)}"
             )
+
+    def recent(self, model: Model, count: int = 12) -> str:
+        """The patient's last events, for a failure message."""
+        mine = [e for e in self.sb.world.events if e.chat_id == model.user.id][-count:]
+        return "\n".join(
+            f"  {e.kind} #{e.message_id}: {(e.text or '')[:70]!r} {e.buttons or ''}"
+            for e in mine
+        )
 
     @invariant()
     def no_daily_reminder_while_on_hold(self) -> None:
