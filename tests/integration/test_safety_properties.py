@@ -567,8 +567,7 @@ class SafetyMachine(RuleBasedStateMachine):
         """The patient's last events, for a failure message."""
         mine = [e for e in self.sb.world.events if e.chat_id == model.user.id][-count:]
         return "\n".join(
-            f"  {e.kind} #{e.message_id}: {(e.text or '')[:70]!r} {e.buttons or ''}"
-            for e in mine
+            f"  {e.kind} #{e.message_id}: {(e.text or '')[:70]!r} {e.buttons or ''}" for e in mine
         )
 
     @invariant()
