@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Self
 
-from bot.core.callbacks import Action
+from bot.core.callbacks import Action, InvalidCallback, canonical_number
 
 
 class Phase(StrEnum):
@@ -114,6 +115,25 @@ Effect = PainReport | StartTimer | CancelTimer | Finish
 class Transition:
     state: SessionState
     effects: tuple[Effect, ...] = ()
+
+
+@dataclass(frozen=True)
+class PainWhich:
+    """The answer to "which exercise hurt?": its place in the session, or not sure."""
+
+    index: int | None
+
+    def arg(self) -> str:
+        return "" if self.index is None else str(self.index)
+
+    @classmethod
+    def parse(cls, arg: str, exercises: Sequence[str]) -> Self:
+        if not arg:
+            return cls(None)
+        index = canonical_number(arg)
+        if index is None or index >= len(exercises):
+            raise InvalidCallback("no such exercise")
+        return cls(index)
 
 
 class NotAllowed(Exception):
@@ -218,11 +238,11 @@ def advance(
 
     # PAIN_WHICH: sessions stored by an earlier version, waiting for this answer (the
     # report was not made yet then); arg is the exercise index or "" for "not sure"
-    exercise_id: str | None = None
-    if arg:
-        if not arg.isdigit() or int(arg) >= len(state.exercises):
-            raise NotAllowed(f"no exercise {arg!r}")
-        exercise_id = state.exercises[int(arg)]
+    try:
+        which = PainWhich.parse(arg, state.exercises)
+    except InvalidCallback as error:
+        raise NotAllowed(f"no exercise {arg!r}") from error
+    exercise_id = None if which.index is None else state.exercises[which.index]
     return Transition(
         replace(state, phase=Phase.DONE),
         (PainReport(exercise_id, None, "feeling"), Finish(Outcome.PAIN, Feeling.PAIN)),

@@ -27,10 +27,11 @@ from bot.core.schedule import (
     next_occurrence,
 )
 from bot.core.screens import Screen
+from bot.core.session import PainWhich
 from bot.core.timers import Kind, advice_key, alert_key, checkin_key, sore_followup_key
 from bot.core.ui import onboarding as onboarding_ui
 from bot.core.ui import safety as ui
-from bot.core.ui.session import PainWhich, pain_which_screen
+from bot.core.ui.session import pain_which_screen
 from bot.services import planner
 from bot.services.context import Services
 from bot.services.replies import Reply

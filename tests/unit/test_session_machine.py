@@ -188,8 +188,9 @@ def test_the_categories_of_ended_sessions() -> None:
     assert category("not_started", ("a",), ()) is Category.STOPPED
 
 
-@pytest.mark.parametrize("arg", ["2", "x", "-1"])
+@pytest.mark.parametrize("arg", ["2", "x", "-1", "01", "+1", " 1"])
 def test_pain_which_refuses_an_unknown_exercise(arg: str) -> None:
+    """The same reading as button data everywhere: no leading zeros, signs or spaces."""
     state = SessionState(exercises=("raises", "march"), phase=Phase.PAIN_WHICH, exercise_index=1)
     with pytest.raises(NotAllowed):
         advance(CATALOG, state, Action.PAIN_WHICH, NOW, arg)

@@ -20,13 +20,19 @@ from bot.content.loader import load_content
 from bot.content.model import Content
 from bot.core.callbacks import MAX_BYTES, MAX_ID, Action, InvalidCallback, decode, encode
 from bot.core.screens import Button, Screen, catalog_for
-from bot.core.session import TIMER_ELAPSED, Phase, SessionState, advance, available_actions
+from bot.core.session import (
+    TIMER_ELAPSED,
+    PainWhich,
+    Phase,
+    SessionState,
+    advance,
+    available_actions,
+)
 from bot.core.ui import language, onboarding, reminders, safety, settings
 from bot.core.ui import session as session_ui
 from bot.core.ui.language import LanguageChoice
 from bot.core.ui.reminders import ForDay, PauseFor, SnoozeFor
 from bot.core.ui.safety import CheckinAnswer, ResumeWithout, SoreAnswer, YesNo
-from bot.core.ui.session import PainWhich
 from bot.core.ui.settings import Days, DaysAndTime, NudgeChoice, ZoneChoice, ZoneName
 from bot.core.zones import Place, suggested_zones
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Self
 
 from bot.content.model import Content, Exercise
-from bot.core.callbacks import Action, Callback, InvalidCallback, canonical_number
+from bot.core.callbacks import Action, Callback
 from bot.core.media import step_media
 from bot.core.screens import Button, Screen, rows, text
 from bot.core.session import (
     Category,
     ExercisePlan,
+    PainWhich,
     Phase,
     SessionState,
     available_actions,
@@ -37,25 +37,6 @@ LABELS = {
     Action.FEEL_SORE: "btn_feel_sore",
     Action.FEEL_PAIN: "btn_feel_pain",
 }
-
-
-@dataclass(frozen=True)
-class PainWhich:
-    """The answer to "which exercise hurt?": its place in the session, or not sure."""
-
-    index: int | None
-
-    def arg(self) -> str:
-        return "" if self.index is None else str(self.index)
-
-    @classmethod
-    def parse(cls, arg: str, exercises: Sequence[str]) -> Self:
-        if not arg:
-            return cls(None)
-        index = canonical_number(arg)
-        if index is None or index >= len(exercises):
-            raise InvalidCallback("no such exercise")
-        return cls(index)
 
 
 @dataclass(frozen=True)
