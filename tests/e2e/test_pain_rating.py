@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -163,6 +164,14 @@ async def test_it_hurt_advises_first_then_asks_and_stores_the_rating(rating: San
     await tap(rating, user, "btn_not_sure")
     [report] = await reports_of(rating, user)
     assert report.rating == 7 and report.detail == "which:answered"
+
+    # the patient's own export has it
+    await say(rating, user, "/mydata")
+    document = user.bot_messages[-1]
+    assert document.media is not None
+    data = rating.emulator.world.files.content(document.media)
+    assert data is not None
+    assert [(a["what"], a["pain_rating"]) for a in json.loads(data)["answers"]] == [("pain", 7)]
 
     # the clinic's figures show it
     assert rating.services is not None
