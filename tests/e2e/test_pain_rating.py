@@ -192,7 +192,7 @@ async def test_it_hurt_advises_first_then_asks_and_stores_the_rating(rating: San
 async def test_ignored_question_leaves_the_patient_held_and_advised(rating: Sandbox) -> None:
     """No answer: the hold, the report and the advice stand; the check-in comes as usual
     and a later answer still goes on the report it was asked for, after a second report
-    too."""
+    and a restart too."""
     user = rating.user()
     await open_session(rating, user)
     await tap(rating, user, "btn_hurts")  # during the session
@@ -214,6 +214,7 @@ async def test_ignored_question_leaves_the_patient_held_and_advised(rating: Sand
     first_again, second = [r for r in await reports_of(rating, user) if r.kind == "pain"]
     assert first_again.id == first.id and second.id != first.id
 
+    await rating.restart_bot()  # nothing of the question is kept in memory
     await rate(rating, user, new, "4")
     await rate(rating, user, old, "9")  # the older question rates the older report
     by_id = {r.id: r.rating for r in await reports_of(rating, user) if r.kind == "pain"}
@@ -341,3 +342,24 @@ async def test_the_report_shows_the_ratings_as_a_trend(
     [points] = re.findall(r'<polyline points="([^"]+)"', section)
     (x1, y1), (x2, y2) = (tuple(map(float, p.split(","))) for p in points.split())
     assert x1 < x2 and y1 < y2  # 7 drawn higher than 3: the pain went down
+
+
+async def test_failed_sends_after_the_advice_never_hold_it_back(rating: Sandbox) -> None:
+    """Telegram fails every new message after the advice (the warning signs and the
+    rating): the advice shown stands, the hold and the report are stored, and the
+    durable advice comes again without the rating."""
+    user = rating.user()
+    await onboard(rating, user)
+    await say(rating, user, "it hurts")
+    rating.emulator.faults.fail_next(30, status=502, method="sendMessage")
+    await tap(rating, user, "btn_typed_pain_yes")
+    assert phone(rating) in last_text(user)  # the question became the advice
+    assert questions(rating, user) == []
+    [report] = await reports_of(rating, user)
+    assert report.kind == "pain" and (await patient_of(rating, user)).hold_since is not None
+    rating.emulator.faults.clear()
+    before = len(user.bot_messages)
+    await rating.advance(timedelta(seconds=30))
+    again = [m.text or "" for m in user.bot_messages[before:]]
+    assert again and phone(rating) in again[0]
+    assert label(rating, "pain_rating_question") not in again
