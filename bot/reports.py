@@ -53,7 +53,7 @@ def rating_trend_svg(values: Sequence[int]) -> str:
     dots = "".join(f'<circle cx="{x}" cy="{y}" r="3" fill="{charts.PAIN}"/>' for x, y in points)
     top = _TREND_PAD
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_TREND_WIDTH}" '
+        f'<svg width="{_TREND_WIDTH}" '
         f'height="{_TREND_HEIGHT}" viewBox="0 0 {_TREND_WIDTH} {_TREND_HEIGHT}" role="img" '
         f'aria-label="pain ratings in order: {said}">'
         f"<title>Pain ratings in order (0-10): {said}</title>"

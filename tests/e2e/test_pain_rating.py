@@ -363,3 +363,16 @@ async def test_failed_sends_after_the_advice_never_hold_it_back(rating: Sandbox)
     again = [m.text or "" for m in user.bot_messages[before:]]
     assert again and phone(rating) in again[0]
     assert label(rating, "pain_rating_question") not in again
+
+
+async def test_a_typed_number_is_not_a_rating(rating: Sandbox) -> None:
+    """Only the buttons answer the question: "7" typed is met with "please use the
+    buttons" and stores nothing (a number typed is too easily meant for something else)."""
+    user = rating.user()
+    await it_hurt_at_the_end(rating, user)
+    await say(rating, user, "7/10")
+    assert last_text(user) == label(rating, "expect_button")
+    [report] = await reports_of(rating, user)
+    assert report.rating is None
+    [question] = questions(rating, user)
+    assert question.buttons  # still there to tap

@@ -102,3 +102,17 @@ def test_no_ratings_are_empty_cells_not_zeros() -> None:
 def test_a_single_rating_is_its_own_first_last_and_mean() -> None:
     row = patient_row(facts(ratings=[(MON, 0)]), MON, MON, today=MON)
     assert (row.rating_mean, row.rating_max, row.rating_first, row.rating_last) == (0.0, 0, 0, 0)
+
+
+def test_the_trend_line_puts_10_at_the_top_and_says_its_values() -> None:
+    from bot.reports import rating_trend_svg
+
+    svg = rating_trend_svg([10, 0, 5])
+    [points] = re.findall(r'<polyline points="([^"]+)"', svg)
+    (x0, y0), (x1, y1), (x2, y2) = (tuple(map(float, p.split(","))) for p in points.split())
+    assert x0 < x1 < x2
+    assert y0 < y2 < y1  # 10 highest, 0 lowest
+    assert 'aria-label="pain ratings in order: 10, 0, 5"' in svg
+    assert "<script" not in svg and "http" not in svg
+    single = rating_trend_svg([4])
+    assert single.count("<circle") == 1
