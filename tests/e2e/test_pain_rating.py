@@ -376,3 +376,27 @@ async def test_a_typed_number_is_not_a_rating(rating: Sandbox) -> None:
     assert report.rating is None
     [question] = questions(rating, user)
     assert question.buttons  # still there to tap
+
+
+async def test_it_hurts_on_an_old_screen_is_rated_too(rating: Sandbox) -> None:
+    """ "It hurts" on the screen of a session that ended another way: the advice as a new
+    message, the warning signs, then the rating, for that late report."""
+    user = rating.user()
+    await open_session(rating, user)
+    screen = user.last_bot_message(with_buttons=True)
+    assert screen is not None
+    hurts = next(
+        b.callback_data
+        for row in screen.buttons
+        for b in row
+        if b.text == label(rating, "btn_hurts")
+    )
+    assert hurts is not None
+    await say(rating, user, "/cancel")
+    await tap_data(rating, user, screen.message_id, hurts)
+    advice, _warning, question = user.bot_messages[-3:]
+    assert phone(rating) in (advice.text or "")
+    assert question.text == label(rating, "pain_rating_question")
+    await rate(rating, user, question, "10")
+    [report] = await reports_of(rating, user)
+    assert (report.source, report.rating) == ("late_tap", 10)
