@@ -185,6 +185,7 @@ def load_content(directory: Path) -> Content:
         exercises={e.id: e for _, e in exercises},
         texts={lang: file.table for lang, file in texts.items()},
         warning_signs=safety.warning_signs,
+        pain_rating=safety.pain_rating,
         pain_words=pain_words,
         version=files.version,
     )

@@ -204,6 +204,10 @@ class WarningSign(_Frozen):
 
 class Safety(_Frozen):
     warning_signs: Annotated[tuple[WarningSign, ...], Field(min_length=1)]
+    # The optional 0-10 pain rating asked after a pain report, once the advice is shown
+    # (docs/SAFETY.md). Off unless the clinic turns it on; a switch, not words, so it is
+    # never in a translation's safety.yaml.
+    pain_rating: StrictBool = False
 
 
 class Localized(_Frozen):
@@ -231,6 +235,8 @@ class Content(_Frozen):
     texts: dict[str, dict[str, str]]
     warning_signs: tuple[WarningSign, ...]
     version: str  # sha256 hex of the content files
+    # Ask "how strong was the pain, 0 to 10?" after a pain report (safety.yaml pain_rating)
+    pain_rating: bool = False
     # language -> the words that mean pain in typed text (content/pain-words/<lang>.yaml)
     pain_words: dict[str, PainWords] = Field(default_factory=dict)
     # language -> its words (every language of ``texts`` but English)

@@ -116,6 +116,12 @@ TEXTS: dict[str, TextSpec] = {
     "pain_which": _t(),
     "pain_which_thanks": _t(),
     "btn_not_sure": _b(),
+    # the optional 0-10 rating after a pain report (content/safety.yaml pain_rating)
+    "pain_rating_question": _t(),
+    "btn_pain_rating_skip": _b(),
+    "pain_rating_thanks": _t("rating", required=("rating",)),
+    "pain_rating_skipped": _t(),
+    "toast_pain_rating_done": _t(),
     "well_done": _t(),
     "partly_done": _t("done", "total", required=("done", "total")),
     "all_skipped": _t(),

@@ -33,6 +33,9 @@ class PatientFacts:
     days: Mapping[date, Category]  # each day's best counted session
     answers: Sequence[tuple[date, str]]  # (day, report kind)
     on_hold_since: date | None
+    # --- pain ratings (issue 15) ---
+    # (day of the pain report, its 0-10 rating), in the order reported; rated reports only
+    ratings: Sequence[tuple[date, int]] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,31 @@ class PatientRow:
     soreness_reports: int
     clearances: int
     on_hold_since: date | None
+    # --- pain ratings (issue 15) ---
+    # the period's 0-10 ratings of pain reports, (report day, rating), in the order reported
+    ratings: tuple[tuple[date, int], ...] = ()
+
+    @property
+    def rating_values(self) -> tuple[int, ...]:
+        return tuple(value for _, value in self.ratings)
+
+    @property
+    def rating_mean(self) -> float | None:
+        """The mean rating to one decimal; None without ratings."""
+        values = self.rating_values
+        return round(sum(values) / len(values), 1) if values else None
+
+    @property
+    def rating_max(self) -> int | None:
+        return max(self.rating_values, default=None)
+
+    @property
+    def rating_first(self) -> int | None:
+        return self.rating_values[0] if self.ratings else None
+
+    @property
+    def rating_last(self) -> int | None:
+        return self.rating_values[-1] if self.ratings else None
 
 
 COLUMNS = (
@@ -73,6 +101,12 @@ COLUMNS = (
     "clearances",
     "on_hold",
     "on_hold_since",
+    # pain ratings (issue 15): new columns go at the end, so older readers keep working
+    "pain_ratings",
+    "pain_rating_mean",
+    "pain_rating_max",
+    "pain_rating_first",
+    "pain_rating_last",
 )
 
 
@@ -105,6 +139,7 @@ def patient_row(facts: PatientFacts, first: date, last: date, today: date) -> Pa
         soreness_reports=sum(1 for k in answers if k in SORE_KINDS),
         clearances=sum(1 for k in answers if k in CLEARED_KINDS),
         on_hold_since=facts.on_hold_since,
+        ratings=tuple((d, r) for d, r in facts.ratings if first <= d <= last),
     )
 
 
@@ -136,6 +171,11 @@ def csv_row(row: PatientRow, first: date, last: date) -> list[str]:
         row.clearances,
         row.on_hold_since is not None,
         row.on_hold_since.isoformat() if row.on_hold_since else None,
+        len(row.ratings),
+        row.rating_mean,
+        row.rating_max,
+        row.rating_first,
+        row.rating_last,
     )
     return [_cell(v) for v in values]
 

@@ -84,6 +84,7 @@ def patient_export(
                 "exercise": r["exercise_id"],
                 "step": None if r["step_index"] is None else r["step_index"] + 1,
                 "detail": r["detail"],
+                "pain_rating": r["rating"],
             }
             for r in reports
         ],

@@ -44,6 +44,7 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
     now = svc.clock.now()
     by_patient: dict[int, list[tuple[date, Category]]] = defaultdict(list)
     answers: dict[int, list[tuple[date, str]]] = defaultdict(list)
+    ratings: dict[int, list[tuple[date, int]]] = defaultdict(list)
     zones = {p.id: p.timezone or svc.content.clinic.timezone for p in patients}
     for s in sessions:
         kind = adherence.session_category(
@@ -55,9 +56,10 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
             )
     for r in reports:
         if r.patient_id in zones:
-            answers[r.patient_id].append(
-                (adherence.local_day(r.created_at, zones[r.patient_id]), r.kind)
-            )
+            day = adherence.local_day(r.created_at, zones[r.patient_id])
+            answers[r.patient_id].append((day, r.kind))
+            if r.kind == "pain" and r.rating is not None:
+                ratings[r.patient_id].append((day, r.rating))
     rows = []
     for p in patients:
         zone = zones[p.id]
@@ -70,6 +72,7 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
             days=adherence.day_results(by_patient[p.id]),
             answers=answers[p.id],
             on_hold_since=adherence.local_day(p.hold_since, zone) if p.hold_since else None,
+            ratings=ratings[p.id],
         )
         rows.append(patient_row(facts, first, last, adherence.local_day(now, zone)))
     return rows

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -68,6 +69,15 @@ def urgent_advice(svc: Services, patient: Patient) -> str:
 # --- pain and the hold ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PainRecorded:
+    """A pain report just stored: the key of its durable advice (the reply that shows the
+    advice must carry it) and the report's id (the rating question names it)."""
+
+    advice_key: str
+    report_id: int
+
+
 async def record_pain(
     svc: Services,
     uow: UnitOfWork,
@@ -77,11 +87,10 @@ async def record_pain(
     exercise_id: str | None,
     step_index: int | None,
     source: str,
-) -> str:
+) -> PainRecorded:
     """Store a pain report and put the program on hold (idempotent if already on hold).
 
-    Returns the key of the durable advice (see ``guarantee_advice``): the reply that shows
-    the advice must carry it."""
+    Returns the key of the durable advice (see ``guarantee_advice``) and the report."""
     now = svc.clock.now()
     report = Report(
         patient_id=patient.id,
@@ -114,7 +123,45 @@ async def record_pain(
         step=(step_index + 1) if step_index is not None else "-",
     )
     log.info("safety.hold")  # no ids: a hold is a health fact (see docs/RELIABILITY.md)
-    return await guarantee_advice(svc, uow, patient, PAIN, session_id)
+    key = await guarantee_advice(svc, uow, patient, PAIN, session_id)
+    return PainRecorded(key, report.id)
+
+
+def rating_question(svc: Services, patient: Patient, report_id: int) -> tuple[Screen, ...]:
+    """The optional "how strong, 0 to 10?" for one pain report, when content turns it on
+    (``safety.yaml`` ``pain_rating``); else nothing. A reply puts it after the advice and
+    the warning signs, never before them, and the durable advice never includes it: the
+    advice does not wait for a rating."""
+    if not svc.content.pain_rating:
+        return ()
+    return (ui.pain_rating_screen(svc.content, patient.language, report_id),)
+
+
+async def rate_pain(svc: Services, user_id: int, callback: Callback) -> Reply:
+    """A tap on the rating question: the number goes on that pain report (the one the
+    button names, whichever report is the latest) once; "Skip" stores nothing. Neither
+    touches the hold or the advice."""
+    rating = ui.PainRating.parse(callback.arg)
+    async with svc.db.unit_of_work() as uow:
+        patient = await uow.patients.by_telegram_id(user_id)
+        if patient is None:  # after /forget: the report is gone too
+            return _toast(svc, svc.language(None), "toast_stale")
+        lang = patient.language
+        report = await uow.reports.get(rating.report_id)
+        if report is None:
+            return _toast(svc, lang, "toast_stale")
+        if report.patient_id != patient.id or report.kind != "pain":
+            log.warning("callback.foreign_report")
+            return _toast(svc, lang, "toast_invalid")
+        if report.rating is not None:
+            return _toast(svc, lang, "toast_pain_rating_done")
+        if rating.value is None:
+            return Reply(edit=ui.pain_rating_answer(svc.content, lang, None))
+        if not await uow.reports.set_rating(report.id, patient.id, rating.value):
+            return _toast(svc, lang, "toast_pain_rating_done")  # a tap at the same instant
+        await uow.commit()
+        log.info("safety.pain_rated")  # no ids and no number: health data
+        return Reply(edit=ui.pain_rating_answer(svc.content, lang, rating.value))
 
 
 async def guarantee_advice(
@@ -172,15 +219,28 @@ async def _warning_answered(uow: UnitOfWork, patient: Patient, session_id: int) 
 
 
 def pain_reply(
-    svc: Services, patient: Patient, session: ExerciseSession, *, ask_which: bool
+    svc: Services,
+    patient: Patient,
+    session: ExerciseSession,
+    recorded: PainRecorded | None,
+    *,
+    ask_which: bool,
 ) -> Reply:
     """The end of a session stopped for pain: the advice (in place of the screen), the
-    warning signs, and - when it ended at "It hurt" - which exercise it was."""
+    warning signs, when it ended at "It hurt" which exercise it was, and the optional
+    rating last."""
     lang = patient.language
     follow = [ui.warning_screen(svc.content, lang, session.id)]
     if ask_which:
         follow.append(pain_which_screen(svc.content, lang, session.id, session.exercises))
-    return Reply(edit=Screen(ui.pain_closing(svc.content, lang)), send=tuple(follow))
+    if recorded is None:
+        return Reply(edit=Screen(ui.pain_closing(svc.content, lang)), send=tuple(follow))
+    follow += rating_question(svc, patient, recorded.report_id)
+    return Reply(
+        edit=Screen(ui.pain_closing(svc.content, lang)),
+        send=tuple(follow),
+        advice_keys=(recorded.advice_key,),
+    )
 
 
 def _checkin_due(zone: str, patient: Patient, day: date) -> datetime:

@@ -229,7 +229,7 @@ async def _tap_on_finished(
         # The patient says it hurts ("It hurts - stop" or "It hurt"), from a screen of a
         # session that has ended (another way, or a hold since cleared): never ignore
         # that; advise, record, hold again.
-        key = await safety.record_pain(
+        recorded = await safety.record_pain(
             svc,
             uow,
             patient,
@@ -243,8 +243,9 @@ async def _tap_on_finished(
             send=(
                 Screen(safety_ui.pain_closing(svc.content, lang)),
                 safety_ui.warning_screen(svc.content, lang, session.id),
+                *safety.rating_question(svc, patient, recorded.report_id),
             ),
-            advice_keys=(key,),
+            advice_keys=(recorded.advice_key,),
         )
     return _toast(svc, lang, "toast_session_over")
 
@@ -313,13 +314,14 @@ async def _apply(
     if not await uow.sessions.compare_and_set(session.id, expected_rev, **changes):
         return _toast(svc, lang, "toast_stale")
     new_rev = expected_rev + 1
-    advice_keys: list[str] = []
+    pains: list[safety.PainRecorded] = []
     for effect in transition.effects:
-        key = await _carry_out(svc, uow, patient, session, effect, new_rev)
-        if key is not None:
-            advice_keys.append(key)
+        recorded = await _carry_out(svc, uow, patient, session, effect, new_rev)
+        if recorded is not None:
+            pains.append(recorded)
     if finish is not None:
-        reply = await _closing(svc, uow, patient, session, finish, before, transition.state)
+        pain = pains[-1] if pains else None
+        reply = await _closing(svc, uow, patient, session, finish, before, transition.state, pain)
         if finish.outcome.value in planner.DONE_OUTCOMES:
             await reminders.day_done(uow, patient, now)
     else:
@@ -330,8 +332,9 @@ async def _apply(
             else None
         )
         reply = Reply(edit=screen, toast=toast, shows_session=session.id)
-    if advice_keys:
-        reply = replace(reply, advice_keys=(*reply.advice_keys, *advice_keys))
+    if pains:
+        keys = (*reply.advice_keys, *(p.advice_key for p in pains))
+        reply = replace(reply, advice_keys=tuple(dict.fromkeys(keys)))
     await uow.commit()
     log.info("session.advanced", extra={"session_id": session.id})
     return reply
@@ -345,13 +348,17 @@ async def _closing(
     finish: Finish,
     before: SessionState,
     after: SessionState,
+    pain: safety.PainRecorded | None,
 ) -> Reply:
     """The last screen of a session, saying what was done. Pain: the advice in place of
-    the screen, the warning signs, and "which one?" when it ended at "It hurt"."""
+    the screen, the warning signs, "which one?" when it ended at "It hurt", and the
+    optional rating."""
     uow.on_commit(svc.metrics.sessions_finished.labels(finish.outcome.value).inc)
     content, lang = svc.content, patient.language
     if finish.outcome is Outcome.PAIN:
-        return safety.pain_reply(svc, patient, session, ask_which=before.phase is Phase.FEELING)
+        return safety.pain_reply(
+            svc, patient, session, pain, ask_which=before.phase is Phase.FEELING
+        )
     if finish.outcome is Outcome.NOT_STARTED:
         return Reply(edit=Screen(screens.text(content, lang, "session_not_started")))
     kind = category(finish.outcome.value, after.exercises, after.completed)
@@ -383,8 +390,8 @@ async def _carry_out(
     session: ExerciseSession,
     effect: Effect,
     new_rev: int,
-) -> str | None:
-    """Carry out one effect; returns the key of the safety advice it queued, if any."""
+) -> safety.PainRecorded | None:
+    """Carry out one effect; returns the pain report it stored (and its advice), if any."""
     if isinstance(effect, PainReport):
         return await safety.record_pain(
             svc,
@@ -546,7 +553,7 @@ async def typed_pain_answer(svc: Services, who: Patron, callback: Callback) -> R
         if session is None:
             if await _pain_count(uow, patient) != callback.rev:
                 return _toast(svc, lang, "toast_stale")  # this answer was taken already
-            key = await safety.record_pain(
+            recorded = await safety.record_pain(
                 svc,
                 uow,
                 patient,
@@ -558,8 +565,11 @@ async def typed_pain_answer(svc: Services, who: Patron, callback: Callback) -> R
             await uow.commit()
             return Reply(
                 edit=Screen(safety_ui.pain_closing(svc.content, lang)),
-                send=(safety_ui.warning_screen(svc.content, lang, 0),),
-                advice_keys=(key,),
+                send=(
+                    safety_ui.warning_screen(svc.content, lang, 0),
+                    *safety.rating_question(svc, patient, recorded.report_id),
+                ),
+                advice_keys=(recorded.advice_key,),
             )
         if session.finished_at is not None:
             if session.outcome == Outcome.PAIN.value:
@@ -573,7 +583,7 @@ async def typed_pain_answer(svc: Services, who: Patron, callback: Callback) -> R
         step = None if state.phase is Phase.INTRO else state.step_index
         if not await _finish(uow, svc, session, Outcome.PAIN, Feeling.PAIN):
             return _toast(svc, lang, "toast_stale")
-        key = await safety.record_pain(
+        recorded = await safety.record_pain(
             svc,
             uow,
             patient,
@@ -584,5 +594,4 @@ async def typed_pain_answer(svc: Services, who: Patron, callback: Callback) -> R
         )
         await reminders.day_done(uow, patient, svc.clock.now())
         await uow.commit()
-        reply = safety.pain_reply(svc, patient, session, ask_which=False)
-        return replace(reply, advice_keys=(key,))
+        return safety.pain_reply(svc, patient, session, recorded, ask_which=False)

@@ -285,6 +285,26 @@ class ReportRepository:
         await self.session.flush()
         return report
 
+    async def get(self, report_id: int) -> Report | None:
+        return await self.session.get(Report, report_id, populate_existing=True)
+
+    async def set_rating(self, report_id: int, patient_id: int, rating: int) -> bool:
+        """Rate one pain report of this patient, once: one conditional UPDATE, so of two
+        taps at the same instant exactly one is stored; the other sees ``False``."""
+        stmt = (
+            update(Report)
+            .where(
+                Report.id == report_id,
+                Report.patient_id == patient_id,
+                Report.kind == "pain",
+                Report.rating.is_(None),
+            )
+            .values(rating=rating)
+            .returning(Report.id)
+        )
+        result = await self.session.scalars(stmt, execution_options={**FRESH, **NO_SYNC})
+        return result.one_or_none() is not None
+
     async def for_patient(self, patient_id: int, since: datetime | None = None) -> list[Report]:
         stmt = select(Report).where(Report.patient_id == patient_id)
         if since is not None:

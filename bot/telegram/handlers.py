@@ -373,6 +373,8 @@ async def _route(svc: Services, who: Patron, callback: Callback, message_id: int
         return await safety.on_hold_tap(svc, who.user_id, callback)
     if action is Action.WARNING:
         return await safety.warning_answer(svc, who.user_id, callback)
+    if action is Action.PAIN_RATING:
+        return await safety.rate_pain(svc, who.user_id, callback)
     if action is Action.SORE_FOLLOWUP:
         return await safety.sore_followup_answer(svc, who.user_id, callback)
     if action is Action.ALERTS:

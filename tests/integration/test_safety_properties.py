@@ -16,13 +16,17 @@ the database:
 3. no session created after a clearance contains an exercise held for that patient;
 4. nothing unasked-for reaches the staff chat unless the staff chat is configured and a
    patient opted in, each such alert names only opted-in patients, and no alert is even
-   queued without both.
+   queued without both;
+5. with the optional pain rating turned on (some runs), every rating question comes after
+   the full advice in that chat, a rating is stored only on a pain report and only 0-10,
+   and rating (or not) never changes the hold (the model of 1. knows nothing of ratings).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import string
 import tempfile
 from collections.abc import Coroutine
@@ -43,6 +47,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
+from bot.content import default_content_dir
 from bot.core.screens import pain_advice
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.models import ChatMessage
@@ -214,11 +219,19 @@ class SafetyMachine(RuleBasedStateMachine):
         answers=st.lists(
             st.sampled_from(["skip", "yes", "no", "unanswered"]), min_size=2, max_size=2
         ),
+        pain_rating=st.booleans(),
     )
-    def start(self, staff_configured: bool, answers: list[str]) -> None:
+    def start(self, staff_configured: bool, answers: list[str], pain_rating: bool) -> None:
         self.staff_configured = staff_configured
         url = f"sqlite+aiosqlite:///{Path(self.tmp.name) / 'bot.db'}"
         extra: dict[str, object] = {"staff_chat_id": STAFF_ID} if staff_configured else {}
+        if pain_rating:  # the clinic's switch on: a 0-10 question after each pain report
+            content = Path(self.tmp.name) / "content"
+            shutil.copytree(default_content_dir(), content)
+            safety = content / "safety.yaml"
+            text = safety.read_text(encoding="utf-8")
+            safety.write_text(text.replace("pain_rating: false", "pain_rating: true"), "utf-8")
+            extra["content_dir"] = content
         self.sandbox = Sandbox(database_url=url, **extra)
         self.run(self.sandbox.start())
         # The staff member's account exists either way: without a configured staff chat it
@@ -433,6 +446,21 @@ class SafetyMachine(RuleBasedStateMachine):
         if pressed and confirm == "btn_typed_pain_yes":
             self.hold_begins(model, before)
 
+    def asked_rating(self) -> list[Model]:
+        if not self.started():
+            return []
+        question = self.text("pain_rating_question")
+        return [m for m in self.models if (self.keyboard(m.user) or NO_MESSAGE).text == question]
+
+    @precondition(lambda self: bool(self.asked_rating()))
+    @rule(pick=picks, value=st.integers(0, 11))
+    def rate_pain(self, pick: int, value: int) -> None:
+        """0 to 10, or (11) "Skip"; the hold stays whatever is answered."""
+        asked = self.asked_rating()
+        model = asked[pick % len(asked)]
+        label = str(value) if value <= 10 else self.text("btn_pain_rating_skip")
+        self.run(self.press(model.user, label))
+
     @precondition(lambda self: bool(self.offered(ANSWERS)))
     @rule(pick=picks)
     def warning_or_checkin(self, pick: int) -> None:
@@ -618,6 +646,31 @@ class SafetyMachine(RuleBasedStateMachine):
                 f"{count} pain report(s) in chat {key[0]} at {key[1]}, "
                 f"answered with the full advice {answers.get(key, 0)} time(s)"
             )
+
+    @invariant()
+    def the_rating_comes_only_after_the_full_advice(self) -> None:
+        if not self.started():
+            return
+        assert self.sb.services is not None
+        content = self.sb.services.content
+        paragraphs = [p for p in pain_advice(content, "en").split("\n\n") if p.strip()]
+        phone = content.clinic.phone_display
+        question = self.text("pain_rating_question")
+        advised: set[tuple[int, object]] = set()  # (chat, clock time) of each full advice
+        for event in self.sb.world.events:
+            if event.kind not in ("bot_message", "bot_edit"):
+                continue
+            text = event.text or ""
+            if phone in text and all(p in text for p in paragraphs):
+                advised.add((event.user_id, event.at))
+            elif text == question:
+                # asked in the same reply as the advice, so at the same clock time, after it
+                assert content.pain_rating, "a rating question with the switch off"
+                assert (event.user_id, event.at) in advised, "a rating question before advice"
+        _, reports, _, _ = self.run(self.rows())
+        for report in reports:
+            if report.rating is not None:
+                assert report.kind == "pain" and 0 <= report.rating <= 10, report
 
     @invariant()
     def held_exercises_stay_out_of_new_sessions(self) -> None:

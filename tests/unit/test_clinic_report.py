@@ -71,3 +71,48 @@ def test_the_csv_has_the_documented_columns_in_order() -> None:
 def test_last_week_is_the_full_week_before() -> None:
     assert last_week(MON + timedelta(days=3)) == (MON - timedelta(7), MON - timedelta(1))
     assert last_week(MON) == (MON - timedelta(7), MON - timedelta(1))
+
+
+# --- pain ratings (issue 15) ---------------------------------------------------------------
+
+
+def test_pain_ratings_of_the_period_in_order() -> None:
+    ratings = [
+        (MON - timedelta(1), 9),  # the week before: not in the period
+        (MON, 7),
+        (MON + timedelta(2), 4),
+        (MON + timedelta(2), 6),
+        (MON + timedelta(5), 2),
+    ]
+    row = patient_row(facts(ratings=ratings), MON, MON + timedelta(6), today=MON + timedelta(6))
+    assert row.rating_values == (7, 4, 6, 2)
+    assert (row.rating_mean, row.rating_max, row.rating_first, row.rating_last) == (4.8, 7, 7, 2)
+    parsed = list(csv.reader(io.StringIO(csv_text([row], MON, MON + timedelta(6)))))
+    figures = dict(zip(parsed[0], parsed[1], strict=True))
+    assert [figures[c] for c in COLUMNS[-5:]] == ["4", "4.8", "7", "7", "2"]
+
+
+def test_no_ratings_are_empty_cells_not_zeros() -> None:
+    row = patient_row(facts(), MON, MON + timedelta(6), today=MON + timedelta(6))
+    assert row.ratings == () and row.rating_mean is None
+    parsed = list(csv.reader(io.StringIO(csv_text([row], MON, MON + timedelta(6)))))
+    assert parsed[1][-5:] == ["0", "", "", "", ""]
+
+
+def test_a_single_rating_is_its_own_first_last_and_mean() -> None:
+    row = patient_row(facts(ratings=[(MON, 0)]), MON, MON, today=MON)
+    assert (row.rating_mean, row.rating_max, row.rating_first, row.rating_last) == (0.0, 0, 0, 0)
+
+
+def test_the_trend_line_puts_10_at_the_top_and_says_its_values() -> None:
+    from bot.reports import rating_trend_svg
+
+    svg = rating_trend_svg([10, 0, 5])
+    [points] = re.findall(r'<polyline points="([^"]+)"', svg)
+    (x0, y0), (x1, y1), (x2, y2) = (tuple(map(float, p.split(","))) for p in points.split())
+    assert x0 < x1 < x2
+    assert y0 < y2 < y1  # 10 highest, 0 lowest
+    assert 'aria-label="pain ratings in order: 10, 0, 5"' in svg
+    assert "<script" not in svg and "http" not in svg
+    single = rating_trend_svg([4])
+    assert single.count("<circle") == 1

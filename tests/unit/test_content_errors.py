@@ -538,3 +538,23 @@ def test_version_changes_when_a_file_is_renamed(content_dir: Path) -> None:
     shutil.copy(content_dir / "texts" / "en.yaml.bak", content_dir / "texts" / "en.yaml")
     add_language(content_dir)
     assert load_content(content_dir).version != before
+
+
+def test_the_pain_rating_switch_must_be_true_or_false(content_dir: Path) -> None:
+    edit(content_dir / "safety.yaml", "pain_rating: false\n", "pain_rating: sometimes\n")
+    assert only_problem(content_dir) == (
+        f"{content_dir}/safety.yaml: pain_rating: must be true or false"
+    )
+
+
+def test_the_pain_rating_switch_is_not_in_a_translation(content_dir: Path) -> None:
+    """A switch, not words: the Spanish safety.yaml cannot turn it on for Spanish alone."""
+    with (content_dir / "es" / "safety.yaml").open("a", encoding="utf-8") as f:
+        f.write("pain_rating: true\n")
+    assert "pain_rating" in only_problem(content_dir)
+    assert "unknown key" in only_problem(content_dir)
+
+
+def test_the_pain_rating_switch_turns_on(content_dir: Path) -> None:
+    edit(content_dir / "safety.yaml", "pain_rating: false\n", "pain_rating: true\n")
+    assert load_content(content_dir).pain_rating is True

@@ -102,6 +102,7 @@ def _report(rid: int, kind: str, source: str, **changes: Any) -> dict[str, Any]:
         "kind": kind,
         "source": source,
         "detail": None,
+        "rating": None,
         "created_at": "2026-03-09T08:12:40+00:00",
     }
     return row | changes
@@ -166,6 +167,7 @@ def _rows() -> dict[str, Any]:
                 session_id=4,
                 exercise_id="hook-lying-march",
                 step_index=2,
+                rating=6,
             ),
             _report(4, "warning_sign", "warning_question", session_id=4, detail="no"),
             _report(5, "sore_gone", "followup", created_at="2026-03-06T09:00:00+00:00"),
@@ -309,8 +311,10 @@ def test_safety_and_answers_are_readable() -> None:
         "exercise": "hook-lying-march",
         "step": 3,  # counted from 1, as the step screen shows it ("step 3 of 4")
         "detail": None,
+        "pain_rating": 6,  # the optional 0-10 answer after the advice
     }
     assert export["answers"][3]["detail"] == "no"
+    assert export["answers"][3]["pain_rating"] is None
     assert export["messages"][1] == {
         "what": "staff_alert",
         "due_at": "2026-03-09T08:12:40+00:00",

@@ -32,7 +32,7 @@ from bot.core.ui import language, onboarding, reminders, safety, settings
 from bot.core.ui import session as session_ui
 from bot.core.ui.language import LanguageChoice
 from bot.core.ui.reminders import ForDay, PauseFor, SnoozeFor
-from bot.core.ui.safety import CheckinAnswer, ResumeWithout, SoreAnswer, YesNo
+from bot.core.ui.safety import CheckinAnswer, PainRating, ResumeWithout, SoreAnswer, YesNo
 from bot.core.ui.settings import Days, DaysAndTime, NudgeChoice, ZoneChoice, ZoneName
 from bot.core.zones import Place, suggested_zones
 
@@ -166,6 +166,7 @@ PARSERS: dict[str, Callable[[str], str]] = {
     "ResumeWithout": lambda a: ResumeWithout.parse(a).arg(),
     "SoreAnswer": lambda a: SoreAnswer.parse(a).arg(),
     "PainWhich": lambda a: PainWhich.parse(a, ["a", "b", "c"]).arg(),
+    "PainRating": lambda a: PainRating.parse(a).arg(),
     "Days": lambda a: Days.parse(a).arg(),
     "DaysAndTime": lambda a: DaysAndTime.parse(a).arg(),
     "ZoneChoice": lambda a: ZoneChoice.parse(a).arg(),
@@ -193,6 +194,8 @@ def _parses_back_or_rejects(name: str, arg: str) -> None:
 @example(arg="127-0730-k")
 @example(arg="0127-0730")
 @example(arg="1")
+@example(arg="7.10")
+@example(arg="7.s")
 def test_parse_rejects_or_reads_exactly_what_arg_writes(name: str, arg: str) -> None:
     _parses_back_or_rejects(name, arg)
 
@@ -225,6 +228,16 @@ def test_numbers_with_a_leading_zero_are_refused(name: str, arg: str) -> None:
         ("PainWhich", "01"),
         ("PainWhich", "-1"),
         ("PainWhich", "x"),
+        ("PainRating", "7"),  # no rating
+        ("PainRating", "7.11"),
+        ("PainRating", "7.07"),
+        ("PainRating", "7.-1"),
+        ("PainRating", "0.5"),  # no report 0
+        ("PainRating", "07.5"),
+        ("PainRating", ".5"),
+        ("PainRating", "7.S"),
+        ("PainRating", "7.skip"),
+        ("PainRating", "2147483648.5"),  # beyond any id
         ("Days", "128"),
         ("Days", "-1"),
         ("Days", "007"),
@@ -260,6 +273,15 @@ def test_numbers_with_a_leading_zero_are_refused(name: str, arg: str) -> None:
 def test_forged_arguments_are_invalid_callbacks(name: str, arg: str) -> None:
     with pytest.raises(InvalidCallback):
         PARSERS[name](arg)
+
+
+@given(
+    report_id=st.integers(min_value=1, max_value=MAX_ID),
+    value=st.one_of(st.none(), st.integers(min_value=0, max_value=10)),
+)
+def test_pain_rating_round_trips(report_id: int, value: int | None) -> None:
+    rating = PainRating(report_id, value)
+    assert PainRating.parse(rating.arg()) == rating
 
 
 def test_pain_which_knows_only_the_sessions_exercises() -> None:
@@ -330,6 +352,7 @@ def all_screens(content: Content) -> Iterator[Screen]:
     yield safety.cleared_question(content, lang, "Arm and leg raises", "Bird dog")
     yield safety.sore_followup_screen(content, lang)
     yield safety.alerts_question(content, lang, "P-ZZZZZZ")
+    yield safety.pain_rating_screen(content, lang, big)
 
     yield onboarding.consent_screen(content, lang)
     yield language.language_screen(content, lang)
@@ -385,6 +408,7 @@ def test_every_argument_on_a_screen_reads_back_as_its_class(content: Content) ->
         Action.RESUME_WITHOUT: ResumeWithout.parse,
         Action.SORE_FOLLOWUP: SoreAnswer.parse,
         Action.PAIN_WHICH: lambda a: PainWhich.parse(a, tuple(content.exercises)),
+        Action.PAIN_RATING: PainRating.parse,
         Action.DAYS_TOGGLE: Days.parse,
         Action.DAYS_DONE: Days.parse,
         Action.OTHER_TIME: Days.parse,

@@ -14,7 +14,7 @@ from bot.content.model import Content
 from bot.core.callbacks import Action
 from bot.core.screens import Button, Screen, clinic_values
 from bot.core.ui import safety
-from bot.core.ui.safety import CheckinAnswer, ResumeWithout, SoreAnswer, YesNo
+from bot.core.ui.safety import CheckinAnswer, PainRating, ResumeWithout, SoreAnswer, YesNo
 
 LANG = "en"
 
@@ -201,3 +201,50 @@ def test_the_alerts_question_tells_the_patient_their_code(content: Content) -> N
     assert screen.text.count("?") == 1
     assert [YesNo.parse(b.callback.arg) for b in buttons(screen)] == [YesNo(True), YesNo(False)]
     assert {b.callback.action for b in buttons(screen)} == {Action.ALERTS}
+
+
+# --- the optional pain rating ------------------------------------------------------------
+
+
+def test_the_pain_rating_offers_0_to_10_and_skip_for_its_report(content: Content) -> None:
+    screen = safety.pain_rating_screen(content, LANG, 31)
+    assert screen.text == t(content, "pain_rating_question")
+    assert [b.label for b in buttons(screen)] == [
+        *(str(n) for n in range(11)),
+        content.text(LANG, "btn_pain_rating_skip"),
+    ]
+    assert {b.callback.action for b in buttons(screen)} == {Action.PAIN_RATING}
+    read = [PainRating.parse(b.callback.arg) for b in buttons(screen)]
+    assert {r.report_id for r in read} == {31}
+    assert [r.value for r in read] == [*range(11), None]
+    assert all(len(row) <= 6 for row in screen.buttons)  # big enough to tap on a phone
+
+
+def test_the_pain_rating_is_a_question_not_advice(content: Content) -> None:
+    """The rating never stands in for the advice: it has no contact of its own and says
+    the advice above still holds."""
+    assert content.clinic.phone_display not in t(content, "pain_rating_question")
+    assert (
+        content.clinic.phone_display
+        not in safety.pain_closing(content, LANG).split(t(content, "hold_notice"))[1]
+    )
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_rating_answer_thanks_with_the_number_or_lets_it_be(content: Content, lang: str) -> None:
+    rated = safety.pain_rating_answer(content, lang, 7)
+    assert rated.text == escape(content.text(lang, "pain_rating_thanks", rating=7), quote=False)
+    assert "7" in rated.text and not rated.buttons
+    skipped = safety.pain_rating_answer(content, lang, None)
+    assert skipped.text == escape(content.text(lang, "pain_rating_skipped"), quote=False)
+
+
+def test_the_pain_rating_is_in_spanish_for_a_spanish_speaker(content: Content) -> None:
+    screen = safety.pain_rating_screen(content, "es", 5)
+    assert screen.text == escape(content.text("es", "pain_rating_question"), quote=False)
+    assert screen.text != t(content, "pain_rating_question")
+    assert buttons(screen)[-1].label == content.text("es", "btn_pain_rating_skip")
+
+
+def test_the_switch_is_off_in_the_bundled_content(content: Content) -> None:
+    assert content.pain_rating is False

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal, Self
 
 from bot.content.model import Content
-from bot.core.callbacks import Action, Callback, InvalidCallback
+from bot.core.callbacks import MAX_ID, Action, Callback, InvalidCallback, canonical_number
 from bot.core.screens import Button, Screen, advice_with_contact, pain_advice, sore_advice, text
 
 
@@ -78,6 +78,41 @@ class SoreAnswer:
         return cls(_choice(arg, ("g", "s"), "soreness answer") == "g")
 
 
+RATING_MAX = 10  # the 0-10 numeric rating scale
+
+
+@dataclass(frozen=True)
+class PainRating:
+    """A button of the optional pain rating: the pain report it rates, by id (so a rating
+    tapped later, after another report, still goes to its own report), and 0 to 10, or
+    None for "Skip". Written ``<report id>.<0-10>`` or ``<report id>.s``."""
+
+    report_id: int
+    value: int | None
+
+    def arg(self) -> str:
+        if not 1 <= self.report_id <= MAX_ID:
+            raise ValueError("no such report id")
+        if self.value is None:
+            return f"{self.report_id}.s"
+        if not 0 <= self.value <= RATING_MAX:
+            raise ValueError("a rating is 0 to 10")
+        return f"{self.report_id}.{self.value}"
+
+    @classmethod
+    def parse(cls, arg: str) -> Self:
+        report, dot, value = arg.partition(".")
+        report_id = canonical_number(report)
+        if not dot or report_id is None or not 1 <= report_id <= MAX_ID:
+            raise InvalidCallback("bad pain report")
+        if value == "s":
+            return cls(report_id, None)
+        rating = canonical_number(value)
+        if rating is None or rating > RATING_MAX:
+            raise InvalidCallback("bad pain rating")
+        return cls(report_id, rating)
+
+
 # --- pain ------------------------------------------------------------------------------------
 
 
@@ -100,6 +135,31 @@ def warning_screen(content: Content, lang: str, session_id: int) -> Screen:
         text(content, lang, "warning_question", signs=signs),
         ((answer("btn_warning_yes", True), answer("btn_warning_no", False)),),
     )
+
+
+def pain_rating_screen(content: Content, lang: str, report_id: int) -> Screen:
+    """The optional "how strong, 0 to 10?" after a pain report: always shown after the
+    advice, never instead of it; its buttons name the report they rate."""
+
+    def rate(value: int | None) -> Callback:
+        return Callback(Action.PAIN_RATING, arg=PainRating(report_id, value).arg())
+
+    numbers = [Button(str(n), rate(n)) for n in range(RATING_MAX + 1)]
+    return Screen(
+        text(content, lang, "pain_rating_question"),
+        (
+            tuple(numbers[:6]),
+            tuple(numbers[6:]),
+            (Button(content.text(lang, "btn_pain_rating_skip"), rate(None)),),
+        ),
+    )
+
+
+def pain_rating_answer(content: Content, lang: str, value: int | None) -> Screen:
+    """What the question becomes once answered: thanks, and the advice still stands."""
+    if value is None:
+        return Screen(text(content, lang, "pain_rating_skipped"))
+    return Screen(text(content, lang, "pain_rating_thanks", rating=value))
 
 
 def urgent_advice(content: Content, lang: str, emergency_number: str) -> str:
