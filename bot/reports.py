@@ -28,7 +28,7 @@ th { background: #eee; } td:first-child, th:first-child { text-align: left; }
 
 def patient_bars(rows: Sequence[PatientRow]) -> list[charts.Bar]:
     return [
-        charts.Bar(r.code, r.days_done, r.days_partly, r.days_pain, r.days_skipped, r.planned_days)
+        charts.Bar(r.name, r.days_done, r.days_partly, r.days_pain, r.days_skipped, r.planned_days)
         for r in rows
     ]
 
@@ -77,7 +77,8 @@ Patients: {len(rows)}. Planned days exercised, all patients: {overall}.</p>
 {body}
 </tbody>
 </table>
-<p class="note">Patients are named by their code only. What each column means:
+<p class="note">Patients are named by their code (or the clinic's own reference, when an
+invite link gave one). What each column means:
 docs/CLINIC.md of the exercise bot ("The CSV columns"). An empty planned_days means the
 patient has no reminder days, so there is no plan to count against.</p>
 </body>

@@ -70,6 +70,7 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
             days=adherence.day_results(by_patient[p.id]),
             answers=answers[p.id],
             on_hold_since=adherence.local_day(p.hold_since, zone) if p.hold_since else None,
+            clinic_ref=p.clinic_ref,
         )
         rows.append(patient_row(facts, first, last, adherence.local_day(now, zone)))
     return rows
