@@ -63,13 +63,15 @@ def effective(exercise: Exercise, own: Mapping[str, Any] | None) -> Dose:
     """The exercise's dose for a patient: content's, with the patient's own numbers."""
     if not own:
         return exercise.dose
-    values = exercise.dose.model_dump()
+    numbers = {
+        name: number
+        for name, number in own.items()
+        if name in FIELDS and isinstance(number, int) and not isinstance(number, bool)
+    }
+    values = exercise.dose.model_dump() | numbers
     for name, upper in _UPPER.items():
-        if name in own and upper not in own:
+        if name in numbers and upper not in numbers:
             values[upper] = None
-    for name, number in own.items():
-        if name in FIELDS and isinstance(number, int) and not isinstance(number, bool):
-            values[name] = number
     return Dose.model_validate(values)
 
 

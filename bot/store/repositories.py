@@ -124,6 +124,11 @@ class PatientRepository:
             stmt = delete(model).where(model.patient_id == patient_id)
             result = await self.session.execute(stmt, execution_options=NO_SYNC)
             counts[name] = result.rowcount  # type: ignore[attr-defined]
+        # an invite this patient used stays the clinic's record, no longer linked to them
+        await self.session.execute(
+            update(Invite).where(Invite.used_by == patient_id).values(used_by=None),
+            execution_options=NO_SYNC,
+        )
         result = await self.session.execute(
             delete(Patient).where(Patient.id == patient_id), execution_options=NO_SYNC
         )
