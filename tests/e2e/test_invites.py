@@ -269,3 +269,48 @@ async def test_staff_change_program_and_dose_keeping_history(clinic: Sandbox) ->
     assert (await patient_of(sandbox, user)).dose == {}
     await say(sandbox, user, "/dose")  # not a patient command
     assert last_text(user) == label(sandbox, "unknown_command")
+
+
+async def test_invites_meet_hold_open_session_groups_and_patients(clinic: Sandbox) -> None:
+    """A held patient's hold stays with a new program; an open session keeps its exercises;
+    /invite is the staff's only; a link opened in a group is not used."""
+    sandbox = clinic
+    staff = staff_of(sandbox)
+    user = sandbox.user()
+    await onboard(sandbox, user)
+    await answer_alerts_if_asked(sandbox, user)
+
+    # a patient cannot make links; nothing is stored
+    await say(sandbox, user, "/invite gentle-start")
+    assert last_text(user) == label(sandbox, "unknown_command")
+    assert await invites_in_store(sandbox) == []
+
+    # a link opened in a group: one line, the link stays unused
+    token = await invite(sandbox, staff, "gentle-start ref=G-1")
+    group = sandbox.world.create_group("Family", [user])
+    user.send_text(f"/start {token}", chat=group)
+    await sandbox.settle()
+    (stored,) = await invites_in_store(sandbox)
+    assert stored.used_at is None
+
+    # an open session keeps its exercises when the program changes
+    await say(sandbox, user, "/exercise")
+    await tap(sandbox, user, "btn_begin")
+    await say(sandbox, user, f"/start {token}")
+    assert (await patient_of(sandbox, user)).program_id == "gentle-start"
+    (session,) = await sessions_of(sandbox, user)
+    assert session.finished_at is None
+    assert session.exercises == ["hook-lying-march", "arm-leg-raises"]
+
+    # held after "It hurts": a new program does not lift the hold
+    await say(sandbox, user, "/exercise")
+    await tap(sandbox, user, "btn_continue")
+    await tap(sandbox, user, "btn_hurts")
+    assert (await patient_of(sandbox, user)).hold_since is not None
+    again = await invite(sandbox, staff, "lower-back")
+    await say(sandbox, user, f"/start {again}")
+    patient = await patient_of(sandbox, user)
+    assert patient.program_id == "lower-back" and patient.hold_since is not None
+    assert patient.clinic_ref == "G-1"  # a link without ref= keeps the one they had
+    await say(sandbox, user, "/exercise")
+    assert len(await sessions_of(sandbox, user)) == 1  # still held: no new session
