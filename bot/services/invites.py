@@ -65,7 +65,12 @@ async def create(svc: Services, request: InviteRequest, created_by: str) -> tupl
         await uow.commit()
     log.info(
         "invite.created",
-        extra={"invite_id": invite.id, "program_id": invite.program_id, "by": created_by},
+        # who: "staff" or "cli" (no user id); never the token
+        extra={
+            "invite_id": invite.id,
+            "program_id": invite.program_id,
+            "by": created_by.partition(":")[0],
+        },
     )
     return token, invite
 
@@ -113,12 +118,15 @@ def made_text(svc: Services, lang: str, request: InviteRequest, url: str) -> str
     )
 
 
-async def link_state(uow: UnitOfWork, token: str, now: datetime) -> tuple[LinkState, Invite | None]:
-    """What a /start argument is: a link that can be used (and its invite), or why not."""
+async def link_state(
+    svc: Services, uow: UnitOfWork, token: str, now: datetime
+) -> tuple[LinkState, Invite | None]:
+    """What a /start argument is: a link that can be used (and its invite), or why not.
+    A link to a program the content no longer has is of no use."""
     if not looks_like_token(token):
         return LinkState.UNKNOWN, None
     invite = await uow.invites.by_hash(token_hash(token))
-    if invite is None:
+    if invite is None or invite.program_id not in svc.content.programs:
         return LinkState.UNKNOWN, None
     if invite.used_at is not None:
         return LinkState.USED, invite
@@ -132,10 +140,9 @@ async def redeem(
 ) -> Invite | None:
     """Use the link for this patient, in the caller's unit of work (never committed here):
     the invite's program, dose and reference become the patient's. None if the link is
-    not (or no longer) usable; then nothing changed. A program the content no longer has
-    makes the link unusable."""
-    _, found = await link_state(uow, token, now)
-    if found is None or found.program_id not in svc.content.programs:
+    not (or no longer) usable; then nothing changed."""
+    state, found = await link_state(svc, uow, token, now)
+    if state is not LinkState.VALID or found is None:
         return None
     invite = await uow.invites.redeem(found.token_hash, patient.id, now)
     if invite is None:

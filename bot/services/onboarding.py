@@ -53,7 +53,7 @@ async def start(svc: Services, who: Patron, token: str | None = None) -> Reply:
             if svc.settings.invite_only:
                 return say(ui.invite_only_screen(content, lang))
             return say(ui.consent_screen(content, lang))
-        state, invite = await invites.link_state(uow, token, now)
+        state, invite = await invites.link_state(svc, uow, token, now)
     if state is not invites.LinkState.VALID or invite is None:
         key = invites.PROBLEM_TEXT[state]
         return say(ui.invite_problem_screen(content, lang, key, svc.settings.invite_only))
@@ -70,7 +70,9 @@ async def _invite_for_existing(
     lang = patient.language
     invite = await invites.redeem(svc, uow, patient, token, now)
     if invite is None:
-        state, _ = await invites.link_state(uow, token, now)
+        state, found = await invites.link_state(svc, uow, token, now)
+        if found is not None and found.used_by == patient.id:
+            return ""  # their own link, opened again: nothing to say
         key = invites.PROBLEM_TEXT.get(state, "invite_bad")
         return screens.text(svc.content, lang, key)
     title = svc.content.program(invite.program_id, lang).title
@@ -106,7 +108,7 @@ async def agree(svc: Services, who: Patron, callback: Callback) -> Reply:
         # the link is used in this unit of work: no patient without it, none used twice
         token = agreed.token
         if token is not None and await invites.redeem(svc, uow, patient, token, now) is None:
-            state, _ = await invites.link_state(uow, token, now)
+            state, _ = await invites.link_state(svc, uow, token, now)
             await uow.rollback()
             key = invites.PROBLEM_TEXT.get(state, "invite_bad")
             return Reply(

@@ -39,6 +39,9 @@ async def clinic(database_url: str) -> AsyncIterator[Sandbox]:
 
 
 def staff_of(sandbox: Sandbox) -> SimUser:
+    users = sandbox.world.users
+    if STAFF_ID in users:
+        return users[STAFF_ID]  # type: ignore[no-any-return]
     return sandbox.world.create_user(user_id=STAFF_ID, first_name="Staff")
 
 
@@ -198,8 +201,13 @@ async def test_an_existing_patient_gets_the_new_program_and_keeps_the_history(
     patient = await patient_of(sandbox, user)
     assert (patient.program_id, patient.clinic_ref) == ("gentle-start", "H-9")
     assert len(await sessions_of(sandbox, user)) == 1  # history kept
-    await say(sandbox, user, f"/start {token}")  # again: used, nothing changes
+    await say(sandbox, user, f"/start {token}")  # their own link again: welcome back
+    assert last_text(user).startswith(label(sandbox, "welcome_back", program_title=title))
+    taken = await invite(sandbox, staff_of(sandbox), "lower-back")
+    await start_with(sandbox, sandbox.user("Lee"), taken)
+    await say(sandbox, user, f"/start {taken}")  # someone else's: used, nothing changes
     assert last_text(user).startswith(label(sandbox, "invite_used"))
+    assert (await patient_of(sandbox, user)).program_id == "gentle-start"
 
 
 async def test_invite_only_without_a_link_explains_and_stores_nothing(database_url: str) -> None:
