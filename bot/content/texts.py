@@ -328,6 +328,7 @@ TEXTS: dict[str, TextSpec] = {
         "program_title", "ref", "days", "doses", "link", required=("link", "program_title")
     ),
     "staff_ref_none": _t(),
+    "staff_patient_plan": _t("program_title", "ref", "doses", required=("program_title",)),
     "dose_bad_item": _t("item", required=("item",)),
     "dose_no_exercise": _t("exercise", required=("exercise",)),
     "dose_no_field": _t("exercise", "field", "fields", required=("field",)),

@@ -273,6 +273,8 @@ async def test_staff_change_program_and_dose_keeping_history(clinic: Sandbox) ->
     assert first.program_id == "lower-back" and first.finished_at is not None  # kept
     assert second.program_id == "gentle-start" and second.exercises == ["hook-lying-march"]
 
+    await say(sandbox, staff, f"/patient {code}")
+    assert "Program: Gentle start: one easy exercise; reference: none" in last_text(staff)
     await say(sandbox, staff, f"/dose {code} reset")
     assert (await patient_of(sandbox, user)).dose == {}
     await say(sandbox, user, "/dose")  # not a patient command
