@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import html
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -337,7 +338,8 @@ def cmd_invite(args: argparse.Namespace) -> int:
         username = args.username or await _bot_username(settings)
         svc = Services.build(db, content, SystemClock(), settings)
         token, _ = await invites.create(svc, request, "cli")
-        made.append(invites.made_text(svc, lang, request, link(username, token)))
+        # the staff chat's text, as plain text for a terminal
+        made.append(html.unescape(invites.made_text(svc, lang, request, link(username, token))))
         return 0
 
     code = _db_command(work)

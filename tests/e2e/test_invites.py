@@ -210,6 +210,18 @@ async def test_an_existing_patient_gets_the_new_program_and_keeps_the_history(
     assert (await patient_of(sandbox, user)).program_id == "gentle-start"
 
 
+async def test_a_link_survives_a_restart_between_start_and_agree(clinic: Sandbox) -> None:
+    sandbox = clinic
+    token = await invite(sandbox, staff_of(sandbox), "gentle-start hook-lying-march.sets=3")
+    user = sandbox.user()
+    await say(sandbox, user, f"/start {token}")
+    await sandbox.restart_bot()  # nothing was kept in memory: the token is in the button
+    await tap(sandbox, user, "btn_agree")
+    patient = await patient_of(sandbox, user)
+    assert patient.program_id == "gentle-start"
+    assert patient.dose == {"hook-lying-march": {"sets": 3}}
+
+
 async def test_invite_only_without_a_link_explains_and_stores_nothing(database_url: str) -> None:
     async with Sandbox(
         database_url=database_url, staff_chat_id=STAFF_ID, invite_only=True
