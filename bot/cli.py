@@ -1,10 +1,11 @@
-"""``exercise-bot``: run, demo, emulator, check-content, report, db upgrade."""
+"""``exercise-bot``: run, demo, emulator, check-content, report, invite, db upgrade."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import html
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -298,6 +299,55 @@ def cmd_report(args: argparse.Namespace) -> int:
     return code
 
 
+async def _bot_username(settings: Settings) -> str:
+    """The bot's username, from Telegram (getMe), for the link."""
+    from telegram import Bot
+
+    if not settings.telegram_bot_token:
+        raise SettingsError(["TELEGRAM_BOT_TOKEN: needed to ask Telegram the bot's name"])
+    token = settings.telegram_bot_token
+    base_url = settings.telegram_api_base_url
+    bot = Bot(token, base_url=base_url) if base_url else Bot(token)
+    async with bot:
+        return bot.username
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    """An invite link (docs/CLINIC.md), printed once: only its hash is stored."""
+    from bot.content.loader import load_content
+    from bot.core.clock import SystemClock
+    from bot.core.dose import Problem
+    from bot.core.invites import link, parse_invite
+    from bot.services import invites
+    from bot.services.context import Services
+
+    settings = _settings()
+    content = load_content(settings.content_dir)
+    lang = settings.default_language
+    words = [args.program] + ([f"ref={args.ref}"] if args.ref is not None else []) + args.dose
+    try:
+        request = parse_invite(content, words)
+    except Problem as problem:
+        values = dict(problem.values)
+        values.setdefault("programs", ", ".join(sorted(content.programs)))
+        print(content.text(lang, problem.key, **values), file=sys.stderr)
+        return 2
+    made: list[str] = []
+
+    async def work(db: Database) -> int:
+        username = args.username or await _bot_username(settings)
+        svc = Services.build(db, content, SystemClock(), settings)
+        token, _ = await invites.create(svc, request, "cli")
+        # the staff chat's text, as plain text for a terminal
+        made.append(html.unescape(invites.made_text(svc, lang, request, link(username, token))))
+        return 0
+
+    code = _db_command(work)
+    if code == 0:
+        print(made[0])
+    return code
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from bot.bench import main as bench_main
 
@@ -346,6 +396,21 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("csv", "html"), default="csv")
     report.add_argument("--out", required=True, metavar="FILE")
     report.set_defaults(func=cmd_report)
+
+    invite = sub.add_parser(
+        "invite", help="an invite link: a new patient starts with this program and dose"
+    )
+    invite.add_argument("program", help="a program id (content/programs/<id>.yaml)")
+    invite.add_argument("--ref", help="the clinic's own reference, e.g. its record number")
+    invite.add_argument(
+        "--dose",
+        nargs="*",
+        default=[],
+        metavar="EXERCISE.FIELD=N",
+        help="the patient's own dose, e.g. arm-leg-raises.sets=2",
+    )
+    invite.add_argument("--username", help="the bot's username (default: ask Telegram, getMe)")
+    invite.set_defaults(func=cmd_invite)
 
     bench = sub.add_parser(
         "bench", help="benchmarks: `bench reminders [--quick]` (see docs/BENCHMARKS.md)"

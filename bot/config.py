@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     ops_port: Port = 9090
     # safety: the clinic's staff chat for alerts (opt-in per patient)
     staff_chat_id: int | None = None
+    # invite links (docs/CLINIC.md): how long a link works, and whether patients can
+    # only start with one
+    invite_ttl_days: int = Field(default=14, ge=1, le=365)
+    invite_only: bool = False
 
     @field_validator("log_level")
     @classmethod

@@ -31,7 +31,7 @@ _TREND_WIDTH, _TREND_HEIGHT, _TREND_PAD = 160, 40, 5
 
 def patient_bars(rows: Sequence[PatientRow]) -> list[charts.Bar]:
     return [
-        charts.Bar(r.code, r.days_done, r.days_partly, r.days_pain, r.days_skipped, r.planned_days)
+        charts.Bar(r.name, r.days_done, r.days_partly, r.days_pain, r.days_skipped, r.planned_days)
         for r in rows
     ]
 
@@ -75,7 +75,7 @@ def _ratings_section(rows: Sequence[PatientRow]) -> str:
         )
     body = "\n".join(
         "<tr>"
-        f"<td>{escape(r.code)}</td>"
+        f"<td>{escape(r.name)}</td>"
         f"<td>{escape(', '.join(str(v) for v in r.rating_values))}</td>"
         f"<td>{r.rating_mean}</td><td>{r.rating_max}</td>"
         f'<td class="trend">{rating_trend_svg(r.rating_values)}</td>'
@@ -83,7 +83,7 @@ def _ratings_section(rows: Sequence[PatientRow]) -> str:
         for r in rated
     )
     return f"""<table id="ratings">
-<thead><tr><th>patient_code</th><th>ratings, in order</th><th>mean</th><th>max</th>
+<thead><tr><th>patient</th><th>ratings, in order</th><th>mean</th><th>max</th>
 <th>trend</th></tr></thead>
 <tbody>
 {body}
@@ -137,7 +137,8 @@ Patients: {len(rows)}. Planned days exercised, all patients: {overall}.</p>
 </table>
 <h2>Pain ratings (0 no pain - 10 the worst)</h2>
 {_ratings_section(rows)}
-<p class="note">Patients are named by their code only. What each column means:
+<p class="note">Patients are named by their code (or the clinic's own reference, when an
+invite link gave one). What each column means:
 docs/CLINIC.md of the exercise bot ("The CSV columns"). An empty planned_days means the
 patient has no reminder days, so there is no plan to count against.</p>
 </body>

@@ -434,7 +434,23 @@ def _caption_length(ex: Exercise, screen: int, render: Callable[..., str], timer
             parts.append(ex.alternative_hint)
     else:
         parts.append(ex.steps[screen - 1].text)
-    parts.append(render("dose_line", dose=ex.dose_text))
+    parts.append(render("dose_line", dose=max(ex.dose_text, own_dose_sample(ex, render), key=len)))
     if screen > 0 and ex.steps[screen - 1].timed:
         parts.append(timer)
     return len("\n\n".join(parts))
+
+
+def own_dose_sample(ex: Exercise, render: Callable[..., str]) -> str:
+    """The longest dose in words a patient's own dose can give this exercise (bot/core/dose.py
+    ``dose_words``, with the highest numbers): the step screens must fit with it too."""
+    dose = ex.dose
+    parts = []
+    if dose.reps is not None:
+        suffix = f"_{dose.per}" if dose.per else ""
+        parts.append(render(f"dose_reps_range{suffix}", reps="100", reps_max="100"))
+    if dose.duration_seconds is not None:
+        parts.append(render("dose_seconds", seconds="600"))
+    if dose.hold_breaths is not None:
+        parts.append(render("dose_hold", breaths="20"))
+    parts.append(render("dose_sets_range", sets="20", sets_max="20"))
+    return ", ".join(parts)

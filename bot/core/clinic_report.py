@@ -3,7 +3,8 @@
 docs/CLINIC.md; ``tests/unit/test_clinic_report.py`` keeps the two in step).
 
 Pure: the use case hands in each patient's local days and answers; nothing here reads a
-database. A patient is named by their pseudonymous code only, never a name or a text.
+database. A patient is named by their pseudonymous code, or by the clinic's own reference
+when an invite link gave one (``PatientRow.name``), never a name or a text.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class PatientFacts:
     # --- pain ratings (issue 15) ---
     # (day of the pain report, its 0-10 rating), in the order reported; rated reports only
     ratings: Sequence[tuple[date, int]] = ()
+    clinic_ref: str | None = None  # the clinic's own reference (invite link), if any
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,13 @@ class PatientRow:
     @property
     def rating_last(self) -> int | None:
         return self.rating_values[-1] if self.ratings else None
+    clinic_ref: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How the clinic's views name the patient: the clinic's own reference when an
+        invite link gave one, else the code."""
+        return self.clinic_ref or self.code
 
 
 COLUMNS = (
@@ -107,6 +116,7 @@ COLUMNS = (
     "pain_rating_max",
     "pain_rating_first",
     "pain_rating_last",
+    "clinic_ref",
 )
 
 
@@ -140,6 +150,7 @@ def patient_row(facts: PatientFacts, first: date, last: date, today: date) -> Pa
         clearances=sum(1 for k in answers if k in CLEARED_KINDS),
         on_hold_since=facts.on_hold_since,
         ratings=tuple((d, r) for d, r in facts.ratings if first <= d <= last),
+        clinic_ref=facts.clinic_ref,
     )
 
 
@@ -176,6 +187,7 @@ def csv_row(row: PatientRow, first: date, last: date) -> list[str]:
         row.rating_max,
         row.rating_first,
         row.rating_last,
+        row.clinic_ref,
     )
     return [_cell(v) for v in values]
 

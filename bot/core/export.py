@@ -48,6 +48,8 @@ def patient_export(
             "agreed_at": _when(patient["consent_at"]),
             "first_seen_at": _when(patient["created_at"]),
             "program": patient["program_id"],
+            "own_dose": patient.get("dose") or {},
+            "clinic_reference": patient.get("clinic_ref"),
             "status": patient["status"],
         },
         "reminders": {

@@ -12,7 +12,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from bot.content.model import Content, Exercise
+from bot.content.model import Content, Dose, Exercise
 from bot.core import dates
 from bot.core.callbacks import Callback
 from bot.core.media import ScreenMedia
@@ -57,9 +57,11 @@ def clinic_values(content: Content, lang: str) -> dict[str, str]:
     }
 
 
-def plan_for(exercise: Exercise) -> ExercisePlan:
+def plan_for(exercise: Exercise, dose: Dose | None = None) -> ExercisePlan:
+    """The session's numbers for an exercise: content's dose, or a patient's own
+    (bot/core/dose.py ``effective``)."""
     timed = next((i + 1 for i, step in enumerate(exercise.steps) if step.timed), None)
-    dose = exercise.dose
+    dose = dose or exercise.dose
     return ExercisePlan(
         exercise_id=exercise.id,
         step_count=1 + len(exercise.steps),

@@ -73,6 +73,7 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
             answers=answers[p.id],
             on_hold_since=adherence.local_day(p.hold_since, zone) if p.hold_since else None,
             ratings=ratings[p.id],
+            clinic_ref=p.clinic_ref,
         )
         rows.append(patient_row(facts, first, last, adherence.local_day(now, zone)))
     return rows

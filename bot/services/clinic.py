@@ -18,7 +18,9 @@ from bot.core.ui import clinic as ui
 from bot.core.ui.session import category_label
 from bot.services import safety
 from bot.services.context import Patron, Services
+from bot.services.invites import describe_dose
 from bot.services.replies import Reply, say
+from bot.store.models import Patient
 
 log = logging.getLogger(__name__)
 HISTORY_DAYS = 14
@@ -67,8 +69,24 @@ async def patient_lookup(svc: Services, who: Patron, args: list[str]) -> Reply:
             + (f" [{r.detail}]" if r.detail else "")
             for r in reports
         ),
+        plan=_plan(svc, lang, patient),
     )
     return say(ui.patient_screen(svc.content, lang, summary))
+
+
+def _plan(svc: Services, lang: str, patient: Patient) -> str:
+    """The patient's program, the clinic's reference and each exercise's dose (docs/CLINIC.md)."""
+    program_id = patient.program_id or svc.content.default_program.id
+    if program_id not in svc.content.programs:
+        return ""
+    return screens.text(
+        svc.content,
+        lang,
+        "staff_patient_plan",
+        program_title=svc.content.program(program_id, lang).title,
+        ref=patient.clinic_ref or svc.content.text(lang, "staff_ref_none"),
+        doses=describe_dose(svc, lang, program_id, dict(patient.dose or {})),
+    )
 
 
 async def staff_clear(svc: Services, who: Patron, callback: Callback) -> Reply:

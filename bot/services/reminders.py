@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
+from bot.core.dose import dose_text, is_own
 from bot.core.patient import PatientStatus
 from bot.core.planning import FOREVER, ReminderFacts, resume_instant
-from bot.core.program import session_minutes
+from bot.core.program import session_exercises, session_minutes
 from bot.core.schedule import classify_due, local_date_of, snooze_until
 from bot.core.screens import Screen
 from bot.core.timers import Kind, nudge_key, snooze_key, snooze_prefix
@@ -40,6 +41,21 @@ def _minutes(svc: Services, patient: Patient) -> int:
     """The patient's own session: exercises held after a pain report are left out."""
     program = patient.program_id or svc.content.default_program.id
     return session_minutes(svc.content, program, patient.held_exercises or ())
+
+
+def _own_doses(svc: Services, patient: Patient) -> str:
+    """The patient's own dose, exercise by exercise, when the clinic set one (otherwise
+    the reminder says only how long: the steps show the program's dose)."""
+    program = patient.program_id or svc.content.default_program.id
+    exercises = session_exercises(svc.content, program, patient.held_exercises or ())
+    own = patient.dose or {}
+    if not any(is_own(ex, own) for ex in exercises):
+        return ""
+    lang = patient.language
+    return "\n".join(
+        f"• {svc.content.exercise(ex, lang).title}: {dose_text(svc.content, lang, ex, own)}"
+        for ex in exercises
+    )
 
 
 # --- what the dispatcher sends ----------------------------------------------------------------
@@ -121,6 +137,7 @@ def _decide(
         _minutes(svc, patient),
         late=status == "late" and timer.kind == Kind.REMINDER,
         nudge=timer.kind == Kind.NUDGE,
+        doses=_own_doses(svc, patient),
     )
     return Decision("late" if status == "late" else "send", patient.chat_id, screen)
 

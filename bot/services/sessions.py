@@ -14,8 +14,9 @@ from dataclasses import replace
 
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
+from bot.core.dose import effective, is_own
 from bot.core.program import session_exercises
-from bot.core.screens import Screen
+from bot.core.screens import Screen, plan_for
 from bot.core.session import (
     TIMER_ELAPSED,
     CancelTimer,
@@ -73,10 +74,18 @@ def _columns(state: SessionState) -> dict[str, object]:
 
 
 def catalog_for(svc: Services, patient: Patient) -> dict[str, ExercisePlan]:
-    """The exercises this patient may do: held ones (after a pain report) are left out,
-    so neither the program nor the "Try ..." button offers them."""
+    """The exercises this patient may do, with their own dose where the clinic set one:
+    held ones (after a pain report) are left out, so neither the program nor the "Try ..."
+    button offers them."""
     held = set(patient.held_exercises or ())
-    return {ex: plan for ex, plan in svc.catalog.items() if ex not in held}
+    own = patient.dose or {}
+    return {
+        ex: plan_for(svc.content.exercises[ex], effective(svc.content.exercises[ex], own[ex]))
+        if is_own(ex, own)
+        else plan
+        for ex, plan in svc.catalog.items()
+        if ex not in held
+    }
 
 
 def _view(svc: Services, patient: Patient, session: ExerciseSession, rev: int) -> ui.SessionView:
@@ -91,6 +100,7 @@ def _view(svc: Services, patient: Patient, session: ExerciseSession, rev: int) -
         rev=rev,
         program_title=program.title,
         left_out=[svc.content.exercise(ex, lang).title for ex in program.exercises if ex in held],
+        own_dose=patient.dose or {},
     )
 
 

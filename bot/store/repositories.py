@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.codes import new_patient_code
-from bot.store.models import Base, ExerciseSession, MediaFile, Patient, Report, Timer
+from bot.store.models import Base, ExerciseSession, Invite, MediaFile, Patient, Report, Timer
 from bot.store.stamps import now_of
 
 FRESH = {"populate_existing": True}
@@ -124,6 +124,11 @@ class PatientRepository:
             stmt = delete(model).where(model.patient_id == patient_id)
             result = await self.session.execute(stmt, execution_options=NO_SYNC)
             counts[name] = result.rowcount  # type: ignore[attr-defined]
+        # an invite this patient used stays the clinic's record, no longer linked to them
+        await self.session.execute(
+            update(Invite).where(Invite.used_by == patient_id).values(used_by=None),
+            execution_options=NO_SYNC,
+        )
         result = await self.session.execute(
             delete(Patient).where(Patient.id == patient_id), execution_options=NO_SYNC
         )
@@ -663,6 +668,39 @@ class TimerRepository:
     async def count_by_state(self) -> dict[str, int]:
         stmt = select(Timer.state, func.count()).group_by(Timer.state)
         return {state: int(n) for state, n in (await self.session.execute(stmt)).all()}
+
+
+class InviteRepository:
+    """Invite links (bot/core/invites.py): only the token's hash is ever stored or read."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, invite: Invite) -> Invite:
+        self.session.add(invite)
+        await self.session.flush()
+        return invite
+
+    async def by_hash(self, token_hash: str) -> Invite | None:
+        stmt = select(Invite).where(Invite.token_hash == token_hash)
+        return (await self.session.scalars(stmt, execution_options=FRESH)).one_or_none()
+
+    async def redeem(self, token_hash: str, patient_id: int, now: datetime) -> Invite | None:
+        """Use the invite, once: one conditional UPDATE (unused and not expired), so of two
+        patients racing for one link exactly one gets it. The invite, or None."""
+        stmt = (
+            update(Invite)
+            .where(
+                Invite.token_hash == token_hash,
+                Invite.used_at.is_(None),
+                Invite.expires_at > now,
+            )
+            .values(used_at=now, used_by=patient_id)
+        )
+        result = await self.session.execute(stmt, execution_options=NO_SYNC)
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return None
+        return await self.by_hash(token_hash)
 
 
 class MediaFileRepository:

@@ -10,6 +10,7 @@ from typing import Any, Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store.repositories import (
+    InviteRepository,
     MediaFileRepository,
     PatientRepository,
     ReportRepository,
@@ -33,6 +34,7 @@ class UnitOfWork:
     reports: ReportRepository
     timers: TimerRepository
     media_files: MediaFileRepository
+    invites: InviteRepository
 
     def __init__(
         self,
@@ -70,6 +72,7 @@ class UnitOfWork:
         self.reports = ReportRepository(session)
         self.timers = TimerRepository(session, self._dialect)
         self.media_files = MediaFileRepository(session, self._dialect)
+        self.invites = InviteRepository(session)
         return self
 
     async def __aexit__(

@@ -1,7 +1,7 @@
 """Every command the bot answers, once: its handler and whether it is in the menu
 (setMyCommands), in menu order. The descriptions are content (texts menu_<name>, in each
 language; bot/content/texts.py MENU_COMMANDS lists them in this order). The staff's
-/patient and /adherence are answered but not in the menu."""
+/patient, /adherence, /invite, /program and /dose are answered but not in the menu."""
 
 from __future__ import annotations
 
@@ -43,6 +43,9 @@ COMMANDS: tuple[Command, ...] = (
     # staff only: answered as an unknown command outside the staff chat
     Command("patient", handlers.on_patient, in_menu=False),
     Command("adherence", handlers.on_adherence, in_menu=False),
+    Command("invite", handlers.on_invite, in_menu=False),
+    Command("program", handlers.on_program, in_menu=False),
+    Command("dose", handlers.on_dose, in_menu=False),
 )
 
 

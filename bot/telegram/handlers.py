@@ -27,8 +27,10 @@ from bot.services import (
     adherence,
     clinic,
     free_text,
+    invites,
     language,
     onboarding,
+    plans,
     privacy,
     progress,
     reminders,
@@ -117,7 +119,9 @@ def patient_only(handler: PatientHandler) -> Callable[[Update, Context], Corouti
 
 @patient_only
 async def on_start(svc: Services, who: Patron, update: Update, context: Context) -> Reply:
-    return await onboarding.start(svc, who)
+    # /start <token>: an invite link (t.me/<bot>?start=<token>)
+    token = context.args[0] if context.args else None
+    return await onboarding.start(svc, who, token)
 
 
 async def on_help(update: Update, context: Context) -> None:
@@ -220,6 +224,19 @@ def staff_only(
 # /patient CODE and /adherence [DAYS]
 on_patient = staff_only(clinic.patient_lookup)
 on_adherence = staff_only(adherence.staff_adherence)
+# /program CODE PROGRAM and /dose CODE [exercise.field=N ... | reset]
+on_program = staff_only(plans.staff_program)
+on_dose = staff_only(plans.staff_dose)
+
+
+async def on_invite(update: Update, context: Context) -> None:
+    """/invite PROGRAM [ref=REF] [exercise.field=N ...]: the link names the bot (getMe)."""
+    username = context.bot.username
+
+    async def use_case(svc: Services, who: Patron, args: list[str]) -> Reply:
+        return await invites.staff_invite(svc, who, args, username)
+
+    await staff_only(use_case)(update, context)
 
 
 async def on_unknown_command(update: Update, context: Context) -> None:

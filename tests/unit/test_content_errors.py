@@ -204,11 +204,13 @@ def _second_program(content_dir: Path, name: str, *, default: bool = False) -> P
 def test_the_marked_program_is_the_default_whatever_the_file_order(content_dir: Path) -> None:
     _second_program(content_dir, "a-neck")  # sorts before lower-back
     content = load_content(content_dir)
-    assert list(content.programs) == ["a-neck", "lower-back"]
+    assert list(content.programs) == ["a-neck", "gentle-start", "lower-back"]
     assert content.default_program.id == "lower-back"
 
 
 def test_a_single_program_needs_no_flag(content_dir: Path) -> None:
+    for path in content_dir.glob("programs/**/gentle-start.yaml"):
+        path.unlink()
     edit(content_dir / "programs" / "lower-back.yaml", "default: true\n", "")
     assert load_content(content_dir).default_program.id == "lower-back"
 
@@ -217,7 +219,8 @@ def test_several_programs_without_a_default_are_refused(content_dir: Path) -> No
     edit(content_dir / "programs" / "lower-back.yaml", "default: true\n", "")
     _second_program(content_dir, "a-neck")
     assert only_problem(content_dir) == (
-        f"{content_dir / 'programs'}: 2 programs (a-neck.yaml, lower-back.yaml) and none says "
+        f"{content_dir / 'programs'}: 3 programs (a-neck.yaml, gentle-start.yaml, "
+        "lower-back.yaml) and none says "
         "'default: true'; add 'default: true' to the one new patients should get"
     )
 
@@ -499,7 +502,7 @@ def test_check_content_ok(content_dir: Path) -> None:
     code, output = check_content(content_dir)
     assert code == 0
     assert re.fullmatch(
-        r"content OK: 1 program, 3 exercises, 2 languages, version [0-9a-f]{12}", output
+        r"content OK: 2 programs, 3 exercises, 2 languages, version [0-9a-f]{12}", output
     )
 
 

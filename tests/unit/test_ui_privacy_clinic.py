@@ -88,6 +88,9 @@ def patient(*, on_hold: bool, code: str = "P-7K3Q9M") -> SimpleNamespace:
         chat_id=11,
         hold_since=NOW - timedelta(days=2) if on_hold else None,
         held_exercises=[],
+        program_id="lower-back",
+        clinic_ref=None,
+        dose={},
     )
 
 

@@ -40,6 +40,7 @@ class PatientSummary:
     on_hold_since: str | None
     sessions: tuple[str, ...]
     reports: tuple[str, ...]
+    plan: str = ""  # the program, the clinic's reference and the dose (staff_patient_plan)
 
 
 def patient_screen(content: Content, lang: str, summary: PatientSummary) -> Screen:
@@ -53,6 +54,8 @@ def patient_screen(content: Content, lang: str, summary: PatientSummary) -> Scre
         sessions="\n".join(summary.sessions) or "-",
         reports="\n".join(summary.reports) or "-",
     )
+    if summary.plan:
+        body = f"{body}\n\n{summary.plan}"
     if summary.on_hold_since is None:
         return Screen(body)
     clear = Button(
@@ -80,7 +83,7 @@ def adherence_screen(
                 content,
                 lang,
                 "staff_adherence_line",
-                code=row.code,
+                code=row.name,
                 exercised=row.planned_days_exercised,
                 planned=row.planned_days,
                 percent=row.adherence_percent,
@@ -92,7 +95,7 @@ def adherence_screen(
                 content,
                 lang,
                 "staff_adherence_line_no_plan",
-                code=row.code,
+                code=row.name,
                 exercised=row.days_exercised,
                 pain=row.pain_reports,
                 sore=row.soreness_reports,

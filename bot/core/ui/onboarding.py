@@ -9,24 +9,31 @@ from typing import Self
 
 from bot.content.model import Content
 from bot.core.callbacks import Action, Callback, InvalidCallback
-from bot.core.screens import Button, Screen, text
+from bot.core.invites import looks_like_token
+from bot.core.screens import Button, Screen, clinic_values, text
 
 
 @dataclass(frozen=True)
 class AgreeIn:
     """Agreeing, in the language the consent screen was shown in: it becomes the patient's
-    (they may have picked it with /language before agreeing). Older buttons carry none."""
+    (they may have picked it with /language before agreeing). Older buttons carry none.
+    After an invite link, the link's token too (``es/<token>``): it is used when the
+    patient agrees, in the same transaction that creates them."""
 
     lang: str
+    token: str | None = None
 
     def arg(self) -> str:
-        return self.lang
+        return self.lang if self.token is None else f"{self.lang}/{self.token}"
 
     @classmethod
     def parse(cls, arg: str, languages: Collection[str]) -> Self:
-        if arg and arg not in languages:
+        lang, slash, token = arg.partition("/")
+        if lang and lang not in languages:
             raise InvalidCallback("no such language")
-        return cls(arg)
+        if slash and not looks_like_token(token):
+            raise InvalidCallback("not a token")
+        return cls(lang, token if slash else None)
 
 
 def _button(content: Content, lang: str, key: str, action: Action) -> Button:
@@ -37,22 +44,21 @@ def _start_button(content: Content, lang: str) -> tuple[tuple[Button, ...], ...]
     return ((_button(content, lang, "btn_start", Action.WELCOME),),)
 
 
-def consent_screen(content: Content, lang: str) -> Screen:
-    body = "\n\n".join(
-        (
-            text(content, lang, "welcome_new", clinic_name=content.clinic_in(lang).name),
-            text(content, lang, "advice_before_start"),
-            text(content, lang, "consent_prompt"),
-        )
-    )
+def consent_screen(
+    content: Content, lang: str, *, token: str | None = None, program_title: str | None = None
+) -> Screen:
+    """The safety note and the consent question; after an invite link, which program the
+    clinic chose, and the link's token in the Agree button."""
+    parts = [text(content, lang, "welcome_new", clinic_name=content.clinic_in(lang).name)]
+    if program_title is not None:
+        parts.append(text(content, lang, "invite_welcome", program_title=program_title))
+    parts += [text(content, lang, "advice_before_start"), text(content, lang, "consent_prompt")]
+    agree = AgreeIn(content.language_of(lang), token)
     return Screen(
-        body,
+        "\n\n".join(parts),
         (
             (
-                Button(
-                    content.text(lang, "btn_agree"),
-                    Callback(Action.AGREE, arg=AgreeIn(content.language_of(lang)).arg()),
-                ),
+                Button(content.text(lang, "btn_agree"), Callback(Action.AGREE, arg=agree.arg())),
                 _button(content, lang, "btn_decline", Action.DECLINE),
             ),
         ),
@@ -90,9 +96,11 @@ def program_chosen(content: Content, lang: str, program_title: str) -> str:
     return text(content, lang, "program_chosen", program_title=program_title)
 
 
-def welcome_back_screen(content: Content, lang: str, program_title: str) -> Screen:
+def welcome_back_screen(content: Content, lang: str, program_title: str, lead: str = "") -> Screen:
+    """``lead``: what an invite link just did (or why it did nothing)."""
+    back = text(content, lang, "welcome_back", program_title=program_title)
     return Screen(
-        text(content, lang, "welcome_back", program_title=program_title),
+        f"{lead}\n\n{back}" if lead else back,
         (
             (
                 _button(content, lang, "btn_start_now", Action.START_NOW),
@@ -100,6 +108,20 @@ def welcome_back_screen(content: Content, lang: str, program_title: str) -> Scre
             ),
         ),
     )
+
+
+def invite_only_screen(content: Content, lang: str) -> Screen:
+    """INVITE_ONLY, and no link: how to get one (from the clinic), and nothing stored."""
+    return Screen(text(content, lang, "invite_only", **clinic_values(content, lang)))
+
+
+def invite_problem_screen(content: Content, lang: str, key: str, invite_only: bool) -> Screen:
+    """A link that cannot be used (``key``: invite_bad, invite_used, invite_expired); without
+    INVITE_ONLY, the patient may also begin with the usual program."""
+    problem = text(content, lang, key)
+    if invite_only:
+        return Screen(problem)
+    return Screen(f"{problem}\n\n{text(content, lang, 'invite_start_anyway')}")
 
 
 def reminders_offer_screen(content: Content, lang: str, lead: str = "") -> Screen:

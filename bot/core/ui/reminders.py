@@ -84,9 +84,19 @@ class PauseFor:
 
 
 def reminder_screen(
-    content: Content, lang: str, day: date, minutes: int, *, late: bool, nudge: bool = False
+    content: Content,
+    lang: str,
+    day: date,
+    minutes: int,
+    *,
+    late: bool,
+    nudge: bool = False,
+    doses: str = "",
 ) -> Screen:
+    """``doses``: the patient's own dose per exercise (bullet lines), when they have one."""
     body = text(content, lang, "nudge" if nudge else "reminder", minutes=minutes)
+    if doses:
+        body += "\n\n" + text(content, lang, "reminder_dose", doses=doses)
     if late:
         body += "\n\n" + text(content, lang, "reminder_late")
     for_day = ForDay(day).arg()

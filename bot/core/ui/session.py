@@ -8,11 +8,13 @@ argument a session button has is the exercise a patient says hurt (``PainWhich``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
+from typing import Any
 
 from bot.content.model import Content, Exercise
 from bot.core.callbacks import Action, Callback
+from bot.core.dose import dose_text
 from bot.core.media import step_media
 from bot.core.screens import Button, Screen, rows, text
 from bot.core.session import (
@@ -50,6 +52,8 @@ class SessionView:
     rev: int
     program_title: str
     left_out: Sequence[str] = ()  # titles of the program's exercises held out of this session
+    # the patient's own dose ({exercise id: {field: number}}), where the clinic set one
+    own_dose: Mapping[str, Any] = field(default_factory=dict)
 
     def button(self, action: Action, label: str | None = None, arg: str = "") -> Button:
         return Button(
@@ -114,7 +118,8 @@ def _step_screen(view: SessionView, state: SessionState, actions: list[Action]) 
         parts += _setup_parts(view, exercise, Action.ALTERNATIVE in actions)
     else:
         parts.append(escape(exercise.steps[state.step_index - 1].text))
-    parts.append(text(content, lang, "dose_line", dose=exercise.dose_text))
+    dose = dose_text(content, lang, exercise.id, view.own_dose)
+    parts.append(text(content, lang, "dose_line", dose=dose))
     timer_line = _timer_line(view, state, plan)
     if timer_line:
         parts.append(timer_line)
