@@ -14,6 +14,14 @@ from bot.core.session import Category
 DOC = Path(__file__).resolve().parents[2] / "docs" / "CLINIC.md"
 MON = date(2026, 3, 2)
 
+RATING_COLUMNS = (
+    "pain_ratings",
+    "pain_rating_mean",
+    "pain_rating_max",
+    "pain_rating_first",
+    "pain_rating_last",
+)
+
 
 def facts(**changes: object) -> PatientFacts:
     base: dict[str, object] = {
@@ -89,14 +97,15 @@ def test_pain_ratings_of_the_period_in_order() -> None:
     assert (row.rating_mean, row.rating_max, row.rating_first, row.rating_last) == (4.8, 7, 7, 2)
     parsed = list(csv.reader(io.StringIO(csv_text([row], MON, MON + timedelta(6)))))
     figures = dict(zip(parsed[0], parsed[1], strict=True))
-    assert [figures[c] for c in COLUMNS[-5:]] == ["4", "4.8", "7", "7", "2"]
+    assert [figures[c] for c in RATING_COLUMNS] == ["4", "4.8", "7", "7", "2"]
 
 
 def test_no_ratings_are_empty_cells_not_zeros() -> None:
     row = patient_row(facts(), MON, MON + timedelta(6), today=MON + timedelta(6))
     assert row.ratings == () and row.rating_mean is None
     parsed = list(csv.reader(io.StringIO(csv_text([row], MON, MON + timedelta(6)))))
-    assert parsed[1][-5:] == ["0", "", "", "", ""]
+    figures = dict(zip(parsed[0], parsed[1], strict=True))
+    assert [figures[c] for c in RATING_COLUMNS] == ["0", "", "", "", ""]
 
 
 def test_a_single_rating_is_its_own_first_last_and_mean() -> None:
