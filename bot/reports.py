@@ -28,7 +28,7 @@ th { background: #eee; } td:first-child, th:first-child { text-align: left; }
 
 def patient_bars(rows: Sequence[PatientRow]) -> list[charts.Bar]:
     return [
-        charts.Bar(r.code, r.days_done, r.days_partly, r.days_pain, r.days_skipped, r.planned_days)
+        charts.Bar(r.name, r.days_done, r.days_partly, r.days_pain, r.days_skipped, r.planned_days)
         for r in rows
     ]
 

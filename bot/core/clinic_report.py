@@ -3,7 +3,8 @@
 docs/CLINIC.md; ``tests/unit/test_clinic_report.py`` keeps the two in step).
 
 Pure: the use case hands in each patient's local days and answers; nothing here reads a
-database. A patient is named by their pseudonymous code only, never a name or a text.
+database. A patient is named by their pseudonymous code, and by the clinic's own reference
+when the invite link gave one; never a name or a text.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class PatientFacts:
     days: Mapping[date, Category]  # each day's best counted session
     answers: Sequence[tuple[date, str]]  # (day, report kind)
     on_hold_since: date | None
+    clinic_ref: str | None = None  # the clinic's own reference, from the invite link
+    lapsed: bool = False  # bot.core.lapses.is_lapsed, now
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,13 @@ class PatientRow:
     soreness_reports: int
     clearances: int
     on_hold_since: date | None
+    clinic_ref: str | None = None
+    lapsed: bool = False
+
+    @property
+    def name(self) -> str:
+        """How the clinic's lists name the patient: its own reference, else the code."""
+        return self.clinic_ref or self.code
 
 
 COLUMNS = (
@@ -73,6 +83,8 @@ COLUMNS = (
     "clearances",
     "on_hold",
     "on_hold_since",
+    "clinic_ref",
+    "lapsed",
 )
 
 
@@ -105,6 +117,8 @@ def patient_row(facts: PatientFacts, first: date, last: date, today: date) -> Pa
         soreness_reports=sum(1 for k in answers if k in SORE_KINDS),
         clearances=sum(1 for k in answers if k in CLEARED_KINDS),
         on_hold_since=facts.on_hold_since,
+        clinic_ref=facts.clinic_ref,
+        lapsed=facts.lapsed,
     )
 
 
@@ -136,6 +150,8 @@ def csv_row(row: PatientRow, first: date, last: date) -> list[str]:
         row.clearances,
         row.on_hold_since is not None,
         row.on_hold_since.isoformat() if row.on_hold_since else None,
+        row.clinic_ref,
+        row.lapsed,
     )
     return [_cell(v) for v in values]
 
