@@ -306,8 +306,8 @@ def timer_handlers(services: Services, application: Application, media: MediaLib
 
     async def staff_digest(timer: Timer) -> Result:
         due = await digest.due_digest(services, timer)  # plans the next one first
-        if due is None:
-            return Result.CANCELLED
+        if due.reply is None:
+            return Result.MISSED if due.outcome == "missed" else Result.CANCELLED
         # the list, then the CSV (a failure of either: the dispatcher retries the digest),
         # then the chart (best effort)
         await deliver(application.bot, due.chat_id, due.reply)

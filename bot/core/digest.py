@@ -78,6 +78,7 @@ class Planned:
 
     def payload(self, plan: DigestPlan) -> dict[str, str]:
         return {
+            "due": self.due_at.isoformat(),
             "first": self.first.isoformat(),
             "last": self.last.isoformat(),
             "plan": plan.signature(),
@@ -114,3 +115,9 @@ def following(plan: DigestPlan, last: date, now: datetime) -> datetime:
     tz = get_zone(plan.zone)
     day_after = datetime.combine(last + timedelta(days=2), time(), tzinfo=tz).astimezone(UTC)
     return max(day_after - timedelta(seconds=1), now)
+
+
+def too_late(due_at: datetime, now: datetime) -> bool:
+    """A digest a week late (the bot was down): the next one is due, so this one is
+    recorded as missed rather than sent about a stale week."""
+    return now - due_at >= timedelta(days=PERIOD_DAYS)

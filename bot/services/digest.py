@@ -14,9 +14,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from bot.core import adherence as core_adherence
-from bot.core.digest import DigestPlan, digest_after, following, period_before, plan_of
+from bot.core.digest import (
+    DigestPlan,
+    digest_after,
+    following,
+    period_before,
+    plan_of,
+    too_late,
+)
 from bot.core.timers import Kind
 from bot.services.adherence import clinic_rows, figures_reply
 from bot.services.context import Services
@@ -89,36 +97,48 @@ async def ensure_planned(svc: Services) -> datetime | None:
 
 @dataclass(frozen=True)
 class DueDigest:
-    chat_id: int
-    reply: Reply
+    """What a due digest does: ``send`` ``reply`` to ``chat_id``; ``cancelled`` (the digest
+    is off, no staff chat, no patient agreed yet); ``missed`` (a week late)."""
+
+    outcome: Literal["send", "cancelled", "missed"]
+    chat_id: int = 0
+    reply: Reply | None = None
 
 
-def period_of(svc: Services, timer: Timer) -> tuple[date, date]:
-    """The dates the digest covers, as planned (a retry moves ``due_at``, not them)."""
+def period_of(svc: Services, timer: Timer) -> tuple[datetime, date, date]:
+    """When the digest was due and the dates it covers, as planned (a retry moves the
+    timer's ``due_at``, not them)."""
     try:
-        return date.fromisoformat(timer.payload["first"]), date.fromisoformat(timer.payload["last"])
+        return (
+            datetime.fromisoformat(timer.payload["due"]),
+            date.fromisoformat(timer.payload["first"]),
+            date.fromisoformat(timer.payload["last"]),
+        )
     except (KeyError, TypeError, ValueError):
         day = core_adherence.local_day(timer.due_at, svc.content.clinic.timezone)
-        return period_before(day)
+        return (timer.due_at, *period_before(day))
 
 
-async def due_digest(svc: Services, timer: Timer) -> DueDigest | None:
-    """A digest fell due: plan the next one (committed first), then the figures of its
-    week for the staff chat. None: nothing to send (the digest is off, no staff chat, or
-    no patient has agreed yet)."""
+async def due_digest(svc: Services, timer: Timer) -> DueDigest:
+    """A digest fell due: plan the next one (committed first, so neither a failed send
+    nor a crash loses it), then the figures of its week for the staff chat."""
     plan = plan_from(svc)
     chat = svc.settings.staff_chat_id
     if plan is None or chat is None:
         log.info("digest.off")
-        return None
-    first, last = period_of(svc, timer)
+        return DueDigest("cancelled")
+    due, first, last = period_of(svc, timer)
+    now = svc.clock.now()
     async with svc.db.unit_of_work() as uow:
-        await plan_next(uow, plan, following(plan, last, svc.clock.now()))
+        await plan_next(uow, plan, following(plan, last, now))
         await uow.commit()
+    if too_late(due, now):
+        log.info("digest.missed")
+        return DueDigest("missed")
     rows = await clinic_rows(svc, first, last)
     if not rows:
         log.info("digest.no_patients")
-        return None
+        return DueDigest("cancelled")
     reply = await figures_reply(svc, rows, first, last, title_key=TITLE)
     log.info("digest.due", extra={"patients": len(rows)})
-    return DueDigest(chat, reply)
+    return DueDigest("send", chat, reply)
