@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.config import Settings
@@ -91,6 +91,7 @@ def test_the_next_digest_is_a_week_on_or_after_a_late_send() -> None:
     assert later.due_at == datetime(2026, 11, 16, 7, 0, tzinfo=UTC)  # not a burst
 
 
+@settings(max_examples=200, deadline=None)
 @given(
     weekday=st.integers(0, 6),
     at=st.times().map(lambda t: t.replace(second=0, microsecond=0)),
@@ -147,3 +148,37 @@ def test_lapsed(
         )
         is lapsed
     )
+
+
+def test_the_list_names_the_clinics_reference_escaped_once_with_hold_and_lapse() -> None:
+    from bot.content.loader import bundled_content_dir, load_content
+    from bot.core.clinic_report import PatientFacts, patient_row
+    from bot.core.session import Category
+    from bot.core.ui.clinic import adherence_screen
+    from bot.reports import patient_bars
+
+    content = load_content(bundled_content_dir())
+    first, last = date(2026, 11, 23), date(2026, 11, 29)
+    facts = PatientFacts(
+        code="P-7K3Q9M",
+        status="active",
+        agreed=date(2026, 10, 1),
+        weekdays=frozenset({0, 2, 4}),
+        days={first: Category.PARTLY, first + timedelta(days=2): Category.DONE},
+        answers=[(first, "sore")],
+        on_hold_since=date(2026, 11, 26),
+        clinic_ref="R&D <1042> with a very long reference",
+        lapsed=True,
+    )
+    row = patient_row(facts, first, last, last + timedelta(days=1))
+    screen = adherence_screen(
+        content, "en", [row], first, last, lapse_days=7, title_key="staff_digest"
+    )
+    assert screen.text.startswith("Weekly digest, 2026-11-23 to 2026-11-29, 1 patients")
+    line = screen.text.split("\n\n", 1)[1]
+    assert line == (
+        "R&amp;D &lt;1042&gt; with a very long reference: 2/3 planned days (67%), partly 1, "
+        "pain 0, sore 1 - ON HOLD since 2026-11-26 - LAPSED: no session for 7 days or more"
+    )
+    assert "P-7K3Q9M" not in screen.text
+    assert [b.label for b in patient_bars([row])] == ["R&D <1042> with…"]

@@ -89,11 +89,14 @@ def adherence_line(content: Content, lang: str, row: PatientRow, lapse_days: int
             partly=row.days_partly,
             **common,
         )
+    marks = []
     if row.on_hold_since is not None:
-        line += content.text(lang, "staff_adherence_hold", since=row.on_hold_since.isoformat())
+        marks.append(
+            content.text(lang, "staff_adherence_hold", since=row.on_hold_since.isoformat())
+        )
     if row.lapsed:
-        line += content.text(lang, "staff_adherence_lapsed", days=lapse_days)
-    return line
+        marks.append(content.text(lang, "staff_adherence_lapsed", days=lapse_days))
+    return " ".join([line, *marks])
 
 
 def adherence_screen(
