@@ -25,7 +25,15 @@ from bot.sandbox.world import SimChat, SimUser
 from bot.store.models import Timer
 from tests.content_edits import content_dir as content_dir  # the fixture
 from tests.content_edits import edit
-from tests.e2e.journeys import label, onboard, patient_of, say, tap
+from tests.e2e.journeys import (
+    label,
+    onboard,
+    patient_of,
+    play_session,
+    say,
+    subscribe_on,
+    tap,
+)
 from tests.e2e.test_report import MONDAY_MORNING, play_two_weeks
 
 STAFF_GROUP = -4_000_000_915
@@ -316,3 +324,28 @@ async def test_the_clinics_day_and_time_in_berlin_across_the_october_change(
         await onboard(sandbox, sandbox.user("Kim"))
         await sandbox.advance_to(datetime(2026, 11, 3, tzinfo=UTC))
         assert [m.date for m in clinic.digests()] == expected
+
+
+async def test_lapsed_patients_are_marked_but_not_the_paused_or_the_active(
+    clinic: Clinic,
+) -> None:
+    """Three patients with reminder days from Monday 2 March: one never exercises (lapsed
+    a week later), one pauses "until I resume" (not lapsed: not expected to exercise), one
+    exercises on Wednesday (not lapsed)."""
+    sandbox = clinic.sandbox
+    idle, paused, active = sandbox.user("Ann"), sandbox.user("Bob"), sandbox.user("Cy")
+    for user in (idle, paused, active):
+        await subscribe_on(sandbox, user, ("Mon", "Wed", "Fri"))
+    await say(sandbox, paused, "/pause")
+    await tap(sandbox, paused, "btn_pause_open")
+    await sandbox.advance(timedelta(days=2))
+    await play_session(sandbox, active)
+    await sandbox.advance_to(MONDAY_0800_EDT + timedelta(minutes=1))
+    listing = clinic.digests()[-1].text or ""
+    lapsed = label(sandbox, "staff_adherence_lapsed", days=7)
+    codes = {u: (await patient_of(sandbox, u)).code for u in (idle, paused, active)}
+    lines = {line.split(":")[0]: line for line in listing.split("\n\n", 1)[1].split("\n")}
+    assert lines[codes[idle]].endswith(lapsed)
+    assert lapsed not in lines[codes[paused]] and lapsed not in lines[codes[active]]
+    rows = csv_of(sandbox, clinic.after(clinic.digests()[-1], 2)[1])
+    assert [rows[codes[u]]["lapsed"] for u in (idle, paused, active)] == ["yes", "no", "no"]

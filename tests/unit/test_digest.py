@@ -182,3 +182,36 @@ def test_the_list_names_the_clinics_reference_escaped_once_with_hold_and_lapse()
     )
     assert "P-7K3Q9M" not in screen.text
     assert [b.label for b in patient_bars([row])] == ["R&D <1042> with…"]
+
+
+def test_the_list_fits_one_message_whatever_the_references() -> None:
+    from bot.content.loader import bundled_content_dir, load_content
+    from bot.core.clinic_report import PatientFacts, patient_row
+    from bot.core.ui.clinic import MESSAGE_LIMIT, adherence_screen
+
+    content = load_content(bundled_content_dir())
+    first, last = date(2026, 11, 23), date(2026, 11, 29)
+    rows = [
+        patient_row(
+            PatientFacts(
+                code=f"P-{n:06d}",
+                status="active",
+                agreed=date(2026, 10, 1),
+                weekdays=frozenset({0, 2, 4}),
+                days={},
+                answers=[],
+                on_hold_since=date(2026, 11, 26),
+                clinic_ref=f"<&> {n} " + "x" * 60,
+                lapsed=True,
+            ),
+            first,
+            last,
+            last,
+        )
+        for n in range(60)
+    ]
+    screen = adherence_screen(content, "en", rows, first, last, lapse_days=7)
+    assert len(screen.text) <= MESSAGE_LIMIT
+    listed = screen.text.count("LAPSED")
+    assert 10 < listed < 40
+    assert screen.text.endswith(f"... and {60 - listed} more: see the CSV.")

@@ -68,6 +68,11 @@ ADHERENCE_LINES = 40
 characters and a picture stays readable; the CSV beside it always has every one."""
 
 
+MESSAGE_LIMIT = 4096
+"""Telegram's limit for one message, in UTF-16 code units (counted here with the HTML
+escapes, which is on the safe side)."""
+
+
 def adherence_line(content: Content, lang: str, row: PatientRow, lapse_days: int) -> str:
     """One patient's figures, unescaped: named by the clinic's reference, else the code."""
     common = {"code": row.name, "pain": row.pain_reports, "sore": row.soreness_reports}
@@ -115,14 +120,19 @@ def adherence_screen(
     if not rows:
         return Screen(text(content, lang, "staff_adherence_none"))
     lines = [adherence_line(content, lang, row, lapse_days) for row in rows[:ADHERENCE_LINES]]
-    if len(rows) > ADHERENCE_LINES:
-        lines.append(content.text(lang, "staff_adherence_more", more=len(rows) - ADHERENCE_LINES))
-    body = content.text(
-        lang,
-        title_key,
-        first=first.isoformat(),
-        last=last.isoformat(),
-        count=len(rows),
-        patients="\n".join(lines),
-    )
-    return Screen(escape(body, quote=False))
+    while True:  # as many lines as fit in one message (long references, many marks)
+        shown = list(lines)
+        if len(rows) > len(lines):
+            shown.append(content.text(lang, "staff_adherence_more", more=len(rows) - len(lines)))
+        body = content.text(
+            lang,
+            title_key,
+            first=first.isoformat(),
+            last=last.isoformat(),
+            count=len(rows),
+            patients="\n".join(shown),
+        )
+        escaped = escape(body, quote=False)
+        if len(escaped.encode("utf-16-le")) // 2 <= MESSAGE_LIMIT or len(lines) <= 1:
+            return Screen(escaped)
+        lines.pop()
