@@ -311,7 +311,7 @@ def timer_handlers(services: Services, application: Application, media: MediaLib
         # the list, then the CSV (a failure of either: the dispatcher retries the digest),
         # then the chart (best effort)
         await deliver(application.bot, due.chat_id, due.reply)
-        return Result.SENT
+        return Result.SENT_LATE if due.late else Result.SENT
 
     return {
         Kind.STAFF_DIGEST: staff_digest,

@@ -25,6 +25,7 @@ from bot.core.digest import (
     plan_of,
     too_late,
 )
+from bot.core.schedule import ON_TIME_WINDOW
 from bot.core.timers import Kind
 from bot.services.adherence import clinic_rows, figures_reply
 from bot.services.context import Services
@@ -103,6 +104,7 @@ class DueDigest:
     outcome: Literal["send", "cancelled", "missed"]
     chat_id: int = 0
     reply: Reply | None = None
+    late: bool = False  # sent later than a minute after it was due (the bot was down)
 
 
 def period_of(svc: Services, timer: Timer) -> tuple[datetime, date, date]:
@@ -141,4 +143,4 @@ async def due_digest(svc: Services, timer: Timer) -> DueDigest:
         return DueDigest("cancelled")
     reply = await figures_reply(svc, rows, first, last, title_key=TITLE)
     log.info("digest.due", extra={"patients": len(rows)})
-    return DueDigest("send", chat, reply)
+    return DueDigest("send", chat, reply, late=now - due >= ON_TIME_WINDOW)

@@ -122,7 +122,7 @@ async def test_the_digest_comes_monday_0800_clinic_time_with_the_weeks_figures(
     assert f"{free}: 1 days, no reminder days, partly 1, pain 0, sore 0" in second
     # Mon 9 every exercise skipped, Wed 11 it hurt: on hold since, so not "lapsed"
     hold = label(sandbox, "staff_adherence_hold", since="2026-03-11")
-    assert f"{kept}: 0/3 planned days (0%), partly 0, pain 1, sore 0{hold}\n" in third + "\n"
+    assert f"{kept}: 0/3 planned days (0%), partly 0, pain 1, sore 0 {hold}\n" in third + "\n"
     assert "Kim" not in second + third and "Lee" not in second + third
     _, document, chart = clinic.after(digests[2], 3)
     rows = csv_of(sandbox, document)
@@ -195,13 +195,13 @@ async def test_once_a_week_across_restarts_and_a_crash_before_the_send(clinic: C
     await sandbox.restart_bot()
     await sandbox.advance(timedelta(days=1))
     assert len(clinic.digests()) == 3
-    keys = [(t.idempotency_key, t.state) for t in await clinic_timers(sandbox)]
+    keys = [(t.idempotency_key, t.state, t.late) for t in await clinic_timers(sandbox)]
     assert keys == [
-        ("digest:2026-03-02", "cancelled"),
-        ("digest:2026-03-09", "sent"),
-        ("digest:2026-03-16", "sent"),
-        ("digest:2026-03-23", "sent"),
-        ("digest:2026-03-30", "pending"),
+        ("digest:2026-03-02", "cancelled", False),
+        ("digest:2026-03-09", "sent", False),
+        ("digest:2026-03-16", "sent", True),  # two hours late, after the downtime
+        ("digest:2026-03-23", "sent", True),  # after the dead process's lease
+        ("digest:2026-03-30", "pending", False),
     ]
 
 
@@ -349,3 +349,22 @@ async def test_lapsed_patients_are_marked_but_not_the_paused_or_the_active(
     assert lapsed not in lines[codes[paused]] and lapsed not in lines[codes[active]]
     rows = csv_of(sandbox, clinic.after(clinic.digests()[-1], 2)[1])
     assert [rows[codes[u]]["lapsed"] for u in (idle, paused, active)] == ["yes", "no", "no"]
+
+
+async def test_a_patient_with_the_clinics_reference_is_named_by_it(clinic: Clinic) -> None:
+    sandbox = clinic.sandbox
+    assert sandbox.services is not None
+    kept, free = await play_two_weeks(sandbox)
+    async with sandbox.services.db.unit_of_work() as uow:  # as an invite link leaves it
+        patient = await uow.patients.by_code(kept)
+        assert patient is not None
+        patient.clinic_ref = "R-1042"
+        await uow.commit()
+    await sandbox.advance_to(NEXT_MONDAY_0800 + timedelta(minutes=1))
+    listing, document, chart = clinic.after(clinic.digests()[-1], 3)
+    text = listing.text or ""
+    assert "\nR-1042: 0/3 planned days (0%)" in text and kept not in text
+    assert f"\n{free}: " in text
+    rows = csv_of(sandbox, document)
+    assert rows[kept]["clinic_ref"] == "R-1042" and rows[free]["clinic_ref"] == ""
+    assert chart.photo
