@@ -20,13 +20,12 @@ class Kind(StrEnum):
     SORE_FOLLOWUP = "sore_followup"  # two days after "sore"
     STAFF_ALERT = "staff_alert"  # a note to the clinic's staff chat
     ADVICE = "advice"  # safety advice, resent unless its reply was delivered
-    STAFF_DIGEST = "staff_digest"  # the clinic's weekly digest (no patient: patient_id NULL)
+    # the clinic's weekly digest: the one kind with no patient (patient_id NULL), so it is
+    # in no patient's export and /forget leaves it alone
+    STAFF_DIGEST = "staff_digest"
 
 
 DAILY_KINDS = (Kind.REMINDER, Kind.SNOOZE, Kind.NUDGE)
-CLINIC_KINDS = frozenset({Kind.STAFF_DIGEST})
-"""Timers that belong to the clinic, not to a patient: ``patient_id`` is NULL, so they are
-in no patient's export and /forget leaves them alone."""
 STAFF_CHAT_KINDS = frozenset({Kind.STAFF_ALERT, Kind.STAFF_DIGEST})
 """Timers sent to the staff chat: a 403 there is the clinic's chat refusing the bot, never
 the patient blocking it."""
