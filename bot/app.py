@@ -35,7 +35,7 @@ from bot.config import Settings
 from bot.content.loader import load_content
 from bot.core.clock import Clock, SystemClock
 from bot.core.screens import Screen
-from bot.core.timers import Kind
+from bot.core.timers import STAFF_CHAT_KINDS, Kind
 from bot.core.zones import load_gazetteer
 from bot.reminders.dispatcher import (
     Dispatcher,
@@ -45,7 +45,7 @@ from bot.reminders.dispatcher import (
     Result,
     default_worker_id,
 )
-from bot.services import reminders, safety, sessions
+from bot.services import digest, reminders, safety, sessions
 from bot.services.context import Services
 from bot.services.replies import Reply
 from bot.store.database import Database, schema_message
@@ -191,6 +191,7 @@ def build_application(
         batch_size=services.settings.dispatch_batch_size,
         send_window=services.settings.dispatch_send_window,
         resend_on_timeout=frozenset({safety.ADVICE}),
+        staff_chat_kinds=STAFF_CHAT_KINDS,
         turn=turn,
         metrics=metrics,
     )
@@ -303,7 +304,17 @@ def timer_handlers(services: Services, application: Application, media: MediaLib
         await safety.alert_sent(services, timer.id, chat, message.message_id)
         return Result.SENT
 
+    async def staff_digest(timer: Timer) -> Result:
+        due = await digest.due_digest(services, timer)  # plans the next one first
+        if due.reply is None:
+            return Result.MISSED if due.outcome == "missed" else Result.CANCELLED
+        # the list, then the CSV (a failure of either: the dispatcher retries the digest),
+        # then the chart (best effort)
+        await deliver(application.bot, due.chat_id, due.reply)
+        return Result.SENT_LATE if due.late else Result.SENT
+
     return {
+        Kind.STAFF_DIGEST: staff_digest,
         safety.CHECKIN: checkin,
         safety.SORE_FOLLOWUP: sore_followup,
         safety.STAFF_ALERT: staff_alert,
@@ -390,6 +401,10 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     application.bot_data["gazetteer"] = asyncio.create_task(asyncio.to_thread(load_gazetteer))
     services: Services = application.bot_data["services"]
     await set_menus(application.bot, services.content, services.settings.default_language)
+    try:  # the staff digest, when there is a staff chat: the first one, if none is planned
+        await digest.ensure_planned(services)
+    except Exception as error:  # a database outage: the bot still starts; next start plans it
+        log.warning("digest.plan_failed", extra={"error": type(error).__name__})
 
 
 def allowed_updates() -> list[str]:

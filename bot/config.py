@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.content.model import DEFAULT_LANGUAGE
+from bot.core.digest import OFF, parse_clock, weekday_number
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 Port = Annotated[int, Field(ge=0, le=65535)]
@@ -83,6 +84,27 @@ class Settings(BaseSettings):
     # only start with one
     invite_ttl_days: int = Field(default=14, ge=1, le=365)
     invite_only: bool = False
+    # the weekly digest to the staff chat (docs/CLINIC.md): the clinic's weekday ("off":
+    # none) and local time, in the clinic's time zone (content/clinic.yaml)
+    digest_weekday: str = "monday"
+    digest_time: str = "08:00"
+    # a patient with reminder days and no session for this many days counts as lapsed
+    lapse_days: int = Field(default=7, ge=1, le=90)
+
+    @field_validator("digest_weekday")
+    @classmethod
+    def _known_weekday(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value != OFF and weekday_number(value) is None:
+            raise ValueError("must be a weekday (monday ... sunday, or mon ... sun) or off")
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if parse_clock(value) is None:
+            raise ValueError("must be a time of day as HH:MM (24 h), e.g. 08:00")
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod

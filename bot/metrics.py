@@ -113,8 +113,8 @@ class Metrics:
         self.timers = Counter(
             f"{PREFIX}_timers",
             "Timers the dispatcher finished, by kind (reminder, snooze, nudge, checkin, "
-            "sore_followup, advice, staff_alert, step_timer) and outcome (on_time, late, missed, "
-            "failed, cancelled)",
+            "sore_followup, advice, staff_alert, staff_digest, step_timer) and outcome (on_time, "
+            "late, missed, failed, cancelled)",
             ["kind", "outcome"],
             registry=registry,
         )

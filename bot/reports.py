@@ -29,9 +29,19 @@ th { background: #eee; } td:first-child, th:first-child { text-align: left; }
 _TREND_WIDTH, _TREND_HEIGHT, _TREND_PAD = 160, 40, 5
 
 
+LABEL_CHARS = 16
+"""A bar's label at most (a clinic's reference may be longer): the chart stays readable."""
+
+
+def short(name: str) -> str:
+    return name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1] + "…"
+
+
 def patient_bars(rows: Sequence[PatientRow]) -> list[charts.Bar]:
     return [
-        charts.Bar(r.name, r.days_done, r.days_partly, r.days_pain, r.days_skipped, r.planned_days)
+        charts.Bar(
+            short(r.name), r.days_done, r.days_partly, r.days_pain, r.days_skipped, r.planned_days
+        )
         for r in rows
     ]
 

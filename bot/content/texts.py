@@ -262,13 +262,18 @@ TEXTS: dict[str, TextSpec] = {
     "cleared_by_clinic": _t(),
     "staff_adherence": _t("first", "last", "count", "patients", required=("first", "last")),
     "staff_adherence_line": _t(
-        "code", "exercised", "planned", "percent", "pain", "sore", required=("code",)
+        "code", "exercised", "planned", "percent", "partly", "pain", "sore", required=("code",)
     ),
-    "staff_adherence_line_no_plan": _t("code", "exercised", "pain", "sore", required=("code",)),
+    "staff_adherence_line_no_plan": _t(
+        "code", "exercised", "partly", "pain", "sore", required=("code",)
+    ),
     "staff_adherence_hold": _t("since", required=("since",)),
+    "staff_adherence_lapsed": _t("days"),
     "staff_adherence_more": _t("more", required=("more",)),
     "staff_adherence_none": _t(),
     "staff_adherence_csv": _t(),
+    # the weekly digest: the same list under its own title (bot/services/digest.py)
+    "staff_digest": _t("first", "last", "count", "patients", required=("first", "last")),
     "history": _t("days", required=("days",)),
     "history_empty": _t(),
     # --- progress (/progress) and the adherence charts --------------------------------

@@ -38,6 +38,7 @@ class PatientFacts:
     # (day of the pain report, its 0-10 rating), in the order reported; rated reports only
     ratings: Sequence[tuple[date, int]] = ()
     clinic_ref: str | None = None  # the clinic's own reference (invite link), if any
+    lapsed: bool = False  # bot.core.lapses.is_lapsed, now
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,9 @@ class PatientRow:
     @property
     def rating_last(self) -> int | None:
         return self.rating_values[-1] if self.ratings else None
+
     clinic_ref: str | None = None
+    lapsed: bool = False
 
     @property
     def name(self) -> str:
@@ -117,6 +120,7 @@ COLUMNS = (
     "pain_rating_first",
     "pain_rating_last",
     "clinic_ref",
+    "lapsed",
 )
 
 
@@ -151,6 +155,7 @@ def patient_row(facts: PatientFacts, first: date, last: date, today: date) -> Pa
         on_hold_since=facts.on_hold_since,
         ratings=tuple((d, r) for d, r in facts.ratings if first <= d <= last),
         clinic_ref=facts.clinic_ref,
+        lapsed=facts.lapsed,
     )
 
 
@@ -188,6 +193,7 @@ def csv_row(row: PatientRow, first: date, last: date) -> list[str]:
         row.rating_first,
         row.rating_last,
         row.clinic_ref,
+        row.lapsed,
     )
     return [_cell(v) for v in values]
 

@@ -20,9 +20,15 @@ class Kind(StrEnum):
     SORE_FOLLOWUP = "sore_followup"  # two days after "sore"
     STAFF_ALERT = "staff_alert"  # a note to the clinic's staff chat
     ADVICE = "advice"  # safety advice, resent unless its reply was delivered
+    # the clinic's weekly digest: the one kind with no patient (patient_id NULL), so it is
+    # in no patient's export and /forget leaves it alone
+    STAFF_DIGEST = "staff_digest"
 
 
 DAILY_KINDS = (Kind.REMINDER, Kind.SNOOZE, Kind.NUDGE)
+STAFF_CHAT_KINDS = frozenset({Kind.STAFF_ALERT, Kind.STAFF_DIGEST})
+"""Timers sent to the staff chat: a 403 there is the clinic's chat refusing the bot, never
+the patient blocking it."""
 
 
 class TimerState(StrEnum):
@@ -74,3 +80,8 @@ def alert_key(what: str, *parts: object) -> str:
 
 def advice_key(patient_id: int, what: str, nonce: str) -> str:
     return f"{Kind.ADVICE}:{patient_id}:{what}:{nonce}"
+
+
+def digest_key(week_monday: date) -> str:
+    """One digest per week: the Monday of the week (in the clinic's zone) it is sent in."""
+    return f"digest:{week_monday.isoformat()}"

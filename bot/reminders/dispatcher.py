@@ -146,6 +146,7 @@ class Dispatcher:
         resend_on_timeout: frozenset[str] = frozenset(),
         turn: Callable[[], Awaitable[bool]] | None = None,
         metrics: Metrics | None = None,
+        staff_chat_kinds: frozenset[str] = frozenset(),
     ) -> None:
         self._db = db
         self._clock = clock
@@ -169,6 +170,9 @@ class Dispatcher:
         # asked before every batch after the first and when a long batch renews its claims.
         self._turn = turn
         self._metrics = metrics or Metrics()
+        # Kinds sent to the clinic's staff chat: a 403 there is the staff chat refusing the
+        # bot (removed from the group, no right to post), not the patient blocking it.
+        self._staff_chat_kinds = staff_chat_kinds
 
     def request_stop(self) -> None:
         """Finish the send in progress, hand the rest of the claimed batch back, stop."""
@@ -436,9 +440,17 @@ class Dispatcher:
             )
             await self._release(timer, timedelta(seconds=seconds), "429", kind)
         except Forbidden:
-            await self._complete(timer, Result.FAILED, error="403 blocked")
-            if self._on_blocked is not None and timer.patient_id is not None:
-                await self._on_blocked(timer.patient_id)
+            if timer.kind in self._staff_chat_kinds or timer.patient_id is None:
+                # The operator must act (add the bot to the staff chat again, or fix
+                # STAFF_CHAT_ID); no patient is marked blocked for it.
+                await self._complete(timer, Result.FAILED, error="403 staff chat refused")
+                log.error(
+                    "timer.staff_chat_refused", extra={"timer_id": timer.id, "kind": timer.kind}
+                )
+            else:
+                await self._complete(timer, Result.FAILED, error="403 blocked")
+                if self._on_blocked is not None:
+                    await self._on_blocked(timer.patient_id)
         except BadRequest as error:
             log.warning("timer.bad_request", extra={"timer_id": timer.id, "kind": timer.kind})
             await self._complete(timer, Result.FAILED, error=f"400 {str(error)[:80]}")

@@ -1,7 +1,7 @@
 """The clinic's adherence figures: one row per patient over a period (docs/CLINIC.md).
 
 Read only, one unit of work. Used by ``exercise-bot report``, the weekly digest and
-``/adherence``. Rows name patients by code only.
+``/adherence``. Rows name patients by code (and the clinic's own reference, if any) only.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot import charts
 from bot.core import adherence, screens
 from bot.core.clinic_report import PatientFacts, PatientRow, csv_text, patient_row
+from bot.core.lapses import is_lapsed
 from bot.core.screens import Screen
-from bot.core.session import Category
+from bot.core.session import Category, Outcome
 from bot.core.ui import clinic as ui
 from bot.reports import patient_bars
 from bot.services.context import Patron, Services
@@ -41,6 +42,9 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
         patients = await uow.patients.agreed()
         sessions = await uow.sessions.started_between(start, end)
         reports = await uow.reports.between(start, end)
+        last_sessions = await uow.sessions.last_counted(
+            (p.id for p in patients), (Outcome.NOT_STARTED, Outcome.RESTARTED)
+        )
     now = svc.clock.now()
     by_patient: dict[int, list[tuple[date, Category]]] = defaultdict(list)
     answers: dict[int, list[tuple[date, str]]] = defaultdict(list)
@@ -64,18 +68,31 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
     for p in patients:
         zone = zones[p.id]
         assert p.consent_at is not None
+        agreed = adherence.local_day(p.consent_at, zone)
+        today = adherence.local_day(now, zone)
+        weekdays = planned_weekdays(p)
+        last_session = last_sessions.get(p.id)
+        paused = p.paused_until is not None and p.paused_until > now
         facts = PatientFacts(
             code=p.code,
             status=p.status,
-            agreed=adherence.local_day(p.consent_at, zone),
-            weekdays=planned_weekdays(p),
+            agreed=agreed,
+            weekdays=weekdays,
             days=adherence.day_results(by_patient[p.id]),
             answers=answers[p.id],
             on_hold_since=adherence.local_day(p.hold_since, zone) if p.hold_since else None,
             ratings=ratings[p.id],
             clinic_ref=p.clinic_ref,
+            lapsed=is_lapsed(
+                notified=p.lapse_notified_at is not None,
+                scheduled=bool(weekdays) and not paused and p.hold_since is None,
+                last_session=adherence.local_day(last_session, zone) if last_session else None,
+                since=agreed,
+                today=today,
+                lapse_days=svc.settings.lapse_days,
+            ),
         )
-        rows.append(patient_row(facts, first, last, adherence.local_day(now, zone)))
+        rows.append(patient_row(facts, first, last, today))
     return rows
 
 
@@ -100,12 +117,36 @@ async def staff_adherence(svc: Services, who: Patron, args: list[str]) -> Reply:
     return await adherence_reply(svc, *period)
 
 
-async def adherence_reply(svc: Services, first: date, last: date) -> Reply:
+async def adherence_reply(
+    svc: Services, first: date, last: date, *, title_key: str = "staff_adherence"
+) -> Reply:
     """The figures of ``first``..``last`` as the staff chat gets them: the list, the chart
-    (best effort) and the CSV."""
+    (best effort) and the CSV. ``/adherence`` and the weekly digest (``staff_digest``,
+    bot/services/digest.py) both come from here."""
+    return await figures_reply(
+        svc, await clinic_rows(svc, first, last), first, last, title_key=title_key
+    )
+
+
+async def figures_reply(
+    svc: Services,
+    rows: list[PatientRow],
+    first: date,
+    last: date,
+    *,
+    title_key: str = "staff_adherence",
+) -> Reply:
+    """``rows`` as the staff chat gets them (see ``adherence_reply``)."""
     lang = svc.settings.default_language
-    rows = await clinic_rows(svc, first, last)
-    screen = ui.adherence_screen(svc.content, lang, rows, first, last)
+    screen = ui.adherence_screen(
+        svc.content,
+        lang,
+        rows,
+        first,
+        last,
+        lapse_days=svc.settings.lapse_days,
+        title_key=title_key,
+    )
     if not rows:
         return Reply(send=(screen,))
     name = f"adherence-{first.isoformat()}-{last.isoformat()}"
@@ -117,7 +158,7 @@ async def adherence_reply(svc: Services, first: date, last: date) -> Reply:
     try:
         png = await asyncio.to_thread(
             charts.bar_chart,
-            patient_bars(rows),
+            patient_bars(rows[: ui.ADHERENCE_LINES]),
             chart_labels(svc, lang, "chart_patients_title"),
             horizontal=True,
         )

@@ -240,6 +240,26 @@ class SessionRepository:
         rows = await self.session.execute(stmt)
         return {pid: when for pid, when in rows if when is not None}
 
+    async def last_counted(
+        self, patient_ids: Iterable[int], uncounted: Iterable[str]
+    ) -> dict[int, datetime]:
+        """When each patient last began a session that has ended with an outcome not in
+        ``uncounted`` (the clinic's "last session", for lapses)."""
+        ids = list(patient_ids)
+        if not ids:
+            return {}
+        stmt = (
+            select(ExerciseSession.patient_id, func.max(ExerciseSession.started_at))
+            .where(
+                ExerciseSession.patient_id.in_(ids),
+                ExerciseSession.finished_at.is_not(None),
+                ExerciseSession.outcome.not_in(list(uncounted)),
+            )
+            .group_by(ExerciseSession.patient_id)
+        )
+        rows = await self.session.execute(stmt)
+        return {pid: when for pid, when in rows if when is not None}
+
     async def count_finished(self, patient_id: int, outcomes: Iterable[str]) -> int:
         """How many of the patient's sessions ended with one of ``outcomes``."""
         stmt = select(func.count()).where(
@@ -647,6 +667,49 @@ class TimerRepository:
         """The patient's timers of ``kinds`` in any state."""
         stmt = select(Timer).where(Timer.patient_id == patient_id, Timer.kind.in_(list(kinds)))
         return list(await self.session.scalars(stmt.order_by(Timer.id), execution_options=FRESH))
+
+    async def clinic_timers(self, kind: str, states: Iterable[str]) -> list[Timer]:
+        """The clinic's own timers of ``kind`` (no patient) in ``states``."""
+        stmt = select(Timer).where(
+            Timer.patient_id.is_(None), Timer.kind == kind, Timer.state.in_(list(states))
+        )
+        return list(await self.session.scalars(stmt.order_by(Timer.id), execution_options=FRESH))
+
+    async def state_of_key(self, key: str) -> str | None:
+        """The state of the timer with this idempotency key, None if there is none."""
+        stmt = select(Timer.state).where(Timer.idempotency_key == key)
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def schedule_clinic(
+        self, kind: str, due_at: datetime, idempotency_key: str, payload: dict[str, Any]
+    ) -> Timer | None:
+        """A clinic timer (no patient), pending; a cancelled row with the key is revived,
+        any other row with it is left alone (``None``)."""
+        ins = self._insert(Timer).values(
+            patient_id=None,
+            kind=kind,
+            due_at=due_at,
+            idempotency_key=idempotency_key,
+            payload=payload,
+        )
+        stmt = ins.on_conflict_do_update(
+            index_elements=[Timer.idempotency_key],
+            set_={"kind": ins.excluded.kind, **_revived(ins)},
+            where=and_(Timer.state == "cancelled", Timer.patient_id.is_(None)),
+        ).returning(Timer)
+        return (await self.session.scalars(stmt, execution_options=FRESH)).one_or_none()
+
+    async def cancel_ids(self, timer_ids: list[int], *, now: datetime) -> int:
+        """Cancel these timers if still pending (a claimed one is being sent)."""
+        if not timer_ids:
+            return 0
+        stmt = (
+            update(Timer)
+            .where(Timer.id.in_(timer_ids), Timer.state == "pending")
+            .values(state="cancelled", finished_at=now)
+        )
+        result = await self.session.execute(stmt, execution_options=NO_SYNC)
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def count_due(self, now: datetime) -> int:
         """How many timers are due now (the dispatcher's backlog)."""

@@ -31,9 +31,9 @@ async def test_adherence_lists_every_patient_by_code_with_chart_and_csv(
     await say(sandbox, staff, "/adherence 14")  # Wed 11 Mar back to Thu 26 Feb
     listing, document, chart = staff.bot_messages[-3:]
     text = listing.text or ""
-    assert f"{kept}: 2/5 planned days (40%), pain 1, sore 1" in text
+    assert f"{kept}: 2/5 planned days (40%), partly 1, pain 1, sore 1" in text
     assert label(sandbox, "staff_adherence_hold", since="2026-03-11") in text
-    assert f"{free}: 1 days, no reminder days, pain 0, sore 0" in text
+    assert f"{free}: 1 days, no reminder days, partly 1, pain 0, sore 0" in text
     assert "Kim" not in text and "Lee" not in text
     assert document.media is not None and document.media.kind == "document"
     data = sandbox.world.files.content(document.media)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from html import escape
 from typing import Self
 
 from bot.content.model import Content
@@ -66,53 +67,75 @@ def patient_screen(content: Content, lang: str, summary: PatientSummary) -> Scre
 
 
 ADHERENCE_LINES = 40
-"""Patients listed in the message at most (a message holds 4,096 characters); the CSV
-beside it always has every one."""
+"""Patients listed in the message (and drawn in the chart) at most: a message holds 4,096
+characters and a picture stays readable; the CSV beside it always has every one."""
+
+
+MESSAGE_LIMIT = 4096
+"""Telegram's limit for one message, in UTF-16 code units (counted here with the HTML
+escapes, which is on the safe side)."""
+
+
+def adherence_line(content: Content, lang: str, row: PatientRow, lapse_days: int) -> str:
+    """One patient's figures, unescaped: named by the clinic's reference, else the code."""
+    common = {"code": row.name, "pain": row.pain_reports, "sore": row.soreness_reports}
+    if row.planned_days:
+        line = content.text(
+            lang,
+            "staff_adherence_line",
+            exercised=row.planned_days_exercised,
+            planned=row.planned_days,
+            percent=row.adherence_percent,
+            partly=row.days_partly,
+            **common,
+        )
+    else:
+        line = content.text(
+            lang,
+            "staff_adherence_line_no_plan",
+            exercised=row.days_exercised,
+            partly=row.days_partly,
+            **common,
+        )
+    marks = []
+    if row.on_hold_since is not None:
+        marks.append(
+            content.text(lang, "staff_adherence_hold", since=row.on_hold_since.isoformat())
+        )
+    if row.lapsed:
+        marks.append(content.text(lang, "staff_adherence_lapsed", days=lapse_days))
+    return " ".join([line, *marks])
 
 
 def adherence_screen(
-    content: Content, lang: str, rows: Sequence[PatientRow], first: date, last: date
+    content: Content,
+    lang: str,
+    rows: Sequence[PatientRow],
+    first: date,
+    last: date,
+    *,
+    lapse_days: int,
+    title_key: str = "staff_adherence",
 ) -> Screen:
-    """Every patient's figures, by code only, for the staff chat."""
+    """Every patient's figures for the staff chat, never a name or a text: ``/adherence``
+    (``staff_adherence``) and the weekly digest (``staff_digest``) differ only in the
+    title."""
     if not rows:
         return Screen(text(content, lang, "staff_adherence_none"))
-    lines = []
-    for row in rows[:ADHERENCE_LINES]:
-        if row.planned_days:
-            line = text(
-                content,
-                lang,
-                "staff_adherence_line",
-                code=row.name,
-                exercised=row.planned_days_exercised,
-                planned=row.planned_days,
-                percent=row.adherence_percent,
-                pain=row.pain_reports,
-                sore=row.soreness_reports,
-            )
-        else:
-            line = text(
-                content,
-                lang,
-                "staff_adherence_line_no_plan",
-                code=row.name,
-                exercised=row.days_exercised,
-                pain=row.pain_reports,
-                sore=row.soreness_reports,
-            )
-        if row.on_hold_since is not None:
-            line += text(content, lang, "staff_adherence_hold", since=row.on_hold_since.isoformat())
-        lines.append(line)
-    if len(rows) > ADHERENCE_LINES:
-        lines.append(text(content, lang, "staff_adherence_more", more=len(rows) - ADHERENCE_LINES))
-    return Screen(
-        text(
-            content,
+    lines = [adherence_line(content, lang, row, lapse_days) for row in rows[:ADHERENCE_LINES]]
+    while True:  # as many lines as fit in one message (long references, many marks)
+        shown = list(lines)
+        if len(rows) > len(lines):
+            shown.append(content.text(lang, "staff_adherence_more", more=len(rows) - len(lines)))
+        body = content.text(
             lang,
-            "staff_adherence",
+            title_key,
             first=first.isoformat(),
             last=last.isoformat(),
             count=len(rows),
-            patients="\n".join(lines),
+            patients="\n".join(shown),
         )
-    )
+        escaped = escape(body, quote=False)
+        if len(escaped.encode("utf-16-le")) // 2 <= MESSAGE_LIMIT or len(lines) <= 1:
+            return Screen(escaped)
+        lines.pop()
