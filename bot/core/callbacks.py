@@ -73,6 +73,7 @@ class Action(StrEnum):
     WELCOME = "wl"  # the consent screen again (from a dead end: text before /start)
     NO_REMINDERS = "nr"  # "No, thanks" to the reminders offer
     LANGUAGE = "lg"  # a language of /language (bot/core/ui/language.py LanguageChoice)
+    WEEKLY_SUMMARY = "wk"  # the weekly summary on/off, on the days screen (WeeklyToggle)
 
 
 _NUMBER = re.compile(r"0|[1-9][0-9]*")

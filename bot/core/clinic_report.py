@@ -33,6 +33,7 @@ class PatientFacts:
     days: Mapping[date, Category]  # each day's best counted session
     answers: Sequence[tuple[date, str]]  # (day, report kind)
     on_hold_since: date | None
+    lapsed: bool = False  # today, by bot.core.adherence.is_lapsed (LAPSE_DAYS)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class PatientRow:
     soreness_reports: int
     clearances: int
     on_hold_since: date | None
+    lapsed: bool = False
 
 
 COLUMNS = (
@@ -73,6 +75,7 @@ COLUMNS = (
     "clearances",
     "on_hold",
     "on_hold_since",
+    "lapsed",
 )
 
 
@@ -105,6 +108,7 @@ def patient_row(facts: PatientFacts, first: date, last: date, today: date) -> Pa
         soreness_reports=sum(1 for k in answers if k in SORE_KINDS),
         clearances=sum(1 for k in answers if k in CLEARED_KINDS),
         on_hold_since=facts.on_hold_since,
+        lapsed=facts.lapsed,
     )
 
 
@@ -136,6 +140,7 @@ def csv_row(row: PatientRow, first: date, last: date) -> list[str]:
         row.clearances,
         row.on_hold_since is not None,
         row.on_hold_since.isoformat() if row.on_hold_since else None,
+        row.lapsed,
     )
     return [_cell(v) for v in values]
 

@@ -235,6 +235,42 @@ class SessionRepository:
         rows = await self.session.execute(stmt)
         return {pid: when for pid, when in rows if when is not None}
 
+    async def last_begun(
+        self, patient_ids: Iterable[int], not_begun: Iterable[str]
+    ) -> dict[int, datetime]:
+        """When each patient last started a session, leaving out those that ended with one
+        of ``not_begun`` (never begun, or replaced by a new start)."""
+        ids = list(patient_ids)
+        if not ids:
+            return {}
+        stmt = (
+            select(ExerciseSession.patient_id, func.max(ExerciseSession.started_at))
+            .where(
+                ExerciseSession.patient_id.in_(ids),
+                or_(
+                    ExerciseSession.outcome.is_(None),
+                    ExerciseSession.outcome.not_in(list(not_begun)),
+                ),
+            )
+            .group_by(ExerciseSession.patient_id)
+        )
+        rows = await self.session.execute(stmt)
+        return {pid: when for pid, when in rows if when is not None}
+
+    async def recent_for_patients(
+        self, patient_ids: Iterable[int], since: datetime
+    ) -> list[ExerciseSession]:
+        """Several patients' sessions begun since ``since`` (the weekly summaries of a batch)."""
+        ids = list(patient_ids)
+        if not ids:
+            return []
+        stmt = (
+            select(ExerciseSession)
+            .where(ExerciseSession.patient_id.in_(ids), ExerciseSession.started_at >= since)
+            .order_by(ExerciseSession.started_at, ExerciseSession.id)
+        )
+        return list(await self.session.scalars(stmt, execution_options=FRESH))
+
     async def count_finished(self, patient_id: int, outcomes: Iterable[str]) -> int:
         """How many of the patient's sessions ended with one of ``outcomes``."""
         stmt = select(func.count()).where(
@@ -540,6 +576,12 @@ class TimerRepository:
                 for patient_id, k, due_at, key, payload in new
             ],
         )
+
+    async def set_payload(self, timer_id: int, payload: dict[str, Any]) -> None:
+        """Replace a timer's payload (a reminder that carries a lapse note says so, so a
+        retry of its send carries the same note)."""
+        stmt = update(Timer).where(Timer.id == timer_id).values(payload=payload)
+        await self.session.execute(stmt, execution_options=NO_SYNC)
 
     async def release(
         self, timer_id: int, worker_id: str, retry_at: datetime, error: str | None

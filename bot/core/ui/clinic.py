@@ -68,9 +68,15 @@ beside it always has every one."""
 
 
 def adherence_screen(
-    content: Content, lang: str, rows: Sequence[PatientRow], first: date, last: date
+    content: Content,
+    lang: str,
+    rows: Sequence[PatientRow],
+    first: date,
+    last: date,
+    lapse_days: int = 0,
 ) -> Screen:
-    """Every patient's figures, by code only, for the staff chat."""
+    """Every patient's figures, by code only, for the staff chat; a lapsed patient is
+    marked (``lapse_days``: the clinic's LAPSE_DAYS, named in the mark)."""
     if not rows:
         return Screen(text(content, lang, "staff_adherence_none"))
     lines = []
@@ -99,6 +105,8 @@ def adherence_screen(
             )
         if row.on_hold_since is not None:
             line += text(content, lang, "staff_adherence_hold", since=row.on_hold_since.isoformat())
+        if row.lapsed:
+            line += text(content, lang, "staff_adherence_lapsed", days=lapse_days)
         lines.append(line)
     if len(rows) > ADHERENCE_LINES:
         lines.append(text(content, lang, "staff_adherence_more", more=len(rows) - ADHERENCE_LINES))
