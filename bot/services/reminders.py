@@ -157,7 +157,8 @@ class _Extras:
         facts: dict[int, ReminderFacts],
         now: datetime,
     ) -> _Extras:
-        daily = [patients[t.owner_id] for t in timers if t.kind == Kind.REMINDER]
+        found_ids = {t.owner_id for t in timers if t.kind == Kind.REMINDER} & patients.keys()
+        daily = [patients[pid] for pid in sorted(found_ids)]  # gone after /forget: not here
         daily = [p for p in daily if p.timezone is not None and p.consent_at is not None]
         begun: dict[int, datetime] = {}
         if svc.settings.lapse_days > 0 and daily:
