@@ -191,12 +191,15 @@ def progress(
 
 
 def lapse_reference(
-    last_started: datetime | None, agreed: datetime, pause_ended: datetime | None = None
+    last_started: datetime | None,
+    agreed: datetime,
+    pause_ended: datetime | None = None,
+    cleared: datetime | None = None,
 ) -> datetime:
     """The last time the patient was "with us": their last session begun, or with none
-    their subscription (consent); the end of a pause counts too, so nobody is told they
-    lapsed on the day a pause they chose ends."""
-    return max(x for x in (last_started, agreed, pause_ended) if x is not None)
+    their subscription (consent). The end of a pause and a clearance after a hold count
+    too: nobody is told they lapsed for a break they chose or a hold the bot imposed."""
+    return max(x for x in (last_started, agreed, pause_ended, cleared) if x is not None)
 
 
 def is_lapsed(

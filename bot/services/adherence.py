@@ -20,10 +20,9 @@ from bot.core.ui import clinic as ui
 from bot.reports import patient_bars
 from bot.services.context import Patron, Services
 from bot.services.progress import chart_labels, planned_weekdays
-from bot.services.reminders import NOT_BEGUN, lapse_of
+from bot.services.reminders import LapseFacts, lapse_facts, lapse_of
 from bot.services.replies import Document, Photo, Reply
 from bot.store.models import Patient
-from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 DEFAULT_DAYS = 7
@@ -44,7 +43,7 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
         patients = await uow.patients.agreed()
         sessions = await uow.sessions.started_between(start, end)
         reports = await uow.reports.between(start, end)
-        begun = await _last_begun(svc, uow, patients)
+        lapses = await lapse_facts(svc, uow, [p.id for p in patients])
     now = svc.clock.now()
     by_patient: dict[int, list[tuple[date, Category]]] = defaultdict(list)
     answers: dict[int, list[tuple[date, str]]] = defaultdict(list)
@@ -74,7 +73,7 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
             days=adherence.day_results(by_patient[p.id]),
             answers=answers[p.id],
             on_hold_since=adherence.local_day(p.hold_since, zone) if p.hold_since else None,
-            lapsed=_lapsed(svc, p, begun, now),
+            lapsed=_lapsed(svc, p, lapses, now),
         )
         rows.append(patient_row(facts, first, last, adherence.local_day(now, zone)))
     return rows
@@ -83,17 +82,9 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
 # --- lapses (issue 15): the "lapsed" flag of the list and the CSV --------------------------
 
 
-async def _last_begun(
-    svc: Services, uow: UnitOfWork, patients: list[Patient]
-) -> dict[int, datetime]:
-    if svc.settings.lapse_days <= 0:
-        return {}
-    return await uow.sessions.last_begun([p.id for p in patients], NOT_BEGUN)
-
-
-def _lapsed(svc: Services, patient: Patient, begun: dict[int, datetime], now: datetime) -> bool:
+def _lapsed(svc: Services, patient: Patient, facts: LapseFacts, now: datetime) -> bool:
     """Lapsed today, by the rule the reminder's lapse note follows (bot.core.adherence)."""
-    return lapse_of(svc.settings.lapse_days, patient, begun, now)[0]
+    return lapse_of(svc.settings.lapse_days, patient, facts, now)[0]
 
 
 def period_of(args: list[str], today: date) -> tuple[date, date] | None:

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from bot.core import adherence, screens
 from bot.core.callbacks import Action, Callback
+from bot.core.clinic_report import CLEARED_KINDS
 from bot.core.patient import PatientStatus
 from bot.core.planning import FOREVER, ReminderFacts, resume_instant
 from bot.core.program import session_minutes
@@ -144,7 +145,7 @@ class _Extras:
     svc: Services
     now: datetime
     facts: dict[int, ReminderFacts]
-    begun: dict[int, datetime]
+    lapses: LapseFacts
     results: dict[int, dict[date, Category]]
 
     @classmethod
@@ -160,9 +161,7 @@ class _Extras:
         found_ids = {t.owner_id for t in timers if t.kind == Kind.REMINDER} & patients.keys()
         daily = [patients[pid] for pid in sorted(found_ids)]  # gone after /forget: not here
         daily = [p for p in daily if p.timezone is not None and p.consent_at is not None]
-        begun: dict[int, datetime] = {}
-        if svc.settings.lapse_days > 0 and daily:
-            begun = await uow.sessions.last_begun([p.id for p in daily], NOT_BEGUN)
+        lapses = await lapse_facts(svc, uow, [p.id for p in daily])
         weekly = [p for p in daily if p.weekly_summary and _first_of_week(p, facts, now)]
         results: dict[int, dict[date, Category]] = {}
         if weekly:
@@ -171,7 +170,7 @@ class _Extras:
             for p in weekly:
                 assert p.timezone is not None
                 results[p.id] = results_of([s for s in found if s.patient_id == p.id], p.timezone)
-        return cls(svc, now, facts, begun, results)
+        return cls(svc, now, facts, lapses, results)
 
     async def apply(
         self, uow: UnitOfWork, timer: Timer, patient: Patient, decision: Decision
@@ -220,24 +219,43 @@ class _Extras:
         send is tried again) or None."""
         if self.svc.settings.lapse_days <= 0:
             return None
-        lapsed, reference = lapse_of(self.svc.settings.lapse_days, patient, self.begun, self.now)
+        lapsed, reference = lapse_of(self.svc.settings.lapse_days, patient, self.lapses, self.now)
         noted = patient.lapse_notified_at
         if retry and noted is not None and noted >= reference:
             return "again"
         return "new" if adherence.lapse_note_due(lapsed, reference, noted) else None
 
 
+@dataclass(frozen=True)
+class LapseFacts:
+    """Per patient: the last session begun, and the last clearance after a hold."""
+
+    begun: dict[int, datetime]
+    cleared: dict[int, datetime]
+
+
+async def lapse_facts(svc: Services, uow: UnitOfWork, patient_ids: list[int]) -> LapseFacts:
+    """Two queries for many patients; none when lapses are off (``LAPSE_DAYS=0``)."""
+    if svc.settings.lapse_days <= 0 or not patient_ids:
+        return LapseFacts({}, {})
+    begun = await uow.sessions.last_begun(patient_ids, NOT_BEGUN)
+    cleared = await uow.reports.last_of_kinds(patient_ids, CLEARED_KINDS)
+    return LapseFacts(begun, cleared)
+
+
 def lapse_of(
-    lapse_days: int, patient: Patient, begun: dict[int, datetime], now: datetime
+    lapse_days: int, patient: Patient, facts: LapseFacts, now: datetime
 ) -> tuple[bool, datetime]:
     """Whether the patient is lapsed now (``bot.core.adherence.is_lapsed``) and the instant
-    the lapse counts from; ``begun``: the last session begun of each patient."""
+    the lapse counts from (``bot.core.adherence.lapse_reference``)."""
     agreed = patient.consent_at
     assert agreed is not None
     zone = patient.timezone or "UTC"
     paused = patient.paused_until
     ended = paused if paused is not None and paused <= now else None
-    reference = adherence.lapse_reference(begun.get(patient.id), agreed, ended)
+    reference = adherence.lapse_reference(
+        facts.begun.get(patient.id), agreed, ended, facts.cleared.get(patient.id)
+    )
     lapsed = adherence.is_lapsed(
         today=local_date_of(now, zone),
         reference_day=local_date_of(reference, zone),

@@ -337,6 +337,21 @@ class ReportRepository:
         )
         return list(await self.session.scalars(stmt, execution_options=FRESH))
 
+    async def last_of_kinds(
+        self, patient_ids: Iterable[int], kinds: Iterable[str]
+    ) -> dict[int, datetime]:
+        """When each patient last gave an answer of one of ``kinds``."""
+        ids = list(patient_ids)
+        if not ids:
+            return {}
+        stmt = (
+            select(Report.patient_id, func.max(Report.created_at))
+            .where(Report.patient_id.in_(ids), Report.kind.in_(list(kinds)))
+            .group_by(Report.patient_id)
+        )
+        rows = await self.session.execute(stmt)
+        return {pid: when for pid, when in rows if when is not None}
+
     async def last_kinds(self, patient_id: int, n: int) -> list[str]:
         """Kinds of the patient's ``n`` latest reports, newest first."""
         stmt = (

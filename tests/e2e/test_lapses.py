@@ -24,6 +24,7 @@ from tests.e2e.journeys import (
     say,
     subscribe_on,
     tap,
+    tap_newest,
 )
 
 NY = ZoneInfo("America/New_York")
@@ -135,6 +136,21 @@ async def test_a_week_off_counts_the_lapse_from_the_end_of_the_pause(sandbox: Sa
     await sandbox.advance(timedelta(days=14))
     # not on Mon 9 (the pause was the patient's choice): 4 days after it ended
     assert noted_days(sandbox, user) == [date(2026, 3, 13)]
+
+
+async def test_a_hold_cleared_counts_the_lapse_from_the_clearance(sandbox: Sandbox) -> None:
+    sandbox.clock.set(MONDAY)
+    user = sandbox.user()
+    await subscribe_every_day(sandbox, user)
+    await play_session(sandbox, user, feeling="btn_feel_pain")  # Mon 2: on hold, no reminders
+    await sandbox.advance(timedelta(days=6))  # Sun 8: the doctor said go on
+    await say(sandbox, user, "/exercise")
+    await tap_newest(sandbox, user, "btn_cleared")
+    await tap_newest(sandbox, user, "btn_resume_all")
+    assert (await patient_of(sandbox, user)).hold_since is None
+    await sandbox.advance(timedelta(days=6))  # to Sat 14, 07:00
+    # not on Mon 9, the first reminder after the hold: 4 days after the clearance
+    assert noted_days(sandbox, user) == [date(2026, 3, 12)]
 
 
 @pytest.mark.parametrize("state", ["held", "paused", "stopped", "no schedule", "lapses off"])

@@ -71,13 +71,15 @@ def test_never_lapsed_off_without_schedule_stopped_paused_or_on_hold(
     assert not is_lapsed(**{**args, **why})  # type: ignore[arg-type]
 
 
-def test_the_reference_is_the_latest_of_session_agreement_and_pause_end() -> None:
+def test_the_reference_is_the_latest_of_session_agreement_pause_end_and_clearance() -> None:
     agreed = datetime(2026, 3, 1, 9, tzinfo=UTC)
     session = datetime(2026, 3, 3, 9, tzinfo=UTC)
     pause_end = datetime(2026, 3, 9, tzinfo=UTC)
     assert lapse_reference(None, agreed) == agreed
     assert lapse_reference(session, agreed) == session
     assert lapse_reference(session, agreed, pause_end) == pause_end
+    cleared = datetime(2026, 3, 12, 9, tzinfo=UTC)  # a hold lifted by the clinician's word
+    assert lapse_reference(session, agreed, pause_end, cleared) == cleared
 
 
 # --- one note per lapse ------------------------------------------------------------------------
