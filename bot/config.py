@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # one process dispatches at a time; after a crash another takes over within this
     dispatch_turn_seconds: float = Field(default=10.0, ge=1, le=600)
     reminder_grace_minutes: int = Field(default=120, ge=0)
+    # a patient with reminder days and no session begun for this many local days gets one
+    # gentle note with their next reminder and shows as lapsed to the staff; 0 = off
+    lapse_days: int = Field(default=4, ge=0, le=365)
     rate_limit_per_second: float = Field(default=30.0, gt=0)
     # Telegram's paid broadcasts (allow_paid_broadcast): reminders up to 1,000/s, charged
     # in Stars to the bot's balance; for very large deployments
@@ -88,8 +91,6 @@ class Settings(BaseSettings):
     # none) and local time, in the clinic's time zone (content/clinic.yaml)
     digest_weekday: str = "monday"
     digest_time: str = "08:00"
-    # a patient with reminder days and no session for this many days counts as lapsed
-    lapse_days: int = Field(default=7, ge=1, le=90)
 
     @field_validator("digest_weekday")
     @classmethod

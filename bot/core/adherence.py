@@ -185,3 +185,84 @@ def progress(
         weeks=weeks,
         has_schedule=bool(weekdays),
     )
+
+
+# --- lapses (issue 15) ---------------------------------------------------------------------
+
+
+def lapse_reference(
+    last_started: datetime | None,
+    agreed: datetime,
+    pause_ended: datetime | None = None,
+    cleared: datetime | None = None,
+) -> datetime:
+    """The last time the patient was "with us": their last session begun, or with none
+    their subscription (consent). The end of a pause and a clearance after a hold count
+    too: nobody is told they lapsed for a break they chose or a hold the bot imposed."""
+    return max(x for x in (last_started, agreed, pause_ended, cleared) if x is not None)
+
+
+def is_lapsed(
+    *,
+    today: date,
+    reference_day: date,
+    lapse_days: int,
+    has_schedule: bool,
+    active: bool = True,
+    paused: bool = False,
+    on_hold: bool = False,
+) -> bool:
+    """A lapse: reminder days on, reminders wanted (``active``: consented, not stopped, not
+    blocked), not paused, not on hold (a held patient was told to see a doctor: never nag
+    them), and ``lapse_days`` or more local days since the reference day (see
+    :func:`lapse_reference`). ``lapse_days`` 0 turns lapses off. Used by the reminder that
+    carries the lapse note and by the staff list's "lapsed" flag."""
+    if lapse_days <= 0 or not has_schedule or not active or paused or on_hold:
+        return False
+    return (today - reference_day).days >= lapse_days
+
+
+def lapse_note_due(lapsed: bool, reference: datetime, notified_at: datetime | None) -> bool:
+    """One note per lapse: due when lapsed and not already noted since the reference (a
+    session begun after the note starts a new reference, so the next lapse gets one)."""
+    return lapsed and (notified_at is None or notified_at < reference)
+
+
+# --- the patient's weekly summary (issue 15) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekSummary:
+    """Last week's figures and the streak, with the first reminder of a new week."""
+
+    week: WeekFigures  # last week, Monday to Sunday
+    streak: int
+    missed: bool  # planned days last week and no session at all
+
+
+def weekly_summary(
+    results: Mapping[date, Category],
+    today: date,
+    weekdays: frozenset[int] | None,
+    last_reminded: date | None,
+    since: date | None = None,
+) -> WeekSummary | None:
+    """The summary that goes with today's reminder, or None.
+
+    Only the first reminder of a local week (Monday to Sunday) carries one: the previous
+    reminder (``last_reminded``, its local date) was in an earlier week. It covers last
+    week, and only when there is something to tell: a reminder came last week or a
+    session counted (a week fully paused, on hold or before the patient agreed has none).
+    A week is **missed** when it had planned days and no session at all (of any kind).
+    """
+    this_week = week_start(today)
+    if last_reminded is not None and week_start(last_reminded) >= this_week:
+        return None
+    previous = this_week - timedelta(weeks=1)
+    figures = week_figures(results, previous, weekdays, since)
+    sessions = figures.exercised + figures.skipped + figures.pain + figures.stopped
+    reminded_last_week = last_reminded is not None and week_start(last_reminded) == previous
+    if not reminded_last_week and sessions == 0:
+        return None
+    missed = bool(figures.planned) and sessions == 0
+    return WeekSummary(figures, streak(results, today, weekdays, since), missed)

@@ -74,6 +74,7 @@ class Action(StrEnum):
     NO_REMINDERS = "nr"  # "No, thanks" to the reminders offer
     LANGUAGE = "lg"  # a language of /language (bot/core/ui/language.py LanguageChoice)
     PAIN_RATING = "pr"  # 0-10 or skip, for one pain report (bot/core/ui/safety.py PainRating)
+    WEEKLY_SUMMARY = "wk"  # the weekly summary on/off, on the days screen (WeeklyToggle)
 
 
 _NUMBER = re.compile(r"0|[1-9][0-9]*")

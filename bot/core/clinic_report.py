@@ -38,7 +38,7 @@ class PatientFacts:
     # (day of the pain report, its 0-10 rating), in the order reported; rated reports only
     ratings: Sequence[tuple[date, int]] = ()
     clinic_ref: str | None = None  # the clinic's own reference (invite link), if any
-    lapsed: bool = False  # bot.core.lapses.is_lapsed, now
+    lapsed: bool = False  # today, by bot.core.adherence.is_lapsed (LAPSE_DAYS)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ def patient_export(
             "time_zone": patient["timezone"],
             "paused_until": _when(patient["paused_until"]),
             "second_reminder_after_minutes": patient["nudge_minutes"],
+            "weekly_summary": bool(patient.get("weekly_summary")),
+            "lapse_note_sent_at": _when(patient.get("lapse_notified_at")),
         },
         "safety": {
             "on_hold_since": _when(patient["hold_since"]),

@@ -14,14 +14,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from bot import charts
 from bot.core import adherence, screens
 from bot.core.clinic_report import PatientFacts, PatientRow, csv_text, patient_row
-from bot.core.lapses import is_lapsed
 from bot.core.screens import Screen
-from bot.core.session import Category, Outcome
+from bot.core.session import Category
 from bot.core.ui import clinic as ui
 from bot.reports import patient_bars
 from bot.services.context import Patron, Services
 from bot.services.progress import chart_labels, planned_weekdays
+from bot.services.reminders import LapseFacts, lapse_facts, lapse_of
 from bot.services.replies import Document, Photo, Reply
+from bot.store.models import Patient
 
 log = logging.getLogger(__name__)
 DEFAULT_DAYS = 7
@@ -42,9 +43,7 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
         patients = await uow.patients.agreed()
         sessions = await uow.sessions.started_between(start, end)
         reports = await uow.reports.between(start, end)
-        last_sessions = await uow.sessions.last_counted(
-            (p.id for p in patients), (Outcome.NOT_STARTED, Outcome.RESTARTED)
-        )
+        lapses = await lapse_facts(svc, uow, [p.id for p in patients])
     now = svc.clock.now()
     by_patient: dict[int, list[tuple[date, Category]]] = defaultdict(list)
     answers: dict[int, list[tuple[date, str]]] = defaultdict(list)
@@ -71,8 +70,6 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
         agreed = adherence.local_day(p.consent_at, zone)
         today = adherence.local_day(now, zone)
         weekdays = planned_weekdays(p)
-        last_session = last_sessions.get(p.id)
-        paused = p.paused_until is not None and p.paused_until > now
         facts = PatientFacts(
             code=p.code,
             status=p.status,
@@ -83,17 +80,18 @@ async def clinic_rows(svc: Services, first: date, last: date) -> list[PatientRow
             on_hold_since=adherence.local_day(p.hold_since, zone) if p.hold_since else None,
             ratings=ratings[p.id],
             clinic_ref=p.clinic_ref,
-            lapsed=is_lapsed(
-                notified=p.lapse_notified_at is not None,
-                scheduled=bool(weekdays) and not paused and p.hold_since is None,
-                last_session=adherence.local_day(last_session, zone) if last_session else None,
-                since=agreed,
-                today=today,
-                lapse_days=svc.settings.lapse_days,
-            ),
+            lapsed=_lapsed(svc, p, lapses, now),
         )
         rows.append(patient_row(facts, first, last, today))
     return rows
+
+
+# --- lapses (issue 15): the "lapsed" flag of the list and the CSV --------------------------
+
+
+def _lapsed(svc: Services, patient: Patient, facts: LapseFacts, now: datetime) -> bool:
+    """Lapsed today, by the rule the reminder's lapse note follows (bot.core.adherence)."""
+    return lapse_of(svc.settings.lapse_days, patient, facts, now)[0]
 
 
 def period_of(args: list[str], today: date) -> tuple[date, date] | None:

@@ -72,7 +72,7 @@ async def progress(svc: Services, who: Patron) -> Reply:
         planned_weekdays(patient),
         since=adherence.local_day(patient.consent_at, zone),
     )
-    shown = [ui.progress_screen(svc.content, lang, figures)]
+    shown = [ui.progress_screen(svc.content, lang, figures, patient.weekly_summary)]
     if patient.hold_since is not None:
         shown.append(safety_ui.hold_screen(svc.content, lang))
     labels = [ui.week_label(lang, w.start) for w in figures.weeks]

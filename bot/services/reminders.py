@@ -9,22 +9,26 @@ optional nudge belong to one local day and end when that day's session is done.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
-from bot.core import screens
+from bot.core import adherence, screens
 from bot.core.callbacks import Action, Callback
+from bot.core.clinic_report import CLEARED_KINDS
 from bot.core.dose import dose_text, is_own
 from bot.core.patient import PatientStatus
 from bot.core.planning import FOREVER, ReminderFacts, resume_instant
 from bot.core.program import session_exercises, session_minutes
 from bot.core.schedule import classify_due, local_date_of, snooze_until
 from bot.core.screens import Screen
+from bot.core.session import Category, Outcome
 from bot.core.timers import Kind, nudge_key, snooze_key, snooze_prefix
+from bot.core.ui import progress as progress_ui
 from bot.core.ui import reminders as ui
 from bot.core.ui.reminders import Standing
 from bot.services import planner, safety
 from bot.services.context import Patron, Services
+from bot.services.progress import planned_weekdays, results_of
 from bot.services.replies import Reply, say
 from bot.services.settings import consented
 from bot.store.models import Patient, Timer
@@ -84,12 +88,16 @@ async def due_reminders(svc: Services, timers: list[Timer]) -> list[Decision]:
         facts = await planner.facts_for_many(uow, patients.values())
         firing: dict[int, datetime] = {}
         catch_up: dict[int, datetime] = {}
+        extras = await _Extras.load(svc, uow, timers, patients, facts, now)
         for timer in timers:
             patient = patients.get(timer.owner_id)
             decision = _decide(svc, timer, patient, facts, now, grace)
-            decisions.append(decision)
             if patient is None:
+                decisions.append(decision)
                 continue
+            if timer.kind == Kind.REMINDER and decision.outcome in ("send", "late"):
+                decision = await extras.apply(uow, timer, patient, decision)
+            decisions.append(decision)
             if timer.kind == Kind.REMINDER and decision.outcome in ("send", "late"):
                 firing[patient.id] = now
                 await _maybe_nudge(uow, patient, now)
@@ -140,6 +148,151 @@ def _decide(
         doses=_own_doses(svc, patient),
     )
     return Decision("late" if status == "late" else "send", patient.chat_id, screen)
+
+
+NOT_BEGUN = (Outcome.NOT_STARTED.value, Outcome.RESTARTED.value)
+"""Sessions that do not end a lapse: never begun, or replaced by a new start."""
+
+
+@dataclass
+class _Extras:
+    """What the first reminder of a week and the reminder of a lapse carry (issue 15,
+    docs/REMINDERS.md "Lapses and the weekly summary"), for one batch in two queries."""
+
+    svc: Services
+    now: datetime
+    facts: dict[int, ReminderFacts]
+    lapses: LapseFacts
+    results: dict[int, dict[date, Category]]
+
+    @classmethod
+    async def load(
+        cls,
+        svc: Services,
+        uow: UnitOfWork,
+        timers: list[Timer],
+        patients: dict[int, Patient],
+        facts: dict[int, ReminderFacts],
+        now: datetime,
+    ) -> _Extras:
+        found_ids = {t.owner_id for t in timers if t.kind == Kind.REMINDER} & patients.keys()
+        daily = [patients[pid] for pid in sorted(found_ids)]  # gone after /forget: not here
+        daily = [p for p in daily if p.timezone is not None and p.consent_at is not None]
+        lapses = await lapse_facts(svc, uow, [p.id for p in daily])
+        weekly = [p for p in daily if p.weekly_summary and _first_of_week(p, facts, now)]
+        results: dict[int, dict[date, Category]] = {}
+        if weekly:
+            since = now - timedelta(days=adherence.STREAK_LOOKBACK_DAYS + 8)
+            found = await uow.sessions.recent_for_patients([p.id for p in weekly], since)
+            for p in weekly:
+                assert p.timezone is not None
+                results[p.id] = results_of([s for s in found if s.patient_id == p.id], p.timezone)
+        return cls(svc, now, facts, lapses, results)
+
+    async def apply(
+        self, uow: UnitOfWork, timer: Timer, patient: Patient, decision: Decision
+    ) -> Decision:
+        """The reminder's screen with the lapse note and last week's summary, if due. The
+        note is recorded (``lapse_notified_at``, and the timer's payload for a retry of this
+        send) in the transaction that plans the next reminder, before anything is sent."""
+        zone, agreed = patient.timezone, patient.consent_at
+        if zone is None or agreed is None:
+            return decision
+        today = local_date_of(self.now, zone)
+        lapse = self._lapse(patient, bool((timer.payload or {}).get("lapse")))
+        if lapse == "new":
+            patient.lapse_notified_at = self.now
+            await uow.timers.set_payload(timer.id, {**(timer.payload or {}), "lapse": True})
+            log.info("reminder.lapse_note", extra={"patient_id": patient.id})
+        summary = None
+        if patient.id in self.results:
+            last = self.facts[patient.id].last_reminded
+            found = adherence.weekly_summary(
+                self.results[patient.id],
+                today,
+                planned_weekdays(patient),
+                local_date_of(last, zone) if last else None,
+                since=local_date_of(agreed, zone),
+            )
+            if found is not None:
+                summary = progress_ui.weekly_summary_text(
+                    self.svc.content, patient.language, found, lapse=lapse is not None
+                )
+        if lapse is None and summary is None:
+            return decision
+        screen = ui.reminder_screen(
+            self.svc.content,
+            patient.language,
+            today,
+            _minutes(self.svc, patient),
+            late=decision.outcome == "late",
+            lapse=lapse is not None,
+            summary=summary,
+        )
+        return replace(decision, screen=screen)
+
+    def _lapse(self, patient: Patient, retry: bool) -> str | None:
+        """ "new" (a lapse not noted yet), "again" (this reminder carried the note and its
+        send is tried again) or None."""
+        if self.svc.settings.lapse_days <= 0:
+            return None
+        lapsed, reference = lapse_of(self.svc.settings.lapse_days, patient, self.lapses, self.now)
+        noted = patient.lapse_notified_at
+        if retry and noted is not None and noted >= reference:
+            return "again"
+        return "new" if adherence.lapse_note_due(lapsed, reference, noted) else None
+
+
+@dataclass(frozen=True)
+class LapseFacts:
+    """Per patient: the last session begun, and the last clearance after a hold."""
+
+    begun: dict[int, datetime]
+    cleared: dict[int, datetime]
+
+
+async def lapse_facts(svc: Services, uow: UnitOfWork, patient_ids: list[int]) -> LapseFacts:
+    """Two queries for many patients; none when lapses are off (``LAPSE_DAYS=0``)."""
+    if svc.settings.lapse_days <= 0 or not patient_ids:
+        return LapseFacts({}, {})
+    begun = await uow.sessions.last_begun(patient_ids, NOT_BEGUN)
+    cleared = await uow.reports.last_of_kinds(patient_ids, CLEARED_KINDS)
+    return LapseFacts(begun, cleared)
+
+
+def lapse_of(
+    lapse_days: int, patient: Patient, facts: LapseFacts, now: datetime
+) -> tuple[bool, datetime]:
+    """Whether the patient is lapsed now (``bot.core.adherence.is_lapsed``) and the instant
+    the lapse counts from (``bot.core.adherence.lapse_reference``)."""
+    agreed = patient.consent_at
+    assert agreed is not None
+    zone = patient.timezone or "UTC"
+    paused = patient.paused_until
+    ended = paused if paused is not None and paused <= now else None
+    reference = adherence.lapse_reference(
+        facts.begun.get(patient.id), agreed, ended, facts.cleared.get(patient.id)
+    )
+    lapsed = adherence.is_lapsed(
+        today=local_date_of(now, zone),
+        reference_day=local_date_of(reference, zone),
+        lapse_days=lapse_days,
+        has_schedule=planner.rule_of(patient) is not None,
+        active=planner.wants_reminders(patient),
+        paused=paused is not None and paused > now,
+        on_hold=patient.hold_since is not None,
+    )
+    return lapsed, reference
+
+
+def _first_of_week(patient: Patient, facts: dict[int, ReminderFacts], now: datetime) -> bool:
+    """No daily reminder was sent yet in the patient's local week (Monday to Sunday)."""
+    assert patient.timezone is not None
+    last = facts[patient.id].last_reminded
+    if last is None:
+        return True
+    week = adherence.week_start
+    return week(local_date_of(last, patient.timezone)) < week(local_date_of(now, patient.timezone))
 
 
 async def _maybe_nudge(uow: UnitOfWork, patient: Patient, now: datetime) -> None:

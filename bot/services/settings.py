@@ -50,7 +50,11 @@ async def open_settings(svc: Services, who: Patron) -> Reply:
         if patient is None:
             lang = svc.language(who.language)
             return say(onboarding_ui.consent_needed_screen(svc.content, lang))
-        return say(ui.days_screen(svc.content, patient.language, patient.reminder_days or 0))
+        return say(
+            ui.days_screen(
+                svc.content, patient.language, patient.reminder_days or 0, patient.weekly_summary
+            )
+        )
 
 
 async def settings_tap(svc: Services, who: Patron, callback: Callback) -> Reply:
@@ -60,10 +64,21 @@ async def settings_tap(svc: Services, who: Patron, callback: Callback) -> Reply:
         if patient is None:
             return Reply(toast=svc.content.text(who.language, "toast_invalid"))
         lang, content, action = patient.language, svc.content, callback.action
+        weekly = patient.weekly_summary
         if action is Action.SETUP_REMINDERS:
-            return Reply(edit=ui.days_screen(content, lang, patient.reminder_days or 0))
+            return Reply(edit=ui.days_screen(content, lang, patient.reminder_days or 0, weekly))
         if action is Action.DAYS_TOGGLE:
-            return Reply(edit=ui.days_screen(content, lang, ui.Days.parse(callback.arg).mask))
+            mask = ui.Days.parse(callback.arg).mask
+            return Reply(edit=ui.days_screen(content, lang, mask, weekly))
+        if action is Action.WEEKLY_SUMMARY:
+            toggle = ui.WeeklyToggle.parse(callback.arg)
+            patient.weekly_summary = toggle.on
+            await uow.commit()
+            log.info("settings.weekly_summary", extra={"patient_id": patient.id, "on": toggle.on})
+            return Reply(
+                edit=ui.days_screen(content, lang, toggle.mask, toggle.on),
+                toast=content.text(lang, "toast_weekly_on" if toggle.on else "toast_weekly_off"),
+            )
         if action in (Action.DAYS_DONE, Action.OTHER_TIME):
             days = ui.Days.parse(callback.arg)
             if not days.mask:

@@ -240,11 +240,11 @@ class SessionRepository:
         rows = await self.session.execute(stmt)
         return {pid: when for pid, when in rows if when is not None}
 
-    async def last_counted(
-        self, patient_ids: Iterable[int], uncounted: Iterable[str]
+    async def last_begun(
+        self, patient_ids: Iterable[int], not_begun: Iterable[str]
     ) -> dict[int, datetime]:
-        """When each patient last began a session that has ended with an outcome not in
-        ``uncounted`` (the clinic's "last session", for lapses)."""
+        """When each patient last started a session, leaving out those that ended with one
+        of ``not_begun`` (never begun, or replaced by a new start)."""
         ids = list(patient_ids)
         if not ids:
             return {}
@@ -252,13 +252,29 @@ class SessionRepository:
             select(ExerciseSession.patient_id, func.max(ExerciseSession.started_at))
             .where(
                 ExerciseSession.patient_id.in_(ids),
-                ExerciseSession.finished_at.is_not(None),
-                ExerciseSession.outcome.not_in(list(uncounted)),
+                or_(
+                    ExerciseSession.outcome.is_(None),
+                    ExerciseSession.outcome.not_in(list(not_begun)),
+                ),
             )
             .group_by(ExerciseSession.patient_id)
         )
         rows = await self.session.execute(stmt)
         return {pid: when for pid, when in rows if when is not None}
+
+    async def recent_for_patients(
+        self, patient_ids: Iterable[int], since: datetime
+    ) -> list[ExerciseSession]:
+        """Several patients' sessions begun since ``since`` (the weekly summaries of a batch)."""
+        ids = list(patient_ids)
+        if not ids:
+            return []
+        stmt = (
+            select(ExerciseSession)
+            .where(ExerciseSession.patient_id.in_(ids), ExerciseSession.started_at >= since)
+            .order_by(ExerciseSession.started_at, ExerciseSession.id)
+        )
+        return list(await self.session.scalars(stmt, execution_options=FRESH))
 
     async def count_finished(self, patient_id: int, outcomes: Iterable[str]) -> int:
         """How many of the patient's sessions ended with one of ``outcomes``."""
@@ -345,6 +361,21 @@ class ReportRepository:
             .order_by(Report.created_at, Report.id)
         )
         return list(await self.session.scalars(stmt, execution_options=FRESH))
+
+    async def last_of_kinds(
+        self, patient_ids: Iterable[int], kinds: Iterable[str]
+    ) -> dict[int, datetime]:
+        """When each patient last gave an answer of one of ``kinds``."""
+        ids = list(patient_ids)
+        if not ids:
+            return {}
+        stmt = (
+            select(Report.patient_id, func.max(Report.created_at))
+            .where(Report.patient_id.in_(ids), Report.kind.in_(list(kinds)))
+            .group_by(Report.patient_id)
+        )
+        rows = await self.session.execute(stmt)
+        return {pid: when for pid, when in rows if when is not None}
 
     async def last_kinds(self, patient_id: int, n: int) -> list[str]:
         """Kinds of the patient's ``n`` latest reports, newest first."""
@@ -585,6 +616,12 @@ class TimerRepository:
                 for patient_id, k, due_at, key, payload in new
             ],
         )
+
+    async def set_payload(self, timer_id: int, payload: dict[str, Any]) -> None:
+        """Replace a timer's payload (a reminder that carries a lapse note says so, so a
+        retry of its send carries the same note)."""
+        stmt = update(Timer).where(Timer.id == timer_id).values(payload=payload)
+        await self.session.execute(stmt, execution_options=NO_SYNC)
 
     async def release(
         self, timer_id: int, worker_id: str, retry_at: datetime, error: str | None

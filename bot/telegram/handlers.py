@@ -355,6 +355,7 @@ _SETTINGS = frozenset(
         Action.OTHER_TIME,
         Action.SET_ZONE,
         Action.OTHER_ZONE,
+        Action.WEEKLY_SUMMARY,
     }
 )
 

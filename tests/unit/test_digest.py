@@ -1,4 +1,5 @@
-"""The weekly digest's plan (bot/core/digest.py) and the lapse rule (bot/core/lapses.py)."""
+"""The weekly digest's plan (bot/core/digest.py) and its list (the lapse rule itself is
+tested in tests/unit/test_lapses.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from bot.core.digest import (
     plan_of,
     weekday_number,
 )
-from bot.core.lapses import is_lapsed
 from bot.core.schedule import local_date_of
 
 BERLIN = "Europe/Berlin"
@@ -116,38 +116,6 @@ def test_one_digest_a_week_on_its_weekday_for_the_seven_days_before(
 
 
 WED = date(2026, 3, 4)
-
-
-@pytest.mark.parametrize(
-    ("notified", "scheduled", "last_session", "since", "today", "lapsed"),
-    [
-        (False, True, None, WED, WED + timedelta(days=6), False),
-        (False, True, None, WED, WED + timedelta(days=7), True),  # never began, a week on
-        (False, True, WED, WED - timedelta(days=30), WED + timedelta(days=6), False),
-        (False, True, WED, WED - timedelta(days=30), WED + timedelta(days=7), True),
-        (False, False, None, WED, WED + timedelta(days=60), False),  # no plan, paused, held
-        (True, False, WED, WED, WED, True),  # told already, no session since
-    ],
-)
-def test_lapsed(
-    notified: bool,
-    scheduled: bool,
-    last_session: date | None,
-    since: date,
-    today: date,
-    lapsed: bool,
-) -> None:
-    assert (
-        is_lapsed(
-            notified=notified,
-            scheduled=scheduled,
-            last_session=last_session,
-            since=since,
-            today=today,
-            lapse_days=7,
-        )
-        is lapsed
-    )
 
 
 def test_the_list_names_the_clinics_reference_escaped_once_with_hold_and_lapse() -> None:

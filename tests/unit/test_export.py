@@ -63,6 +63,8 @@ def _patient(**changes: Any) -> dict[str, Any]:
         "alerts_opt_in": True,
         "blocked_at": None,
         "sore_streak": 0,
+        "lapse_notified_at": "2026-03-06T12:30:00+00:00",
+        "weekly_summary": True,
     }
     return row | changes
 
@@ -261,6 +263,8 @@ def test_reminder_days_are_weekday_names_not_a_bitmask() -> None:
     assert reminders["time"] == "07:30"
     assert reminders["time_zone"] == "Europe/Berlin"
     assert reminders["second_reminder_after_minutes"] == 60
+    assert reminders["weekly_summary"] is True
+    assert reminders["lapse_note_sent_at"] == "2026-03-06T12:30:00+00:00"
 
 
 @pytest.mark.parametrize(

@@ -92,30 +92,46 @@ def reminder_screen(
     late: bool,
     nudge: bool = False,
     doses: str = "",
+    lapse: bool = False,
+    summary: str | None = None,
 ) -> Screen:
-    """``doses``: the patient's own dose per exercise (bullet lines), when they have one."""
+    """The reminder. ``doses``: the patient's own dose per exercise (bullet lines), when
+    they have one; ``lapse``: the one gentle note of a lapse follows it, with a way to
+    change the days or take a week off; ``summary``: last week's, above it."""
     body = text(content, lang, "nudge" if nudge else "reminder", minutes=minutes)
     if doses:
         body += "\n\n" + text(content, lang, "reminder_dose", doses=doses)
     if late:
         body += "\n\n" + text(content, lang, "reminder_late")
+    if lapse:
+        body += "\n\n" + text(content, lang, "lapse_note")
+    if summary:
+        body = summary + "\n\n" + body
     for_day = ForDay(day).arg()
-    return Screen(
-        body,
+    buttons: tuple[tuple[Button, ...], ...] = (
         (
-            (
-                Button(
-                    content.text(lang, "btn_rem_start"),
-                    Callback(Action.REMINDER_START, arg=for_day),
-                ),
-                Button(content.text(lang, "btn_snooze"), Callback(Action.SNOOZE, arg=for_day)),
-                Button(
-                    content.text(lang, "btn_skip_today"),
-                    Callback(Action.SKIP_TODAY, arg=for_day),
-                ),
+            Button(
+                content.text(lang, "btn_rem_start"),
+                Callback(Action.REMINDER_START, arg=for_day),
+            ),
+            Button(content.text(lang, "btn_snooze"), Callback(Action.SNOOZE, arg=for_day)),
+            Button(
+                content.text(lang, "btn_skip_today"),
+                Callback(Action.SKIP_TODAY, arg=for_day),
             ),
         ),
     )
+    if lapse:
+        buttons += (
+            (
+                Button(content.text(lang, "btn_lapse_change"), Callback(Action.SETUP_REMINDERS)),
+                Button(
+                    content.text(lang, "btn_lapse_pause"),
+                    Callback(Action.PAUSE_FOR, arg=PauseFor(7).arg()),
+                ),
+            ),
+        )
+    return Screen(body, buttons)
 
 
 def snooze_screen(content: Content, lang: str, day: date) -> Screen:

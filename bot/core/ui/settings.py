@@ -55,6 +55,25 @@ class Days:
 
 
 @dataclass(frozen=True)
+class WeeklyToggle:
+    """Turn the weekly summary on or off from the days screen, keeping the days chosen so
+    far on it."""
+
+    mask: int
+    on: bool
+
+    def arg(self) -> str:
+        return f"{self.mask}-{int(self.on)}"
+
+    @classmethod
+    def parse(cls, arg: str) -> Self:
+        mask, _, on = arg.partition("-")
+        if on not in ("0", "1"):
+            raise InvalidCallback("bad weekly toggle")
+        return cls(_mask(mask), on == "1")
+
+
+@dataclass(frozen=True)
 class DaysAndTime:
     mask: int
     time: str  # "07:30"
@@ -156,7 +175,8 @@ class PendingQuestion:
 # --- screens ---------------------------------------------------------------------------------
 
 
-def days_screen(content: Content, lang: str, mask: int) -> Screen:
+def days_screen(content: Content, lang: str, mask: int, weekly: bool | None = None) -> Screen:
+    """The days, and (``weekly`` not None) the weekly summary's toggle below them."""
     names = dates.day_names(content.language_of(lang))
     toggles = [
         Button(
@@ -180,7 +200,17 @@ def days_screen(content: Content, lang: str, mask: int) -> Screen:
             Callback(Action.DAYS_TOGGLE, arg=Days(WEEKDAYS).arg()),
         ),
     )
-    return Screen(text(content, lang, "settings_days"), (presets, *rows(toggles)))
+    extra: tuple[tuple[Button, ...], ...] = ()
+    if weekly is not None:
+        extra = (
+            (
+                Button(
+                    ("✓ " if weekly else "") + content.text(lang, "btn_weekly_summary"),
+                    Callback(Action.WEEKLY_SUMMARY, arg=WeeklyToggle(mask, not weekly).arg()),
+                ),
+            ),
+        )
+    return Screen(text(content, lang, "settings_days"), (presets, *rows(toggles), *extra))
 
 
 def time_screen(content: Content, lang: str, mask: int) -> Screen:
