@@ -331,18 +331,19 @@ async def test_lapsed_patients_are_marked_but_not_the_paused_or_the_active(
 ) -> None:
     """Three patients with reminder days from Monday 2 March: one never exercises (lapsed
     a week later), one pauses "until I resume" (not lapsed: not expected to exercise), one
-    exercises on Wednesday (not lapsed)."""
+    exercises on Friday (not lapsed: fewer than LAPSE_DAYS days before Monday)."""
     sandbox = clinic.sandbox
     idle, paused, active = sandbox.user("Ann"), sandbox.user("Bob"), sandbox.user("Cy")
     for user in (idle, paused, active):
         await subscribe_on(sandbox, user, ("Mon", "Wed", "Fri"))
     await say(sandbox, paused, "/pause")
     await tap(sandbox, paused, "btn_pause_open")
-    await sandbox.advance(timedelta(days=2))
+    await sandbox.advance(timedelta(days=4))
     await play_session(sandbox, active)
     await sandbox.advance_to(MONDAY_0800_EDT + timedelta(minutes=1))
     listing = clinic.digests()[-1].text or ""
-    lapsed = label(sandbox, "staff_adherence_lapsed", days=7)
+    assert sandbox.settings.lapse_days == 4
+    lapsed = label(sandbox, "staff_adherence_lapsed", days=4)
     codes = {u: (await patient_of(sandbox, u)).code for u in (idle, paused, active)}
     lines = {line.split(":")[0]: line for line in listing.split("\n\n", 1)[1].split("\n")}
     assert lines[codes[idle]].endswith(lapsed)
