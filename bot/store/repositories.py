@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, inspect, or_, select, update
+from sqlalchemy import BigInteger, Select, and_, cast, delete, func, inspect, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -492,10 +492,11 @@ class TimerRepository:
         Due means pending with ``due_at <= now``, or claimed by a worker whose lease ran
         out (it crashed or hung: its work is taken over) - at ``claimed_until`` itself,
         the instant ``next_due_at`` reports. Timers due at the same instant (a crowd at
-        08:00) come in an order that changes every day, so when some must be late it is
-        not always the same patients. PostgreSQL picks rows with ``FOR UPDATE SKIP
-        LOCKED``; on SQLite the unit of work already holds the write lock (``BEGIN
-        IMMEDIATE``), and the pick and the update are one statement anyway.
+        08:00) come in an order of patients that changes every day, so when some must be
+        late it is not always the same patients; one patient's come in the order made.
+        PostgreSQL picks rows with ``FOR UPDATE SKIP LOCKED``; on SQLite the unit of work
+        already holds the write lock (``BEGIN IMMEDIATE``), and the pick and the update
+        are one statement anyway.
         """
         if limit <= 0:
             return []
@@ -503,11 +504,13 @@ class TimerRepository:
             and_(Timer.state == "pending", Timer.due_at <= now),
             and_(Timer.state == "claimed", Timer.claimed_until <= now),
         )
-        # a different permutation of the ids each day: multiplying by a day's factor
-        # modulo a prime (2**31 - 1) reorders them (ids and factors below 2**31: fits 64 bits)
+        # a different permutation of the patients each day: multiplying by a day's factor
+        # modulo a prime (2**31 - 1) reorders them (ids and factors below 2**31: fits 64
+        # bits). One patient's timers due at the same instant keep the order they were
+        # made in (a pain alert before the urgent one that followed it).
         prime = 2_147_483_647
         factor = (1_103_515_245 + now.toordinal() * 2_654_435_761) % prime or 1
-        shuffle = (Timer.id * factor) % prime
+        shuffle = (cast(func.coalesce(Timer.patient_id, 0), BigInteger) * factor) % prime
         pick = select(Timer.id).where(due).order_by(Timer.due_at, shuffle, Timer.id).limit(limit)
         if self.dialect == "postgresql":
             ids = list(await self.session.scalars(pick.with_for_update(skip_locked=True)))
@@ -528,7 +531,7 @@ class TimerRepository:
             .returning(Timer)
         )
         claimed = list(await self.session.scalars(stmt, execution_options={**FRESH, **NO_SYNC}))
-        claimed.sort(key=lambda t: (t.due_at, t.id * factor % prime, t.id))  # the pick order
+        claimed.sort(key=lambda t: (t.due_at, (t.patient_id or 0) * factor % prime, t.id))
         return claimed
 
     async def complete(

@@ -122,6 +122,42 @@ async def test_a_crowd_is_served_in_a_different_order_each_day(database_url: str
         await db.dispose()
 
 
+async def test_one_patients_timers_due_together_come_in_the_order_made(
+    database_url: str,
+) -> None:
+    """A pain alert and the urgent alert that followed it, due at the same instant, reach
+    the staff chat in that order on every day, whatever the day's order of patients."""
+    db = Database(database_url)
+    await db.upgrade()
+    try:
+        for day in range(5):
+            async with db.unit_of_work() as uow:
+                await uow.session.execute(Timer.__table__.delete())
+                await uow.session.execute(Patient.__table__.delete())
+                await uow.commit()
+            due = START + timedelta(days=day)
+            patients = await _seed(db, 6, due)
+            async with db.unit_of_work() as uow:
+                await uow.session.execute(
+                    insert(Timer),
+                    [
+                        {"patient_id": pid, "kind": "test", "due_at": due, "idempotency_key": k}
+                        for pid in patients
+                        for k in (f"second:{pid}", f"third:{pid}")
+                    ],
+                )
+                await uow.commit()
+                claimed = await uow.timers.claim_due(
+                    due, limit=100, worker_id="w", lease=timedelta(minutes=1)
+                )
+                await uow.commit()
+            for pid in patients:
+                mine = [t.idempotency_key.split(":")[0] for t in claimed if t.patient_id == pid]
+                assert mine == ["t", "second", "third"], (day, pid, mine)
+    finally:
+        await db.dispose()
+
+
 async def test_a_lease_that_ends_at_the_target_instant_is_taken_over_then(
     sqlite_url: str,
 ) -> None:
