@@ -248,6 +248,7 @@ TEXTS: dict[str, TextSpec] = {
     "alert_warning_urgent": _t("code", "when", required=("code", "when")),
     "alert_removed": _t(),
     "staff_patient": _t("code", "status", "since", "sessions", "reports", required=("code",)),
+    "staff_session_open": _t(),
     "staff_no_patient": _t("code"),
     "staff_usage": _t(),
     "btn_staff_clear": _b(),

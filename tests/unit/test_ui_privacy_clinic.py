@@ -44,8 +44,9 @@ def content() -> Content:
 class Rows:
     """What the fake unit of work answers, and which codes it was asked about."""
 
-    def __init__(self, patient: Any = None) -> None:
+    def __init__(self, patient: Any = None, sessions: list[Any] | None = None) -> None:
         self.patient = patient
+        self.sessions = sessions or []
         self.looked_up: list[str] = []
 
     async def by_telegram_id(self, user_id: int) -> Any:
@@ -56,7 +57,7 @@ class Rows:
         return self.patient if self.patient is not None and self.patient.code == code else None
 
     async def recent_for_patient(self, patient_id: int, since: datetime) -> list[Any]:
-        return []
+        return self.sessions
 
     async def for_patient(self, patient_id: int, since: datetime | None = None) -> list[Any]:
         return []
@@ -72,9 +73,11 @@ class FakeDb:
         yield SimpleNamespace(patients=rows, sessions=rows, reports=rows)
 
 
-def services(content: Content, patient: Any = None) -> tuple[Services, Rows]:
-    rows = Rows(patient)
-    settings = SimpleNamespace(default_language="en", staff_chat_id=STAFF_CHAT)
+def services(
+    content: Content, patient: Any = None, *, lang: str = "en", sessions: list[Any] | None = None
+) -> tuple[Services, Rows]:
+    rows = Rows(patient, sessions)
+    settings = SimpleNamespace(default_language=lang, staff_chat_id=STAFF_CHAT)
     svc = Services(cast(Any, FakeDb(rows)), content, FakeClock(NOW), cast(Any, settings))
     return svc, rows
 
@@ -158,7 +161,35 @@ async def test_no_clear_button_when_not_on_hold(content: Content) -> None:
 async def test_the_hold_is_dated_in_the_clinics_zone(content: Content) -> None:
     svc, _ = services(content, patient(on_hold=True))
     screen = only_screen(await clinic.patient_lookup(svc, STAFF, ["P-7K3Q9M"]))
-    assert "2026-01-12 10:00 EST" in screen.text  # 15:00 UTC two days before, in Boston
+    assert "Mon 12 Jan 2026, 10:00 EST" in screen.text  # 15:00 UTC two days before, in Boston
+
+
+async def test_the_staff_read_the_clinics_default_language(content: Content) -> None:
+    """The staff chat's language is the clinic's (DEFAULT_LANGUAGE): dates from CLDR, the
+    sessions in the words of /history and of the patient's own buttons."""
+    two_days_ago = NOW - timedelta(days=2)
+    sessions = [
+        SimpleNamespace(
+            started_at=two_days_ago,
+            finished_at=two_days_ago + timedelta(minutes=8),
+            outcome="completed",
+            exercises=["hook-lying-march"],
+            completed=["hook-lying-march"],
+            feeling="sore",
+        ),
+        SimpleNamespace(
+            started_at=NOW, finished_at=None, outcome=None, exercises=[], completed=[], feeling=None
+        ),
+    ]
+    svc, _ = services(content, patient(on_hold=True), lang="es", sessions=sessions)
+    screen = only_screen(await clinic.patient_lookup(svc, STAFF, ["P-7K3Q9M"]))
+    assert "En pausa desde: lun 12 ene 2026, 10:00 EST" in screen.text
+    done, sore = content.text("es", "history_done"), content.text("es", "btn_feel_sore")
+    assert f"lun 12 ene 2026, 10:00 EST: {done}, {sore}" in screen.text
+    assert f"mié 14 ene 2026, 10:00 EST: {content.text('es', 'staff_session_open')}" in (
+        screen.text
+    )
+    assert screen.buttons[0][0].label == content.text("es", "btn_staff_clear")
 
 
 async def test_an_unknown_code_is_said_so(content: Content) -> None:

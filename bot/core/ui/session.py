@@ -19,6 +19,7 @@ from bot.core.screens import Button, Screen, rows, text
 from bot.core.session import (
     Category,
     ExercisePlan,
+    Feeling,
     Phase,
     SessionState,
     available_actions,
@@ -239,3 +240,17 @@ def closing_text(content: Content, lang: str, category: Category, done: int, tot
 def category_label(content: Content, lang: str, category: Category) -> str:
     """How /history names a day's session."""
     return text(content, lang, f"history_{category.value}")
+
+
+_FEELING_LABELS: dict[str, str] = {
+    Feeling.NONE: "btn_feel_fine",
+    Feeling.SORE: "btn_feel_sore",
+    Feeling.PAIN: "btn_feel_pain",
+}
+
+
+def feeling_label(content: Content, lang: str, feeling: str) -> str:
+    """A session's answer to "How did it feel?" as the patient's button said it; a value
+    this code does not know is shown as stored."""
+    key = _FEELING_LABELS.get(feeling)
+    return text(content, lang, key) if key else feeling
