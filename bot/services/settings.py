@@ -58,7 +58,7 @@ async def settings_tap(svc: Services, who: Patron, callback: Callback) -> Reply:
     async with svc.db.unit_of_work() as uow:
         patient = await consented(uow, who)
         if patient is None:
-            return Reply(toast=svc.content.text(who.language, "toast_invalid"))
+            return Reply(toast=svc.content.text(svc.language(who.language), "toast_invalid"))
         lang, content, action = patient.language, svc.content, callback.action
         if action is Action.SETUP_REMINDERS:
             return Reply(edit=ui.days_screen(content, lang, patient.reminder_days or 0))
@@ -86,7 +86,7 @@ async def settings_tap(svc: Services, who: Patron, callback: Callback) -> Reply:
             return Reply(edit=ui.ask_zone_screen(content, lang))
         # SET_ZONE
         choice = ui.ZoneChoice.parse(callback.arg)
-        suggestions = suggested_zones(who.language)
+        suggestions = _suggestions(svc, who)
         if isinstance(choice.pick, ui.ZoneName):
             zone = choice.pick.zone
         elif choice.pick == "keep" and patient.timezone:
@@ -103,15 +103,20 @@ def _ask(svc: Services, patient: Patient, kind: str, mask: int, time: str | None
     patient.settings_step = question.encode()
 
 
+def _suggestions(svc: Services, who: Patron) -> list[str]:
+    """The zone buttons: the clinic's zone, and those of the patient's Telegram language (a
+    Spanish speaker sees New York for a Boston clinic, then Madrid and Mexico City)."""
+    return suggested_zones(who.language, svc.content.clinic.timezone)
+
+
 def _zone_screen(svc: Services, who: Patron, patient: Patient, draft: ui.DaysAndTime) -> Screen:
-    """The zone question; suggestions follow the patient's Telegram language (a Spanish
-    speaker sees Madrid and Mexico City, not only the content's fallback language's)."""
+    """The zone question, with the suggestions of ``_suggestions``."""
     return ui.zone_screen(
         svc.content,
         patient.language,
         draft,
         patient.timezone,
-        suggested_zones(who.language),
+        _suggestions(svc, who),
         svc.clock.now(),
     )
 
@@ -201,7 +206,7 @@ async def nudge_setting(svc: Services, who: Patron, callback: Callback) -> Reply
     async with svc.db.unit_of_work() as uow:
         patient = await consented(uow, who)
         if patient is None:
-            return Reply(toast=svc.content.text(who.language, "toast_invalid"))
+            return Reply(toast=svc.content.text(svc.language(who.language), "toast_invalid"))
         lang = patient.language
         if choice.minutes is None:
             return Reply(edit=ui.nudge_question_screen(svc.content, lang))

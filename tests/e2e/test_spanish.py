@@ -53,14 +53,14 @@ async def test_a_spanish_speaker_gets_spanish_from_the_first_message(sandbox: Sa
     await tap(sandbox, user, "btn_start_now")
     assert "Marcha boca arriba" in last_text(user)
     await tap(sandbox, user, "btn_begin")
-    assert "Túmbate boca arriba" in everything(user)
+    assert "Acuéstate boca arriba" in everything(user)
     await tap_next_until_question(sandbox, user)  # the Spanish "Siguiente" is not English
     await tap(sandbox, user, "btn_hurts")
     assert sandbox.services is not None
     advice = pain_advice(sandbox.services.content, "es")
     shown = everything(user)
     assert advice.split("\n")[0] in shown
-    assert "Para ahora, por favor." in shown and "+1 617 720 2329" in shown
+    assert "Detente ahora, por favor." in shown and "+1 617 720 2329" in shown
     assert "Fiebre además del dolor de espalda" in shown  # the warning signs, in Spanish
 
 
@@ -110,7 +110,7 @@ async def test_spanish_times_and_places_as_people_type_them(sandbox: Sandbox) ->
         assert last_text(user).startswith(f"Listo: Todos los días a las {saved}"), last_text(user)
 
 
-async def test_switching_language_mid_session_and_with_a_reminder_pending(
+async def test_switching_language_with_a_session_open(
     sandbox: Sandbox,
 ) -> None:
     user = sandbox.user("Ana", language_code="en")
@@ -204,7 +204,7 @@ async def test_a_clinic_whose_language_is_spanish(spanish_clinic: Sandbox) -> No
     await tap_es(sandbox, user, "btn_start_now")
     await tap_es(sandbox, user, "btn_begin")
     await tap_es(sandbox, user, "btn_hurts")
-    assert "Para ahora, por favor." in everything(user)
+    assert "Detente ahora, por favor." in everything(user)
     await tap_es(sandbox, user, "btn_warning_no")
     assert last_text(user) == es(sandbox, "warning_none")
     await sandbox.advance(timedelta(seconds=1))
