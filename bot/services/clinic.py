@@ -62,9 +62,12 @@ async def patient_lookup(svc: Services, who: Patron, args: list[str]) -> Reply:
             for s in sessions
         ),
         reports=tuple(
-            f"{local(r.created_at)}: {r.kind}"
-            + (f" ({r.exercise_id})" if r.exercise_id else "")
-            + (f" [{r.detail}]" if r.detail else "")
+            f"{local(r.created_at)}: {ui.report_label(svc.content, lang, r.kind, r.detail)}"
+            + (
+                f" ({svc.content.exercise(r.exercise_id, lang).title})"
+                if r.exercise_id in svc.content.exercises
+                else ""
+            )
             for r in reports
         ),
     )

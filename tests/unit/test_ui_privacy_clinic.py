@@ -44,9 +44,15 @@ def content() -> Content:
 class Rows:
     """What the fake unit of work answers, and which codes it was asked about."""
 
-    def __init__(self, patient: Any = None, sessions: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        patient: Any = None,
+        sessions: list[Any] | None = None,
+        reports: list[Any] | None = None,
+    ) -> None:
         self.patient = patient
         self.sessions = sessions or []
+        self.reports = reports or []
         self.looked_up: list[str] = []
 
     async def by_telegram_id(self, user_id: int) -> Any:
@@ -60,7 +66,7 @@ class Rows:
         return self.sessions
 
     async def for_patient(self, patient_id: int, since: datetime | None = None) -> list[Any]:
-        return []
+        return self.reports
 
 
 class FakeDb:
@@ -74,9 +80,14 @@ class FakeDb:
 
 
 def services(
-    content: Content, patient: Any = None, *, lang: str = "en", sessions: list[Any] | None = None
+    content: Content,
+    patient: Any = None,
+    *,
+    lang: str = "en",
+    sessions: list[Any] | None = None,
+    reports: list[Any] | None = None,
 ) -> tuple[Services, Rows]:
-    rows = Rows(patient, sessions)
+    rows = Rows(patient, sessions, reports)
     settings = SimpleNamespace(default_language=lang, staff_chat_id=STAFF_CHAT)
     svc = Services(cast(Any, FakeDb(rows)), content, FakeClock(NOW), cast(Any, settings))
     return svc, rows
@@ -181,9 +192,34 @@ async def test_the_staff_read_the_clinics_default_language(content: Content) -> 
             started_at=NOW, finished_at=None, outcome=None, exercises=[], completed=[], feeling=None
         ),
     ]
-    svc, _ = services(content, patient(on_hold=True), lang="es", sessions=sessions)
+
+    def report(kind: str, exercise_id: str | None = None, detail: str | None = None) -> Any:
+        return SimpleNamespace(
+            created_at=two_days_ago, kind=kind, exercise_id=exercise_id, detail=detail
+        )
+
+    reports = [
+        report("pain", "arm-leg-raises"),
+        report("warning_sign", detail="no"),
+        report("checkin_worse"),
+        report("cleared", detail="without:arm-leg-raises+bird-dog"),
+        report("sore_still"),
+        report("something_new", detail="x"),
+    ]
+    svc, _ = services(content, patient(on_hold=True), lang="es", sessions=sessions, reports=reports)
     screen = only_screen(await clinic.patient_lookup(svc, STAFF, ["P-7K3Q9M"]))
     assert "En pausa desde: lun 12 ene 2026, 10:00 EST" in screen.text
+    at = "lun 12 ene 2026, 10:00 EST"
+    lines = screen.text.split("Respuestas, últimos 14 días:\n")[1].splitlines()
+    assert lines == [
+        f"{at}: dolor comunicado (Elevación de brazos y piernas)",
+        f"{at}: señales de alarma: ninguna",
+        f"{at}: seguimiento durante la pausa: peor",
+        f"{at}: autorizado a seguir (según el paciente): todo menos Elevación de brazos y "
+        "piernas, Bird dog (a cuatro patas)",
+        f"{at}: seguimiento de las molestias: siguen",
+        f"{at}: something_new",  # a kind this code does not know: as stored
+    ]
     done, sore = content.text("es", "history_done"), content.text("es", "btn_feel_sore")
     assert f"lun 12 ene 2026, 10:00 EST: {done}, {sore}" in screen.text
     assert f"mié 14 ene 2026, 10:00 EST: {content.text('es', 'staff_session_open')}" in (

@@ -62,6 +62,24 @@ def patient_screen(content: Content, lang: str, summary: PatientSummary) -> Scre
     return Screen(body, ((clear,),))
 
 
+def report_label(content: Content, lang: str, kind: str, detail: str | None) -> str:
+    """What a stored answer was, in the staff's words: "pain reported", "warning signs:
+    YES", "cleared (by the patient): all but Bird dog". A kind this code does not know
+    is shown as stored."""
+    if kind == "warning_sign" and detail in ("yes", "no"):
+        return text(content, lang, f"staff_report_warning_{detail}")
+    if kind == "cleared":
+        if detail == "staff":
+            return text(content, lang, "staff_report_cleared_staff")
+        if detail and detail.startswith("without:"):
+            ids = [i for i in detail.removeprefix("without:").split("+") if i in content.exercises]
+            titles = ", ".join(content.exercise(i, lang).title for i in ids)
+            return text(content, lang, "staff_report_cleared_without", exercises=titles or "-")
+        return text(content, lang, "staff_report_cleared_all")
+    key = f"staff_report_{kind}"
+    return text(content, lang, key) if key in content.texts.get("en", {}) else kind
+
+
 ADHERENCE_LINES = 40
 """Patients listed in the message at most (a message holds 4,096 characters); the CSV
 beside it always has every one."""
