@@ -42,13 +42,19 @@ class PatientSummary:
     reports: tuple[str, ...]
 
 
+def status_label(content: Content, lang: str, status: str) -> str:
+    """A patient's standing (``patients.status``) in the staff's words; unknown: as stored."""
+    key = f"staff_status_{status}"
+    return text(content, lang, key) if key in content.texts.get("en", {}) else status
+
+
 def patient_screen(content: Content, lang: str, summary: PatientSummary) -> Screen:
     body = text(
         content,
         lang,
         "staff_patient",
         code=summary.code,
-        status=summary.status,
+        status=status_label(content, lang, summary.status),
         since=summary.on_hold_since or "-",
         sessions="\n".join(summary.sessions) or "-",
         reports="\n".join(summary.reports) or "-",
