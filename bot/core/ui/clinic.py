@@ -9,6 +9,7 @@ from datetime import date
 from typing import Self
 
 from bot.content.model import Content
+from bot.content.texts import TEXTS
 from bot.core.callbacks import Action, Callback, InvalidCallback
 from bot.core.clinic_report import PatientRow
 from bot.core.codes import is_patient_code
@@ -45,7 +46,7 @@ class PatientSummary:
 def status_label(content: Content, lang: str, status: str) -> str:
     """A patient's standing (``patients.status``) in the staff's words; unknown: as stored."""
     key = f"staff_status_{status}"
-    return text(content, lang, key) if key in content.texts.get("en", {}) else status
+    return text(content, lang, key) if key in TEXTS else status
 
 
 def patient_screen(content: Content, lang: str, summary: PatientSummary) -> Screen:
@@ -83,7 +84,7 @@ def report_label(content: Content, lang: str, kind: str, detail: str | None) -> 
             return text(content, lang, "staff_report_cleared_without", exercises=titles or "-")
         return text(content, lang, "staff_report_cleared_all")
     key = f"staff_report_{kind}"
-    return text(content, lang, key) if key in content.texts.get("en", {}) else kind
+    return text(content, lang, key) if key in TEXTS else kind
 
 
 ADHERENCE_LINES = 40
