@@ -1034,6 +1034,14 @@ def _offset_text(at: datetime) -> str:
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
+def zone_name(zone: str, lang: str | None = None) -> str:
+    """The place a zone is named after, as a patient reads it: "New York", "Nueva York"
+    (CLDR, with ``lang``), "Indianapolis"; a zone without a region as it is ("UTC")."""
+    if "/" not in zone:
+        return zone
+    return (zone_city(zone, lang) if lang else None) or zone.rsplit("/", 1)[1].replace("_", " ")
+
+
 def zone_label(zone: str, at: datetime, lang: str | None = None) -> str:
     """A short button label: "New York (EST)", "Istanbul (UTC+3)", "UTC"; at most 30 chars.
 
@@ -1044,7 +1052,7 @@ def zone_label(zone: str, at: datetime, lang: str | None = None) -> str:
     local = at.astimezone(get_zone(zone))
     if "/" not in zone:
         return zone[:MAX_LABEL]
-    city = (zone_city(zone, lang) if lang else None) or zone.rsplit("/", 1)[1].replace("_", " ")
+    city = zone_name(zone, lang)
     abbr = local.tzname() or ""
     if not abbr or abbr[0] in "+-" or abbr[0].isdigit():
         abbr = _offset_text(local)

@@ -19,6 +19,7 @@ from bot.core.zones import (
     find_zones,
     suggested_zones,
     zone_for_location,
+    zone_name,
 )
 from bot.services import planner
 from bot.services.context import Patron, Services
@@ -135,8 +136,10 @@ async def _save(
     due = await planner.replan(uow, patient, now)
     await uow.commit()
     log.info("reminders.saved", extra={"patient_id": patient.id, "scheduled": due is not None})
-    when = screens.format_when(svc.content, patient.language, due, zone) if due else None
-    return ui.saved_screen(svc.content, patient.language, draft.mask, draft.time, zone, when)
+    lang = patient.language
+    when = screens.format_when(svc.content, lang, due, zone) if due else None
+    said = zone_name(zone, svc.content.language_of(lang))  # "Nueva York"
+    return ui.saved_screen(svc.content, lang, draft.mask, draft.time, said, when)
 
 
 async def end_question(svc: Services, who: Patron) -> None:

@@ -234,6 +234,14 @@ def test_the_clinics_zone_is_suggested_in_every_language() -> None:
     assert suggested_zones("es", "Not/AZone") == suggested_zones("es")
 
 
+def test_a_zone_is_named_by_its_place_in_the_patients_language() -> None:
+    assert zones.zone_name("America/New_York", "es") == "Nueva York"
+    assert zones.zone_name("America/New_York", "en") == "New York"
+    assert zones.zone_name("America/Mexico_City", "es") == "Ciudad de México"
+    assert zones.zone_name("America/Indiana/Indianapolis") == "Indianapolis"
+    assert zones.zone_name("UTC", "es") == "UTC"
+
+
 def test_every_suggestion_is_valid() -> None:
     for lang in [*zones._LANGUAGE_ZONES, None]:
         got = suggested_zones(lang)
