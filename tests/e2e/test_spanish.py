@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core.screens import pain_advice
+from bot.core.screens import advice_with_contact, pain_advice
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.world import SimUser
 from bot.telegram.commands import bot_commands
@@ -226,3 +226,32 @@ async def test_a_clinic_whose_language_is_spanish(spanish_clinic: Sandbox) -> No
     assert set(menus) == {(default, ""), (default, "en")}
     assert menus[(default, "")][0]["description"] == es(sandbox, "menu_exercise")
     assert menus[(default, "en")][0]["description"] == label(sandbox, "menu_exercise")
+
+
+async def test_a_patient_on_hold_who_switches_gets_the_check_in_and_advice_in_spanish(
+    sandbox: Sandbox,
+) -> None:
+    """On hold (pain reported: see a doctor), the patient switches to Spanish: the check-in
+    planned before the switch, and the hold's advice with the clinic's contact, come in
+    Spanish; no reminder comes while on hold, in either language."""
+    user = sandbox.user("Ana", language_code="en")
+    await subscribe(sandbox, user, at="18:00", zone="Boston")
+    await say(sandbox, user, "/exercise")
+    await tap(sandbox, user, "btn_begin")
+    await tap(sandbox, user, "btn_hurts")
+    await tap(sandbox, user, "btn_warning_no")
+    assert (await patient_of(sandbox, user)).hold_since is not None
+    assert [t.kind for t in await timers_of(sandbox, user) if t.state == "pending"] == ["checkin"]
+    await say(sandbox, user, "/language")
+    user.tap("Español")
+    await sandbox.settle()
+    before = len(user.bot_messages)
+    await sandbox.advance(timedelta(days=2))
+    came = [m.text or "" for m in user.bot_messages[before:]]
+    assert es(sandbox, "checkin_question") in came
+    assert not any(t.startswith(es(sandbox, "reminder", minutes=7)[:10]) for t in came)
+    assert not any(t.startswith(label(sandbox, "reminder", minutes=7)[:10]) for t in came)
+    await say(sandbox, user, "/exercise")
+    assert sandbox.services is not None
+    on_hold = advice_with_contact(sandbox.services.content, "es", "on_hold")
+    assert last_text(user) == on_hold and "Teléfono: +1 617 720 2329" in on_hold
