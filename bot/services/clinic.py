@@ -56,7 +56,7 @@ async def patient_lookup(svc: Services, who: Patron, args: list[str]) -> Reply:
                     svc.content, lang, category(s.outcome, s.exercises, s.completed or ())
                 )
                 if s.finished_at
-                else screens.text(svc.content, lang, "staff_session_open")
+                else svc.content.text(lang, "staff_session_open")
             )
             + (f", {feeling_label(svc.content, lang, s.feeling)}" if s.feeling else "")
             for s in sessions

@@ -262,3 +262,34 @@ async def test_a_clear_tap_that_is_not_a_patient_code_is_invalid(
         assert rows.looked_up == []
         return
     raise AssertionError(f"{arg!r} was looked up as a patient code: {rows.looked_up}")
+
+
+async def test_words_with_html_characters_are_escaped_once(content: Content) -> None:
+    """A label inside a text is plain until the whole text is escaped: "&" shows as "&",
+    not as "&amp;" (Telegram reads HTML)."""
+    texts = {lang: dict(table) for lang, table in content.texts.items()}
+    texts["en"]["history_done"] = "done & dusted"
+    texts["en"]["staff_status_active"] = "active <ok>"
+    raises = content.exercises["arm-leg-raises"].model_copy(update={"title": "Arm & leg"})
+    exercises = {**content.exercises, "arm-leg-raises": raises}
+    odd = content.model_copy(update={"texts": texts, "exercises": exercises})
+    earlier = NOW - timedelta(hours=2)
+    done = SimpleNamespace(
+        started_at=earlier,
+        finished_at=earlier + timedelta(minutes=8),
+        outcome="completed",
+        exercises=["hook-lying-march"],
+        completed=["hook-lying-march"],
+        feeling=None,
+    )
+    cleared = SimpleNamespace(
+        created_at=earlier, kind="cleared", exercise_id=None, detail="without:arm-leg-raises"
+    )
+    someone = patient(on_hold=False)
+    someone.timezone = "America/New_York"
+    svc, _ = services(odd, someone, sessions=[done], reports=[cleared])
+    staff = only_screen(await clinic.patient_lookup(svc, STAFF, ["P-7K3Q9M"])).text
+    assert "(active &lt;ok&gt;)" in staff and ": done &amp; dusted" in staff
+    assert "all but Arm &amp; leg" in staff and "&amp;amp;" not in staff
+    history = only_screen(await clinic.history(svc, WHO)).text
+    assert ": done &amp; dusted" in history and "&amp;amp;" not in history

@@ -44,9 +44,10 @@ class PatientSummary:
 
 
 def status_label(content: Content, lang: str, status: str) -> str:
-    """A patient's standing (``patients.status``) in the staff's words; unknown: as stored."""
+    """A patient's standing (``patients.status``) in the staff's words; unknown: as stored.
+    Plain text: ``staff_patient`` escapes it with the rest."""
     key = f"staff_status_{status}"
-    return text(content, lang, key) if key in TEXTS else status
+    return content.text(lang, key) if key in TEXTS else status
 
 
 def patient_screen(content: Content, lang: str, summary: PatientSummary) -> Screen:
@@ -72,19 +73,19 @@ def patient_screen(content: Content, lang: str, summary: PatientSummary) -> Scre
 def report_label(content: Content, lang: str, kind: str, detail: str | None) -> str:
     """What a stored answer was, in the staff's words: "pain reported", "warning signs:
     YES", "cleared (by the patient): all but Bird dog". A kind this code does not know
-    is shown as stored."""
+    is shown as stored. Plain text: ``staff_patient`` escapes it with the rest."""
     if kind == "warning_sign" and detail in ("yes", "no"):
-        return text(content, lang, f"staff_report_warning_{detail}")
+        return content.text(lang, f"staff_report_warning_{detail}")
     if kind == "cleared":
         if detail == "staff":
-            return text(content, lang, "staff_report_cleared_staff")
+            return content.text(lang, "staff_report_cleared_staff")
         if detail and detail.startswith("without:"):
             ids = [i for i in detail.removeprefix("without:").split("+") if i in content.exercises]
             titles = ", ".join(content.exercise(i, lang).title for i in ids)
-            return text(content, lang, "staff_report_cleared_without", exercises=titles or "-")
-        return text(content, lang, "staff_report_cleared_all")
+            return content.text(lang, "staff_report_cleared_without", exercises=titles or "-")
+        return content.text(lang, "staff_report_cleared_all")
     key = f"staff_report_{kind}"
-    return text(content, lang, key) if key in TEXTS else kind
+    return content.text(lang, key) if key in TEXTS else kind
 
 
 ADHERENCE_LINES = 40
