@@ -146,8 +146,8 @@ async def test_a_reminder_pending_in_english_comes_in_the_language_chosen_since(
     sandbox: Sandbox,
 ) -> None:
     """The reminder was planned while the patient read English; /language switches while a
-    typed question waits (the question ends, as with any command); the reminder, its
-    buttons and what they lead to come in Spanish."""
+    typed question waits (the question ends, as with any command); after a restart the
+    reminder, its buttons and what they lead to come in Spanish."""
     user = sandbox.user("Ana", language_code="en")
     await subscribe(sandbox, user, at="7:30", zone="Boston")
     pending = [t for t in await timers_of(sandbox, user) if t.state == "pending"]
@@ -166,6 +166,7 @@ async def test_a_reminder_pending_in_english_comes_in_the_language_chosen_since(
     assert [t.due_at for t in await timers_of(sandbox, user) if t.state == "pending"] == [
         pending[0].due_at
     ]  # nothing changed but the language
+    await sandbox.restart_bot()  # the choice is stored, not remembered by the process
     await sandbox.advance(timedelta(hours=5))  # 08:00 in Boston: the 07:30 reminder came
     reminder = es(sandbox, "reminder", minutes=7)
     arrived = [m for m in user.bot_messages if m.text == reminder]
