@@ -39,6 +39,7 @@ from bot.app import (
 from bot.config import Settings
 from bot.content.errors import ContentError
 from bot.content.loader import load_content
+from bot.content.model import Content
 from bot.core.clock import SystemClock
 from bot.metrics import DatabaseFigures, ReadDatabase
 from bot.readiness import Mode, readiness
@@ -93,6 +94,18 @@ def example_content_problem(settings: Settings) -> str:
     )
 
 
+def default_language_problem(settings: Settings, content: Content) -> str | None:
+    """DEFAULT_LANGUAGE names the clinic's language: patients whose Telegram speaks none of
+    the content's languages get it, and the staff chat reads it. It must be one of them."""
+    if settings.default_language in content.languages:
+        return None
+    return (
+        f"DEFAULT_LANGUAGE={settings.default_language} is not a language of the content "
+        f"(it has: {', '.join(sorted(content.languages))}); set one of those, or add the "
+        "language's files (docs/CONTENT.md, Languages)"
+    )
+
+
 async def run_bot(settings: Settings, *, mode: Mode = "polling") -> int:
     if mode == "webhook" and (problem := webhook_problem(settings)):
         return _fail(problem)
@@ -104,6 +117,8 @@ async def run_bot(settings: Settings, *, mode: Mode = "polling") -> int:
         return CONFIG_ERROR
     if content.clinic.example and not settings.allow_example_content:
         return _fail(example_content_problem(settings))
+    if problem := default_language_problem(settings, content):
+        return _fail(problem)
     url = settings.database_url
     if problem := check_database_url(url) or sqlite_path_problem(sqlite_file(url), create=True):
         return _fail(problem)
@@ -188,6 +203,8 @@ async def _serve(bot: BotApp, settings: Settings, mode: Mode) -> int:
         lambda: readiness(bot, mode, poller, lease), lambda: metrics.scrape(read_database)
     )
     try:
+        if app.post_init:  # as PTB and the sandbox: the menus are set before updates flow
+            await app.post_init(app)
         await app.start()
         if problem := await _listen(ops, "OPS", settings.ops_host, settings.ops_port):
             return _fail(*problem)
@@ -212,8 +229,6 @@ async def _serve(bot: BotApp, settings: Settings, mode: Mode) -> int:
                 backoff_scale=settings.poll_retry_seconds / 5.0,
             )
             poller.start()
-        if app.post_init:
-            await app.post_init(app)
         log.info(
             "bot.started",
             extra={"mode": mode, "content_version": bot.services.content.short_version},

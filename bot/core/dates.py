@@ -45,6 +45,15 @@ def day(local: datetime, lang: str) -> str:
     return str(format_datetime(local, "EEE d MMM", locale=locale_for(lang)))
 
 
+def moment(local: datetime, lang: str) -> str:
+    """'Mon 12 Jan 2026, 10:00 EST' / 'lun 12 ene 2026, 10:00 EST': an instant for the
+    clinic's staff, with the year and the zone's abbreviation (as the zone database has it,
+    the same in every language)."""
+    shown = str(format_datetime(local, "EEE d MMM y, HH:mm", locale=locale_for(lang)))
+    zone = local.tzname()
+    return f"{shown} {zone}" if zone else shown
+
+
 def day_month(when: date, lang: str) -> str:
     """'2 Mar' / '2 mar': a day of a month, as a chart labels a week by its Monday."""
     return str(format_date(when, "d MMM", locale=locale_for(lang)))

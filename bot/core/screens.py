@@ -126,6 +126,12 @@ def format_when(content: Content, lang: str, instant: datetime, zone: str) -> st
     return dates.when(instant.astimezone(ZoneInfo(zone)), content.language_of(lang))
 
 
+def format_moment(content: Content, lang: str, instant: datetime, zone: str) -> str:
+    """'Mon 12 Jan 2026, 10:00 EST': an instant for the clinic's staff, in ``zone`` (the
+    clinic's) and ``lang`` (the clinic's default language)."""
+    return dates.moment(instant.astimezone(ZoneInfo(zone)), content.language_of(lang))
+
+
 def format_day(content: Content, lang: str, instant: datetime, zone: str) -> str:
     """'Wed 26 Nov' in the patient's zone and language."""
     return dates.day(instant.astimezone(ZoneInfo(zone)), content.language_of(lang))

@@ -11,6 +11,8 @@ matched exactly, after case and accents are folded: there is no fuzzy matching.
               | hour [minutes]                                 "seven thirty", "siete y media"
               | fraction "past" hour | "quarter to" hour       "half past 7", "quarter to eight"
               | hour "menos cuarto"                            "ocho menos cuarto" -> 07:45
+              | hour "y"|"menos" 5/10/15/20/25 in words        "siete y diez", "ocho menos veinte"
+              | hour "y" M                                     "7 y 20" -> 07:20
     hour     := H | one .. twelve | uno/una .. doce
     part of day := am | pm | "in the morning" | "in the afternoon" | "in the evening"
               | "at night" | "de la mañana" | "de la madrugada" | "de la tarde" | "de la noche"
@@ -102,9 +104,22 @@ _ENGLISH = _Words(
     },
 )
 
+# the minutes said after "y" (past) or "menos" (to) besides "media" and "cuarto"
+_SPANISH_MINUTES = {"cinco": 5, "diez": 10, "quince": 15, "veinte": 20, "veinticinco": 25}
+
 _SPANISH = _Words(
     hours=_numbered("una dos tres cuatro cinco seis siete ocho nueve diez once doce") | {"uno": 1},
-    minutes={("y", "media"): 30, ("y", "cuarto"): 15, ("menos", "cuarto"): -15},
+    minutes={
+        ("y", "media"): 30,
+        ("y", "cuarto"): 15,
+        ("menos", "cuarto"): -15,
+        ("y", "treinta"): 30,
+        # "siete y diez", "ocho menos veinte", "7 y 20"
+        **{("y", word): n for word, n in _SPANISH_MINUTES.items()},
+        **{("menos", word): -n for word, n in _SPANISH_MINUTES.items()},
+        **{("y", f"{n}"): n for n in range(1, 60)},
+        **{("y", f"{n:02}"): n for n in range(1, 10)},
+    },
     prefixes=_phrases("a las", "a la", "las", "la"),
     parts={
         ("am",): _Part.AM,

@@ -256,6 +256,11 @@ DEFAULT_WORDS: dict[str, PainWords] = {
             "me está doliendo",
             "doliendo",
             "dolió",
+            "dolía",
+            "dolían",
+            "me hace daño",
+            "me hice daño",
+            "me lastimé",
         ],
         stop=["parar", "detener", "basta", "stop"],
         negations=[
@@ -274,6 +279,9 @@ DEFAULT_WORDS: dict[str, PainWords] = {
             "no es doloroso",
             "no dolió",
             "no me dolió",
+            "no me hace daño",
+            "no me hice daño",
+            "no me lastimé",
         ],
         fillers=[
             "me",

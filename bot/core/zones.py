@@ -1009,12 +1009,19 @@ def zone_for_location(lat: float, lon: float) -> str | None:
     return zone
 
 
-def suggested_zones(language_code: str | None) -> list[str]:
-    """A few likely zones (at most 6, all installed) for a Telegram language code."""
+def suggested_zones(language_code: str | None, clinic_zone: str | None = None) -> list[str]:
+    """A few likely zones (at most 6, all installed) for a Telegram language code.
+
+    With ``clinic_zone`` (the clinic's, a region's zone rather than UTC) the clinic's own
+    zone is among them, first when the language's list lacks it: most patients live near
+    their clinic, whatever language they speak (a Spanish speaker in Boston)."""
     lang = (language_code or "").strip().lower().replace("_", "-").split("-", 1)[0]
     candidates = _LANGUAGE_ZONES.get(lang, _FALLBACK_ZONES)
-    zones = [z for z in (_available(c) for c in candidates) if z]
-    return (zones or list(_FALLBACK_ZONES))[:6]
+    zones = [z for z in (_available(c) for c in candidates) if z] or list(_FALLBACK_ZONES)
+    clinic = _available(clinic_zone) if clinic_zone and "/" in clinic_zone else None
+    if clinic and clinic not in zones[:6]:
+        zones = [clinic, *(z for z in zones if z != clinic)]
+    return zones[:6]
 
 
 def _offset_text(at: datetime) -> str:
@@ -1027,6 +1034,14 @@ def _offset_text(at: datetime) -> str:
     return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
+def zone_name(zone: str, lang: str | None = None) -> str:
+    """The place a zone is named after, as a patient reads it: "New York", "Nueva York"
+    (CLDR, with ``lang``), "Indianapolis"; a zone without a region as it is ("UTC")."""
+    if "/" not in zone:
+        return zone
+    return (zone_city(zone, lang) if lang else None) or zone.rsplit("/", 1)[1].replace("_", " ")
+
+
 def zone_label(zone: str, at: datetime, lang: str | None = None) -> str:
     """A short button label: "New York (EST)", "Istanbul (UTC+3)", "UTC"; at most 30 chars.
 
@@ -1037,7 +1052,7 @@ def zone_label(zone: str, at: datetime, lang: str | None = None) -> str:
     local = at.astimezone(get_zone(zone))
     if "/" not in zone:
         return zone[:MAX_LABEL]
-    city = (zone_city(zone, lang) if lang else None) or zone.rsplit("/", 1)[1].replace("_", " ")
+    city = zone_name(zone, lang)
     abbr = local.tzname() or ""
     if not abbr or abbr[0] in "+-" or abbr[0].isdigit():
         abbr = _offset_text(local)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.core import screens
 from bot.core.callbacks import Callback
 from bot.core.screens import Screen
 from bot.core.session import Outcome, category
 from bot.core.ui import clinic as ui
-from bot.core.ui.session import category_label
+from bot.core.ui.session import category_label, feeling_label
 from bot.services import safety
 from bot.services.context import Patron, Services
 from bot.services.invites import describe_dose
@@ -42,12 +41,11 @@ async def patient_lookup(svc: Services, who: Patron, args: list[str]) -> Reply:
         since = svc.clock.now() - timedelta(days=HISTORY_DAYS)
         sessions = await uow.sessions.recent_for_patient(patient.id, since)
         reports = await uow.reports.for_patient(patient.id, since=since)
-    zone = ZoneInfo(svc.content.clinic.timezone)
+    zone = svc.content.clinic.timezone
 
     def local(instant: datetime) -> str:
-        """Staff read times in the clinic's zone."""
-        at = instant.astimezone(zone)
-        return f"{at:%Y-%m-%d %H:%M} {at.tzname()}"
+        """Staff read times in the clinic's zone and language."""
+        return screens.format_moment(svc.content, lang, instant, zone)
 
     summary = ui.PatientSummary(
         code=patient.code,
@@ -56,17 +54,22 @@ async def patient_lookup(svc: Services, who: Patron, args: list[str]) -> Reply:
         sessions=tuple(
             f"{local(s.started_at)}: "
             + (
-                category(s.outcome, s.exercises, s.completed or ()).value
+                category_label(
+                    svc.content, lang, category(s.outcome, s.exercises, s.completed or ())
+                )
                 if s.finished_at
-                else "open"
+                else svc.content.text(lang, "staff_session_open")
             )
-            + (f", {s.feeling}" if s.feeling else "")
+            + (f", {feeling_label(svc.content, lang, s.feeling)}" if s.feeling else "")
             for s in sessions
         ),
         reports=tuple(
-            f"{local(r.created_at)}: {r.kind}"
-            + (f" ({r.exercise_id})" if r.exercise_id else "")
-            + (f" [{r.detail}]" if r.detail else "")
+            f"{local(r.created_at)}: {ui.report_label(svc.content, lang, r.kind, r.detail)}"
+            + (
+                f" ({svc.content.exercise(r.exercise_id, lang).title})"
+                if r.exercise_id in svc.content.exercises
+                else ""
+            )
             for r in reports
         ),
         plan=_plan(svc, lang, patient),

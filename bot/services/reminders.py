@@ -337,7 +337,7 @@ async def reminder_tap(svc: Services, who: Patron, callback: Callback) -> Reply:
     async with svc.db.unit_of_work() as uow:
         patient = await consented(uow, who)
         if patient is None or patient.timezone is None:
-            return Reply(toast=svc.content.text(who.language, "toast_invalid"))
+            return Reply(toast=svc.content.text(svc.language(who.language), "toast_invalid"))
         lang = patient.language
         now = svc.clock.now()
         today = local_date_of(now, patient.timezone)
@@ -405,7 +405,7 @@ async def pause(svc: Services, who: Patron, callback: Callback) -> Reply:
     async with svc.db.unit_of_work() as uow:
         patient = await consented(uow, who)
         if patient is None or patient.timezone is None:
-            return Reply(toast=svc.content.text(who.language, "toast_invalid"))
+            return Reply(toast=svc.content.text(svc.language(who.language), "toast_invalid"))
         lang = patient.language
         state = standing(patient)
         if state not in (Standing.ACTIVE, Standing.PAUSED, Standing.PAUSED_OPEN):

@@ -433,7 +433,8 @@ async def warning_answer(svc: Services, user_id: int, callback: Callback) -> Rep
         if answer.yes:
             await queue_alert(svc, uow, patient, "alert_warning_urgent", key=key)
         else:
-            await queue_alert(svc, uow, patient, "alert_warning", key=key, answer="no")
+            said = svc.content.text(svc.settings.default_language, "btn_warning_no")
+            await queue_alert(svc, uow, patient, "alert_warning", key=key, answer=said)
         if not answer.yes:
             await uow.commit()
             return Reply(edit=Screen(screens.text(svc.content, patient.language, "warning_none")))
@@ -587,13 +588,12 @@ async def queue_alert(
     if svc.settings.staff_chat_id is None or patient.alerts_opt_in is not True:
         return False
     now = svc.clock.now()
-    zone = ZoneInfo(svc.content.clinic.timezone)
-    local = now.astimezone(zone)
+    lang = svc.settings.default_language  # the staff chat's language
     text = svc.content.text(
-        svc.settings.default_language,
+        lang,
         text_key,
         code=patient.code,
-        when=f"{local:%Y-%m-%d %H:%M} {local.tzname()}",
+        when=screens.format_moment(svc.content, lang, now, svc.content.clinic.timezone),
         **values,
     )
     await uow.timers.schedule(patient.id, STAFF_ALERT, now, key[:128], {"text": text})

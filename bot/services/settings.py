@@ -19,6 +19,7 @@ from bot.core.zones import (
     find_zones,
     suggested_zones,
     zone_for_location,
+    zone_name,
 )
 from bot.services import planner
 from bot.services.context import Patron, Services
@@ -62,7 +63,7 @@ async def settings_tap(svc: Services, who: Patron, callback: Callback) -> Reply:
     async with svc.db.unit_of_work() as uow:
         patient = await consented(uow, who)
         if patient is None:
-            return Reply(toast=svc.content.text(who.language, "toast_invalid"))
+            return Reply(toast=svc.content.text(svc.language(who.language), "toast_invalid"))
         lang, content, action = patient.language, svc.content, callback.action
         weekly = patient.weekly_summary
         if action is Action.SETUP_REMINDERS:
@@ -101,7 +102,7 @@ async def settings_tap(svc: Services, who: Patron, callback: Callback) -> Reply:
             return Reply(edit=ui.ask_zone_screen(content, lang))
         # SET_ZONE
         choice = ui.ZoneChoice.parse(callback.arg)
-        suggestions = suggested_zones(who.language)
+        suggestions = _suggestions(svc, who)
         if isinstance(choice.pick, ui.ZoneName):
             zone = choice.pick.zone
         elif choice.pick == "keep" and patient.timezone:
@@ -118,15 +119,20 @@ def _ask(svc: Services, patient: Patient, kind: str, mask: int, time: str | None
     patient.settings_step = question.encode()
 
 
+def _suggestions(svc: Services, who: Patron) -> list[str]:
+    """The zone buttons: the clinic's zone, and those of the patient's Telegram language (a
+    Spanish speaker sees New York for a Boston clinic, then Madrid and Mexico City)."""
+    return suggested_zones(who.language, svc.content.clinic.timezone)
+
+
 def _zone_screen(svc: Services, who: Patron, patient: Patient, draft: ui.DaysAndTime) -> Screen:
-    """The zone question; suggestions follow the patient's Telegram language (a Spanish
-    speaker sees Madrid and Mexico City, not only the content's fallback language's)."""
+    """The zone question, with the suggestions of ``_suggestions``."""
     return ui.zone_screen(
         svc.content,
         patient.language,
         draft,
         patient.timezone,
-        suggested_zones(who.language),
+        _suggestions(svc, who),
         svc.clock.now(),
     )
 
@@ -145,8 +151,10 @@ async def _save(
     due = await planner.replan(uow, patient, now)
     await uow.commit()
     log.info("reminders.saved", extra={"patient_id": patient.id, "scheduled": due is not None})
-    when = screens.format_when(svc.content, patient.language, due, zone) if due else None
-    return ui.saved_screen(svc.content, patient.language, draft.mask, draft.time, zone, when)
+    lang = patient.language
+    when = screens.format_when(svc.content, lang, due, zone) if due else None
+    said = zone_name(zone, svc.content.language_of(lang))  # "Nueva York"
+    return ui.saved_screen(svc.content, lang, draft.mask, draft.time, said, when)
 
 
 async def end_question(svc: Services, who: Patron) -> None:
@@ -216,7 +224,7 @@ async def nudge_setting(svc: Services, who: Patron, callback: Callback) -> Reply
     async with svc.db.unit_of_work() as uow:
         patient = await consented(uow, who)
         if patient is None:
-            return Reply(toast=svc.content.text(who.language, "toast_invalid"))
+            return Reply(toast=svc.content.text(svc.language(who.language), "toast_invalid"))
         lang = patient.language
         if choice.minutes is None:
             return Reply(edit=ui.nudge_question_screen(svc.content, lang))

@@ -143,6 +143,16 @@ async def test_a_language_missing_a_safety_text_is_refused_naming_it(tmp_path: P
     assert f"{spanish}: advice_pain:" in text
 
 
+async def test_a_default_language_the_content_lacks_is_refused(tmp_path: Path) -> None:
+    """DEFAULT_LANGUAGE is what patients of other languages and the staff chat read: it
+    must be a language of the content ("es" is; a "de" without its files is not)."""
+    text = assert_clean(await run(tmp_path, DEFAULT_LANGUAGE="de"), 2, at_most=1)
+    assert text.startswith("DEFAULT_LANGUAGE=de is not a language of the content")
+    assert "(it has: en, es)" in text and "docs/CONTENT.md" in text
+    outcome = await run(tmp_path, DEFAULT_LANGUAGE="es")  # then on to Telegram (not there)
+    assert "Bot API server" in assert_clean(outcome, 1, at_most=1)
+
+
 # --- the settings ----------------------------------------------------------------------------
 
 

@@ -365,7 +365,7 @@ def test_a_complete_third_language_loads(content_dir: Path) -> None:
     add_language(content_dir)
     content = load_content(content_dir)
     assert set(content.languages) == {"en", "es", "de"}
-    assert content.exercise("bird-dog", "de").title == "Perro-pájaro"
+    assert content.exercise("bird-dog", "de").title == "Bird dog (a cuatro patas)"
     assert content.exercise("bird-dog", "de").dose == content.exercises["bird-dog"].dose
 
 

@@ -206,6 +206,17 @@ ACCEPTED_WORDS_ES = [
     ("ocho menos cuarto de la tarde", time(19, 45)),
     ("una menos cuarto", time(0, 45)),
     ("7 y media", time(7, 30)),
+    ("siete y diez", time(7, 10)),
+    ("siete y veinte", time(7, 20)),
+    ("ocho y cinco de la mañana", time(8, 5)),
+    ("siete y veinticinco de la tarde", time(19, 25)),
+    ("ocho menos diez", time(7, 50)),
+    ("ocho menos veinte de la tarde", time(19, 40)),
+    ("siete y quince", time(7, 15)),
+    ("siete y treinta", time(7, 30)),
+    ("7 y 20", time(7, 20)),
+    ("7 y 5", time(7, 5)),
+    ("7 y 05 de la tarde", time(19, 5)),
     ("mediodía", time(12, 0)),
     ("mediodia", time(12, 0)),
     ("el mediodía", time(12, 0)),
@@ -291,6 +302,12 @@ REJECTED_WORDS_ES = [
     "7 en punto en punto",
     "sieteymedia",
     "ocho menos cuarto de la madrugada de la tarde",
+    "7 y 60",
+    "7 y 0",
+    "siete y 200",
+    "ocho menos 10",  # "menos" takes the words only: "8 menos 10" is read as a sum
+    "siete y diez y cinco",
+    "siete y treinta y cinco",
 ]
 
 

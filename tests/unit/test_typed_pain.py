@@ -108,6 +108,9 @@ def test_english_not_mentions(text: str) -> None:
         "me está doliendo",
         "me esta doliendo",
         "me dolió",
+        "me dolía la espalda al levantar la pierna",
+        "me hace daño en la espalda",  # Spain
+        "creo que me lastimé",  # Latin America
         "es doloroso",
         "no, me duele",
         "no sé, me duele",
@@ -142,6 +145,9 @@ def test_spanish_mentions(text: str) -> None:
         "no me está doliendo",
         "no es doloroso",
         "no me dolió",
+        "no me hace daño",
+        "no me lastimé",
+        "tengo molestias musculares",  # soreness after exercise: its own button
         "estoy bien",
         "hola",
         "para mañana",  # "para" is not a stop word: it is mostly "for"
@@ -150,6 +156,14 @@ def test_spanish_mentions(text: str) -> None:
 )
 def test_spanish_not_mentions(text: str) -> None:
     assert not mentions_pain(text, ES)
+
+
+def test_the_bundled_files_hold_these_words() -> None:
+    """content/pain-words/*.yaml are the words these tests check."""
+    from bot.content import default_content_dir
+    from bot.content.loader import load_content
+
+    assert load_content(default_content_dir()).pain_words == DEFAULT_WORDS
 
 
 def test_each_language_reads_its_own_words() -> None:

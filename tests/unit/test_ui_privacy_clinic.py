@@ -44,8 +44,15 @@ def content() -> Content:
 class Rows:
     """What the fake unit of work answers, and which codes it was asked about."""
 
-    def __init__(self, patient: Any = None) -> None:
+    def __init__(
+        self,
+        patient: Any = None,
+        sessions: list[Any] | None = None,
+        reports: list[Any] | None = None,
+    ) -> None:
         self.patient = patient
+        self.sessions = sessions or []
+        self.reports = reports or []
         self.looked_up: list[str] = []
 
     async def by_telegram_id(self, user_id: int) -> Any:
@@ -56,10 +63,10 @@ class Rows:
         return self.patient if self.patient is not None and self.patient.code == code else None
 
     async def recent_for_patient(self, patient_id: int, since: datetime) -> list[Any]:
-        return []
+        return self.sessions
 
     async def for_patient(self, patient_id: int, since: datetime | None = None) -> list[Any]:
-        return []
+        return self.reports
 
 
 class FakeDb:
@@ -72,9 +79,16 @@ class FakeDb:
         yield SimpleNamespace(patients=rows, sessions=rows, reports=rows)
 
 
-def services(content: Content, patient: Any = None) -> tuple[Services, Rows]:
-    rows = Rows(patient)
-    settings = SimpleNamespace(default_language="en", staff_chat_id=STAFF_CHAT)
+def services(
+    content: Content,
+    patient: Any = None,
+    *,
+    lang: str = "en",
+    sessions: list[Any] | None = None,
+    reports: list[Any] | None = None,
+) -> tuple[Services, Rows]:
+    rows = Rows(patient, sessions, reports)
+    settings = SimpleNamespace(default_language=lang, staff_chat_id=STAFF_CHAT)
     svc = Services(cast(Any, FakeDb(rows)), content, FakeClock(NOW), cast(Any, settings))
     return svc, rows
 
@@ -161,7 +175,60 @@ async def test_no_clear_button_when_not_on_hold(content: Content) -> None:
 async def test_the_hold_is_dated_in_the_clinics_zone(content: Content) -> None:
     svc, _ = services(content, patient(on_hold=True))
     screen = only_screen(await clinic.patient_lookup(svc, STAFF, ["P-7K3Q9M"]))
-    assert "2026-01-12 10:00 EST" in screen.text  # 15:00 UTC two days before, in Boston
+    assert "Mon 12 Jan 2026, 10:00 EST" in screen.text  # 15:00 UTC two days before, in Boston
+
+
+async def test_the_staff_read_the_clinics_default_language(content: Content) -> None:
+    """The staff chat's language is the clinic's (DEFAULT_LANGUAGE): dates from CLDR, the
+    sessions in the words of /history and of the patient's own buttons."""
+    two_days_ago = NOW - timedelta(days=2)
+    sessions = [
+        SimpleNamespace(
+            started_at=two_days_ago,
+            finished_at=two_days_ago + timedelta(minutes=8),
+            outcome="completed",
+            exercises=["hook-lying-march"],
+            completed=["hook-lying-march"],
+            feeling="sore",
+        ),
+        SimpleNamespace(
+            started_at=NOW, finished_at=None, outcome=None, exercises=[], completed=[], feeling=None
+        ),
+    ]
+
+    def report(kind: str, exercise_id: str | None = None, detail: str | None = None) -> Any:
+        return SimpleNamespace(
+            created_at=two_days_ago, kind=kind, exercise_id=exercise_id, detail=detail
+        )
+
+    reports = [
+        report("pain", "arm-leg-raises"),
+        report("warning_sign", detail="no"),
+        report("checkin_worse"),
+        report("cleared", detail="without:arm-leg-raises+bird-dog"),
+        report("sore_still"),
+        report("something_new", detail="x"),
+    ]
+    svc, _ = services(content, patient(on_hold=True), lang="es", sessions=sessions, reports=reports)
+    screen = only_screen(await clinic.patient_lookup(svc, STAFF, ["P-7K3Q9M"]))
+    assert screen.text.startswith("Paciente P-7K3Q9M (activo)\nEn pausa desde: lun 12 ene 2026")
+    at = "lun 12 ene 2026, 10:00 EST"
+    lines = screen.text.split("Respuestas, últimos 14 días:\n")[1].splitlines()
+    assert lines == [
+        f"{at}: dolor comunicado (Elevación de brazos y piernas)",
+        f"{at}: señales de alarma: ninguna",
+        f"{at}: seguimiento durante la pausa: peor",
+        f"{at}: autorizado a seguir (según el paciente): todo menos Elevación de brazos y "
+        "piernas, Bird dog (a cuatro patas)",
+        f"{at}: seguimiento de las molestias: siguen",
+        f"{at}: something_new",  # a kind this code does not know: as stored
+    ]
+    done, sore = content.text("es", "history_done"), content.text("es", "btn_feel_sore")
+    assert f"lun 12 ene 2026, 10:00 EST: {done}, {sore}" in screen.text
+    assert f"mié 14 ene 2026, 10:00 EST: {content.text('es', 'staff_session_open')}" in (
+        screen.text
+    )
+    assert screen.buttons[0][0].label == content.text("es", "btn_staff_clear")
 
 
 async def test_an_unknown_code_is_said_so(content: Content) -> None:
@@ -198,3 +265,34 @@ async def test_a_clear_tap_that_is_not_a_patient_code_is_invalid(
         assert rows.looked_up == []
         return
     raise AssertionError(f"{arg!r} was looked up as a patient code: {rows.looked_up}")
+
+
+async def test_words_with_html_characters_are_escaped_once(content: Content) -> None:
+    """A label inside a text is plain until the whole text is escaped: "&" shows as "&",
+    not as "&amp;" (Telegram reads HTML)."""
+    texts = {lang: dict(table) for lang, table in content.texts.items()}
+    texts["en"]["history_done"] = "done & dusted"
+    texts["en"]["staff_status_active"] = "active <ok>"
+    raises = content.exercises["arm-leg-raises"].model_copy(update={"title": "Arm & leg"})
+    exercises = {**content.exercises, "arm-leg-raises": raises}
+    odd = content.model_copy(update={"texts": texts, "exercises": exercises})
+    earlier = NOW - timedelta(hours=2)
+    done = SimpleNamespace(
+        started_at=earlier,
+        finished_at=earlier + timedelta(minutes=8),
+        outcome="completed",
+        exercises=["hook-lying-march"],
+        completed=["hook-lying-march"],
+        feeling=None,
+    )
+    cleared = SimpleNamespace(
+        created_at=earlier, kind="cleared", exercise_id=None, detail="without:arm-leg-raises"
+    )
+    someone = patient(on_hold=False)
+    someone.timezone = "America/New_York"
+    svc, _ = services(odd, someone, sessions=[done], reports=[cleared])
+    staff = only_screen(await clinic.patient_lookup(svc, STAFF, ["P-7K3Q9M"])).text
+    assert "(active &lt;ok&gt;)" in staff and ": done &amp; dusted" in staff
+    assert "all but Arm &amp; leg" in staff and "&amp;amp;" not in staff
+    history = only_screen(await clinic.history(svc, WHO)).text
+    assert ": done &amp; dusted" in history and "&amp;amp;" not in history

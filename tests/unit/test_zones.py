@@ -216,6 +216,32 @@ def test_suggested_zones_exact_lists() -> None:
     assert suggested_zones(None) == ["UTC", "Europe/London", "America/New_York"]
 
 
+def test_the_clinics_zone_is_suggested_in_every_language() -> None:
+    """A Spanish speaker near a Boston clinic finds the clinic's zone among the buttons."""
+    assert suggested_zones("es", "America/New_York") == [
+        "America/New_York",
+        "Europe/Madrid",
+        "America/Mexico_City",
+        "America/Bogota",
+        "America/Argentina/Buenos_Aires",
+        "America/Lima",
+    ]
+    # already there: the list stays as it is; UTC (no zone chosen) adds nothing
+    assert suggested_zones("en", "America/New_York") == suggested_zones("en")
+    assert suggested_zones("es", "UTC") == suggested_zones("es")
+    assert suggested_zones("de", "Europe/Madrid")[0] == "Europe/Madrid"
+    assert suggested_zones(None, "Asia/Tokyo")[0] == "Asia/Tokyo"
+    assert suggested_zones("es", "Not/AZone") == suggested_zones("es")
+
+
+def test_a_zone_is_named_by_its_place_in_the_patients_language() -> None:
+    assert zones.zone_name("America/New_York", "es") == "Nueva York"
+    assert zones.zone_name("America/New_York", "en") == "New York"
+    assert zones.zone_name("America/Mexico_City", "es") == "Ciudad de México"
+    assert zones.zone_name("America/Indiana/Indianapolis") == "Indianapolis"
+    assert zones.zone_name("UTC", "es") == "UTC"
+
+
 def test_every_suggestion_is_valid() -> None:
     for lang in [*zones._LANGUAGE_ZONES, None]:
         got = suggested_zones(lang)

@@ -10,6 +10,7 @@ from html import escape
 from typing import Self
 
 from bot.content.model import Content
+from bot.content.texts import TEXTS
 from bot.core.callbacks import Action, Callback, InvalidCallback
 from bot.core.clinic_report import PatientRow
 from bot.core.codes import is_patient_code
@@ -44,13 +45,20 @@ class PatientSummary:
     plan: str = ""  # the program, the clinic's reference and the dose (staff_patient_plan)
 
 
+def status_label(content: Content, lang: str, status: str) -> str:
+    """A patient's standing (``patients.status``) in the staff's words; unknown: as stored.
+    Plain text: ``staff_patient`` escapes it with the rest."""
+    key = f"staff_status_{status}"
+    return content.text(lang, key) if key in TEXTS else status
+
+
 def patient_screen(content: Content, lang: str, summary: PatientSummary) -> Screen:
     body = text(
         content,
         lang,
         "staff_patient",
         code=summary.code,
-        status=summary.status,
+        status=status_label(content, lang, summary.status),
         since=summary.on_hold_since or "-",
         sessions="\n".join(summary.sessions) or "-",
         reports="\n".join(summary.reports) or "-",
@@ -64,6 +72,24 @@ def patient_screen(content: Content, lang: str, summary: PatientSummary) -> Scre
         Callback(Action.STAFF_CLEAR, arg=StaffClear(summary.code).arg()),
     )
     return Screen(body, ((clear,),))
+
+
+def report_label(content: Content, lang: str, kind: str, detail: str | None) -> str:
+    """What a stored answer was, in the staff's words: "pain reported", "warning signs:
+    YES", "cleared (by the patient): all but Bird dog". A kind this code does not know
+    is shown as stored. Plain text: ``staff_patient`` escapes it with the rest."""
+    if kind == "warning_sign" and detail in ("yes", "no"):
+        return content.text(lang, f"staff_report_warning_{detail}")
+    if kind == "cleared":
+        if detail == "staff":
+            return content.text(lang, "staff_report_cleared_staff")
+        if detail and detail.startswith("without:"):
+            ids = [i for i in detail.removeprefix("without:").split("+") if i in content.exercises]
+            titles = ", ".join(content.exercise(i, lang).title for i in ids)
+            return content.text(lang, "staff_report_cleared_without", exercises=titles or "-")
+        return content.text(lang, "staff_report_cleared_all")
+    key = f"staff_report_{kind}"
+    return content.text(lang, key) if key in TEXTS else kind
 
 
 ADHERENCE_LINES = 40

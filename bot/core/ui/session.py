@@ -20,6 +20,7 @@ from bot.core.screens import Button, Screen, rows, text
 from bot.core.session import (
     Category,
     ExercisePlan,
+    Feeling,
     PainWhich,
     Phase,
     SessionState,
@@ -223,5 +224,19 @@ def closing_text(content: Content, lang: str, category: Category, done: int, tot
 
 
 def category_label(content: Content, lang: str, category: Category) -> str:
-    """How /history names a day's session."""
-    return text(content, lang, f"history_{category.value}")
+    """How /history names a day's session; plain text, for a text that is escaped whole."""
+    return content.text(lang, f"history_{category.value}")
+
+
+_FEELING_LABELS: dict[str, str] = {
+    Feeling.NONE: "btn_feel_fine",
+    Feeling.SORE: "btn_feel_sore",
+    Feeling.PAIN: "btn_feel_pain",
+}
+
+
+def feeling_label(content: Content, lang: str, feeling: str) -> str:
+    """A session's answer to "How did it feel?" as the patient's button said it; a value
+    this code does not know is shown as stored. Plain text, like ``category_label``."""
+    key = _FEELING_LABELS.get(feeling)
+    return content.text(lang, key) if key else feeling

@@ -305,7 +305,8 @@ def ask_zone_screen(content: Content, lang: str) -> Screen:
 def saved_screen(
     content: Content, lang: str, mask: int, hhmm: str, zone: str, next_when: str | None
 ) -> Screen:
-    """The confirmation; ``next_when`` None means no reminder will come yet (on hold)."""
+    """The confirmation; ``zone`` as the patient reads it (``zone_name``: "New York",
+    "Nueva York"); ``next_when`` None means no reminder will come yet (on hold)."""
     chosen = {"days": describe_mask(content, lang, mask), "time": hhmm, "zone": zone}
     if next_when is None:
         return Screen(text(content, lang, "settings_saved_on_hold", **chosen))
