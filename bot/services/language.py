@@ -8,7 +8,7 @@ import logging
 
 from bot.core.callbacks import Callback
 from bot.core.ui import language as ui
-from bot.core.ui import onboarding as onboarding_ui
+from bot.services import onboarding
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
 
@@ -25,7 +25,9 @@ async def choose(svc: Services, who: Patron, callback: Callback) -> Reply:
     async with svc.db.unit_of_work() as uow:
         patient = await uow.patients.by_telegram_id(who.user_id)
         if patient is None or patient.consent_at is None:
-            return Reply(edit=onboarding_ui.consent_screen(svc.content, choice.code))
+            # nothing is stored before consent: the choice (and an invite link's token)
+            # travel in the consent screen's buttons
+            return Reply(edit=await onboarding.consent_for(svc, uow, choice.code, choice.token))
         patient.language = choice.code
         patient.updated_at = svc.clock.now()
         await uow.commit()

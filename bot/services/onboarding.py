@@ -48,17 +48,24 @@ async def start(svc: Services, who: Patron, token: str | None = None) -> Reply:
             lang = patient.language
             program = content.program(patient.program_id or content.default_program.id, lang)
             return say(ui.welcome_back_screen(content, lang, program.title, lead))
-        lang = svc.language(who.language)
-        if token is None:
-            if svc.settings.invite_only:
-                return say(ui.invite_only_screen(content, lang))
-            return say(ui.consent_screen(content, lang))
-        state, invite = await invites.link_state(svc, uow, token, now)
+        return say(await consent_for(svc, uow, svc.language(who.language), token))
+
+
+async def consent_for(svc: Services, uow: UnitOfWork, lang: str, token: str | None) -> Screen:
+    """What a newcomer sees before agreeing, in ``lang``: the consent screen (with the
+    program an invite link chose, and its token), or why the link cannot be used, or, with
+    INVITE_ONLY and no link, how to get one."""
+    content = svc.content
+    if token is None:
+        if svc.settings.invite_only:
+            return ui.invite_only_screen(content, lang)
+        return ui.consent_screen(content, lang)
+    state, invite = await invites.link_state(svc, uow, token, svc.clock.now())
     if state is not invites.LinkState.VALID or invite is None:
         key = invites.PROBLEM_TEXT[state]
-        return say(ui.invite_problem_screen(content, lang, key, svc.settings.invite_only))
+        return ui.invite_problem_screen(content, lang, key, svc.settings.invite_only)
     title = content.program(invite.program_id, lang).title
-    return say(ui.consent_screen(content, lang, token=token, program_title=title))
+    return ui.consent_screen(content, lang, token=token, program_title=title)
 
 
 async def _invite_for_existing(

@@ -222,6 +222,28 @@ async def test_a_link_survives_a_restart_between_start_and_agree(clinic: Sandbox
     assert patient.dose == {"hook-lying-march": {"sets": 3}}
 
 
+async def test_choosing_spanish_before_agreeing_keeps_the_link(clinic: Sandbox) -> None:
+    """An English Telegram, a Spanish speaker: "Español" on the consent screen of a link
+    shows it in Spanish with the clinic's program, and agreeing uses the link."""
+    sandbox = clinic
+    token = await invite(sandbox, staff_of(sandbox), "gentle-start ref=H-77")
+    user = sandbox.user()
+    await say(sandbox, user, f"/start {token}")
+    await tap(sandbox, user, "Español")
+    title = sandbox.services.content.program("gentle-start", "es").title  # type: ignore[union-attr]
+    assert label(sandbox, "invite_welcome", "es", program_title=title) in last_text(user)
+    assert await find_patient(sandbox, user) is None  # nothing stored before consent
+    await tap(sandbox, user, label(sandbox, "btn_agree", "es"))
+    patient = await patient_of(sandbox, user)
+    assert (patient.language, patient.program_id, patient.clinic_ref) == (
+        "es",
+        "gentle-start",
+        "H-77",
+    )
+    (stored,) = await invites_in_store(sandbox)
+    assert stored.used_by == patient.id
+
+
 async def test_invite_only_without_a_link_explains_and_stores_nothing(database_url: str) -> None:
     async with Sandbox(
         database_url=database_url, staff_chat_id=STAFF_ID, invite_only=True

@@ -23,6 +23,7 @@ from bot.core.invites import (
     token_hash,
     valid_ref,
 )
+from bot.core.ui.language import LanguageChoice
 from bot.core.ui.onboarding import AgreeIn, consent_screen
 
 
@@ -69,6 +70,24 @@ def test_agree_button_carries_the_token_within_telegrams_64_bytes(content: Conte
         ValueError, match="cannot be encoded"
     ):  # never a button that cannot be encoded
         encode(Callback(agree.action, arg="en/" + "A" * 60))
+
+
+def test_the_other_languages_on_the_consent_screen_carry_the_token(content: Content) -> None:
+    """Choosing a language before agreeing keeps the clinic's link (and so its program)."""
+    token = new_token()
+    screen = consent_screen(content, "en", token=token, program_title="x")
+    [spanish] = screen.buttons[1]
+    assert spanish.label == "Español"
+    data = encode(spanish.callback)
+    assert len(data.encode()) <= 64
+    parsed = LanguageChoice.parse(decode(data).arg, content.languages)
+    assert (parsed.code, parsed.token) == ("es", token)
+    assert LanguageChoice.parse("es", content.languages).token is None
+    for forged in ("es/short", "es/" + "A" * 21 + "!", "xx/" + token, "/" + token):
+        with pytest.raises(InvalidCallback):
+            LanguageChoice.parse(forged, content.languages)
+    [english] = consent_screen(content, "es").buttons[1]  # no link: no token
+    assert LanguageChoice.parse(english.callback.arg, content.languages) == LanguageChoice("en")
 
 
 def test_invite_arguments(content: Content) -> None:

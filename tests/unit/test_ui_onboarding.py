@@ -80,7 +80,7 @@ def test_consent_names_the_clinic_advises_first_and_asks_last(content: Content) 
     assert screen.text.index(advice) < screen.text.index(prompt)
     assert screen.text.endswith(prompt)
     assert screen.text.endswith("?")
-    assert actions(screen) == [Action.AGREE, Action.DECLINE]
+    assert actions(screen) == [Action.AGREE, Action.DECLINE, Action.LANGUAGE]  # + Español
 
 
 def test_the_start_question_puts_what_happened_first(content: Content) -> None:

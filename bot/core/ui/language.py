@@ -9,23 +9,30 @@ from typing import Self
 from bot.content.model import Content
 from bot.core.callbacks import Action, Callback, InvalidCallback
 from bot.core.dates import language_name
+from bot.core.invites import looks_like_token
 from bot.core.screens import Button, Screen, rows, text
 
 
 @dataclass(frozen=True)
 class LanguageChoice:
-    """A language of the content, by its code ("es")."""
+    """A language of the content, by its code ("es"); on the consent screen of an invite
+    link, the link's token too (``es/<token>``), so that choosing a language before
+    agreeing keeps the clinic's program."""
 
     code: str
+    token: str | None = None
 
     def arg(self) -> str:
-        return self.code
+        return self.code if self.token is None else f"{self.code}/{self.token}"
 
     @classmethod
     def parse(cls, arg: str, languages: Collection[str]) -> Self:
-        if arg not in languages:
+        code, slash, token = arg.partition("/")
+        if code not in languages:
             raise InvalidCallback("no such language")
-        return cls(arg)
+        if slash and not looks_like_token(token):
+            raise InvalidCallback("not a token")
+        return cls(code, token if slash else None)
 
 
 def language_screen(content: Content, lang: str) -> Screen:

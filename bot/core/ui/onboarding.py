@@ -9,8 +9,10 @@ from typing import Self
 
 from bot.content.model import Content
 from bot.core.callbacks import Action, Callback, InvalidCallback
+from bot.core.dates import language_name
 from bot.core.invites import looks_like_token
 from bot.core.screens import Button, Screen, clinic_values, text
+from bot.core.ui.language import LanguageChoice
 
 
 @dataclass(frozen=True)
@@ -48,21 +50,26 @@ def consent_screen(
     content: Content, lang: str, *, token: str | None = None, program_title: str | None = None
 ) -> Screen:
     """The safety note and the consent question; after an invite link, which program the
-    clinic chose, and the link's token in the Agree button."""
+    clinic chose, and the link's token in the Agree button. The other languages are offered
+    below it (each named in itself), carrying the token too."""
     parts = [text(content, lang, "welcome_new", clinic_name=content.clinic_in(lang).name)]
     if program_title is not None:
         parts.append(text(content, lang, "invite_welcome", program_title=program_title))
     parts += [text(content, lang, "advice_before_start"), text(content, lang, "consent_prompt")]
-    agree = AgreeIn(content.language_of(lang), token)
-    return Screen(
-        "\n\n".join(parts),
-        (
-            (
-                Button(content.text(lang, "btn_agree"), Callback(Action.AGREE, arg=agree.arg())),
-                _button(content, lang, "btn_decline", Action.DECLINE),
-            ),
-        ),
+    current = content.language_of(lang)
+    agree = AgreeIn(current, token)
+    others = tuple(
+        Button(
+            language_name(code), Callback(Action.LANGUAGE, arg=LanguageChoice(code, token).arg())
+        )
+        for code in sorted(content.languages)
+        if code != current
     )
+    answers = (
+        Button(content.text(lang, "btn_agree"), Callback(Action.AGREE, arg=agree.arg())),
+        _button(content, lang, "btn_decline", Action.DECLINE),
+    )
+    return Screen("\n\n".join(parts), (answers, others) if others else (answers,))
 
 
 def declined_screen(content: Content, lang: str) -> Screen:
