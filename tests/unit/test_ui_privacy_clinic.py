@@ -213,7 +213,8 @@ async def test_the_staff_read_the_clinics_default_language(content: Content) -> 
     screen = only_screen(await clinic.patient_lookup(svc, STAFF, ["P-7K3Q9M"]))
     assert screen.text.startswith("Paciente P-7K3Q9M (activo)\nEn pausa desde: lun 12 ene 2026")
     at = "lun 12 ene 2026, 10:00 EST"
-    lines = screen.text.split("Respuestas, últimos 14 días:\n")[1].splitlines()
+    answers = screen.text.split("Respuestas, últimos 14 días:\n")[1].split("\n\n")[0]
+    lines = answers.splitlines()
     assert lines == [
         f"{at}: dolor comunicado (Elevación de brazos y piernas)",
         f"{at}: señales de alarma: ninguna",
@@ -228,6 +229,7 @@ async def test_the_staff_read_the_clinics_default_language(content: Content) -> 
     assert f"mié 14 ene 2026, 10:00 EST: {content.text('es', 'staff_session_open')}" in (
         screen.text
     )
+    assert "\n\nPrograma: Zona lumbar: ejercicios en casa; referencia: ninguna\n" in screen.text
     assert screen.buttons[0][0].label == content.text("es", "btn_staff_clear")
 
 
