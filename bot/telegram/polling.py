@@ -6,7 +6,10 @@ update it cannot parse. This poller:
 
 - asks ``getUpdates`` with ``offset`` = the oldest update not yet handled, so Telegram
   keeps (and after a crash, redelivers) everything unfinished; updates it already has in
-  hand are recognised by id and not handled twice;
+  hand are recognised by id and not decoded or handled twice;
+- asks again only once an update in hand finished (or after a short while): that call
+  confirms it, and with nothing else in hand it is also the long poll for the next
+  update, so a lone patient's tap costs one ``getUpdates``, not a second to confirm;
 - keeps at most ``window`` update ids between that offset and the newest one fetched;
   when one slow chat holds the offset back longer than that, the offset moves past it
   (``updates.confirmed_early``: such an update could be lost by a crash, never run twice);
@@ -102,8 +105,7 @@ class Poller:
         self.status = PollStatus()
         self._unfinished: set[int] = set()
         self._last_id: int | None = None
-        self._progress = asyncio.Event()  # some update finished
-        self._all_done = asyncio.Event()  # no update in hand is unfinished
+        self._progress = asyncio.Event()  # some update finished since the last call
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._backoff = 0.0
@@ -149,18 +151,20 @@ class Poller:
 
     async def _loop(self) -> None:
         while not self._stopping:
-            if len(self._unfinished) >= self._window:
-                await _wait(self._progress, None)
-                continue
+            self._progress.clear()  # from here on, a finished update is news
             raw = await self._fetch(0 if self._unfinished else self._timeout)
             if raw is None:
                 continue
-            fresh = self._take_fresh(raw)
-            if not fresh and self._unfinished:
-                # Telegram answers at once while unfinished updates are unconfirmed, with
-                # all of them again: look again when all are done (to confirm them), or a
-                # little later for other chats' new updates, not after each one.
-                await _wait(self._all_done, BUSY_REPOLL_SECONDS)
+            self._take_fresh(raw)
+            if self._unfinished:
+                # Asked now, Telegram would answer at once with every unfinished update
+                # again (they are not confirmed yet). Ask once one has finished instead:
+                # that call confirms it, and when nothing else is in hand it is the long
+                # poll for the next update too (one getUpdates per tap for a lone
+                # patient, not two). Other chats' new updates wait for that at most
+                # BUSY_REPOLL_SECONDS; with the window full, for as long as it takes.
+                full = len(self._unfinished) >= self._window
+                await _until(self._progress, None if full else BUSY_REPOLL_SECONDS)
             elif self._interval:
                 await asyncio.sleep(self._interval)
 
@@ -250,8 +254,6 @@ class Poller:
         if not done.cancelled():  # cancelled at stop: left for Telegram to deliver again
             self._unfinished.discard(update_id)
         self._progress.set()
-        if not self._unfinished:
-            self._all_done.set()
 
     async def _confirm_finished(self) -> None:
         """One last short call so Telegram forgets what was handled before the stop."""
@@ -268,9 +270,10 @@ class Poller:
             log.warning("polling.confirm_failed", extra={"error": type(error).__name__})
 
 
-async def _wait(event: asyncio.Event, at_most: float | None) -> None:
-    """Until ``event`` is set again (or ``at_most`` seconds)."""
-    event.clear()
+async def _until(event: asyncio.Event, at_most: float | None) -> None:
+    """Until ``event`` is set (at once if it is already), or ``at_most`` seconds."""
+    if event.is_set():
+        return
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(at_most):
             await event.wait()
