@@ -7,9 +7,10 @@ update it cannot parse. This poller:
 - asks ``getUpdates`` with ``offset`` = the oldest update not yet handled, so Telegram
   keeps (and after a crash, redelivers) everything unfinished; updates it already has in
   hand are recognised by id and not decoded or handled twice;
-- asks again only once an update in hand finished (or after a short while): that call
-  confirms it, and with nothing else in hand it is also the long poll for the next
-  update, so a lone patient's tap costs one ``getUpdates``, not a second to confirm;
+- asks again only once an update in hand finished, and with many in hand after a pause
+  that grows with them (each answer repeats them all): the call that confirms an update
+  is also the long poll for the next one when nothing else is in hand, so a lone
+  patient's tap costs one ``getUpdates``, not a second to confirm it;
 - keeps at most ``window`` update ids between that offset and the newest one fetched;
   when one slow chat holds the offset back longer than that, the offset moves past it
   (``updates.confirmed_early``: such an update could be lost by a crash, never run twice);
@@ -106,6 +107,8 @@ class Poller:
         self._unfinished: set[int] = set()
         self._last_id: int | None = None
         self._progress = asyncio.Event()  # some update finished since the last call
+        self._all_done = asyncio.Event()  # set while no update in hand is unfinished
+        self._all_done.set()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._backoff = 0.0
@@ -146,6 +149,8 @@ class Poller:
             self.status.confirmed_early += early
             log.warning("updates.confirmed_early", extra={"count": early})
             self._unfinished = {i for i in self._unfinished if i >= newest_allowed_gap}
+            if not self._unfinished:
+                self._all_done.set()
             low = min(self._unfinished) if self._unfinished else self._last_id + 1
         return low
 
@@ -157,16 +162,30 @@ class Poller:
                 continue
             self._take_fresh(raw)
             if self._unfinished:
-                # Asked now, Telegram would answer at once with every unfinished update
-                # again (they are not confirmed yet). Ask once one has finished instead:
-                # that call confirms it, and when nothing else is in hand it is the long
-                # poll for the next update too (one getUpdates per tap for a lone
-                # patient, not two). Other chats' new updates wait for that at most
-                # BUSY_REPOLL_SECONDS; with the window full, for as long as it takes.
-                full = len(self._unfinished) >= self._window
-                await _until(self._progress, None if full else BUSY_REPOLL_SECONDS)
+                await self._until_worth_asking()
             elif self._interval:
                 await asyncio.sleep(self._interval)
+
+    async def _until_worth_asking(self) -> None:
+        """Wait before asking again while updates are in hand.
+
+        Asked now, Telegram would answer at once with every unfinished update again (they
+        are not confirmed yet), to be decoded and skipped. So: ask once one finished -
+        that call confirms it, and when nothing else is in hand it is also the long poll
+        for the next update (a lone patient's tap costs one getUpdates, not two) - but
+        with more in hand, not sooner than a pause that grows with them (each answer
+        repeats them all), unless all are done; never later than BUSY_REPOLL_SECONDS
+        after the last call, so other chats' new updates wait at most that long. With the
+        window full, nothing is asked until one finishes.
+        """
+        loop = asyncio.get_running_loop()
+        asked_at = loop.time()
+        full = len(self._unfinished) >= self._window
+        await _until(self._progress, None if full else BUSY_REPOLL_SECONDS)
+        pause = BUSY_REPOLL_SECONDS * len(self._unfinished) / self._window
+        left = asked_at + pause - loop.time()
+        if self._unfinished and left > 0:
+            await _until(self._all_done, left)
 
     async def _fetch(self, long_poll: int) -> list[object] | None:
         data: dict[str, object] = {
@@ -246,6 +265,7 @@ class Poller:
                 self._metrics.updates.labels("unparseable").inc()
                 continue  # poison: confirmed with the next poll, never handled
             self._unfinished.add(update_id)
+            self._all_done.clear()
             done = self._runner.submit(update)
             done.add_done_callback(functools.partial(self._finished, update_id))
         return fresh
@@ -254,6 +274,8 @@ class Poller:
         if not done.cancelled():  # cancelled at stop: left for Telegram to deliver again
             self._unfinished.discard(update_id)
         self._progress.set()
+        if not self._unfinished:
+            self._all_done.set()
 
     async def _confirm_finished(self) -> None:
         """One last short call so Telegram forgets what was handled before the stop."""
