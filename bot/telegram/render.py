@@ -176,7 +176,9 @@ async def edit(
     buttons; BadRequest if Telegram refuses the edit, MediaUnavailable if the picture
     cannot be sent (the message is unchanged)."""
     if screen.media is not None and media is not None:
-        await media.edit_media(bot, chat_id, message_id, screen.media, screen.text, markup(screen))
+        await media.edit_media(
+            bot, chat_id, message_id, screen.media, screen.text, markup_data(screen)
+        )
         return
     screen = as_text(screen)
     # The raw request path, as in send_bulk: nobody reads the edited Message, so neither
