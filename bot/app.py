@@ -148,9 +148,11 @@ def build_application(
         metrics=metrics,
     )
 
+    # taps first: the most frequent update is not checked against every command (a
+    # callback query matches no message handler, nor a message this one, so order is free)
+    application.add_handler(CallbackQueryHandler(handlers.on_callback))
     for command in COMMANDS:
         application.add_handler(CommandHandler(command.name, command.handler, filters=NEW_MESSAGES))
-    application.add_handler(CallbackQueryHandler(handlers.on_callback))
     application.add_handler(
         MessageHandler(NEW_MESSAGES & filters.COMMAND, handlers.on_unknown_command)
     )
