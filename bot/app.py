@@ -88,7 +88,11 @@ async def prepare_database(settings: Settings, db: Database) -> None:
 async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     content = load_content(settings.content_dir)  # raises ContentError, naming file and field
     clock = clock or SystemClock()
-    db = Database(settings.database_url, clock=clock)
+    db = Database(
+        settings.database_url,
+        clock=clock,
+        pool_size=max(5, settings.update_concurrency + 2),  # handlers, and the dispatcher
+    )
     try:
         await prepare_database(settings, db)
     except BaseException:

@@ -299,12 +299,18 @@ class Database:
         sqlite_busy_timeout_ms: int = 15_000,
         script_location: Path | str | None = None,
         clock: Clock | None = None,
+        pool_size: int | None = None,
     ) -> None:
         self.url = url
         # stored timestamps come from the bot's clock (bot/store/stamps.py)
         self.clock: Clock = clock or SystemClock()
+        sqlite = url.startswith("sqlite")
+        # PostgreSQL: keep as many connections as units of work run at once (``pool_size``,
+        # e.g. UPDATE_CONCURRENCY): with SQLAlchemy's default of 5, busy taps opened and
+        # closed a connection each time (docs/BENCHMARKS.md). SQLite writers take turns.
+        pooling = {"pool_size": pool_size} if pool_size and not sqlite else {}
         self.engine: AsyncEngine = create_async_engine(
-            url, echo=echo, pool_pre_ping=not url.startswith("sqlite")
+            url, echo=echo, pool_pre_ping=not sqlite, **pooling
         )
         self.dialect: str = self.engine.dialect.name
         # SQLite: writing units of work of this process take turns (bot/store/uow.py)

@@ -178,9 +178,12 @@ async def test_a_turn_not_given_back_in_time_is_not_waited_for_forever() -> None
     assert await asyncio.create_task(turn.take())
 
 
-async def test_postgres_writers_need_no_turn(postgres_url: str) -> None:
-    database = Database(postgres_url)
+async def test_postgres_writers_need_no_turn_and_keep_a_connection_each(
+    postgres_url: str,
+) -> None:
+    database = Database(postgres_url, pool_size=18)
     try:
         assert database.unit_of_work()._turn is None
+        assert database.engine.pool.size() == 18  # type: ignore[attr-defined]
     finally:
         await database.dispose()
