@@ -203,30 +203,70 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
     """A button of a session screen was tapped.
 
     The common tap - a step of an open session from its current screen, or a stale one -
-    is one short transaction: one Core query for plain values, one conditional UPDATE (the
-    compare-and-set on the revision), a timer statement when a timer starts or stops, the
-    commit. A tap that ends the session, says it hurts, restarts or continues, or one on
-    a session that has ended, loads the ORM rows and takes the full path (``_full_tap``).
+    takes the short path (``_short_tap``): one short transaction. Any other (a tap that
+    ends the session, says it hurts, restarts or continues, or one on a session that has
+    ended) loads the ORM rows afresh in the same transaction and goes on below.
     """
     async with svc.db.unit_of_work() as uow:
-        patient, session = await uow.sessions.for_tap(who.user_id, callback.session_id)
-        if (
-            patient is None
-            or session is None
-            or session.patient_id != patient.id
-            or session.finished_at is not None
-            or callback.action in _FULL_PATH
-        ):
-            return await _full_tap(svc, uow, who, callback, message_id)
+        short = await _short_tap(svc, uow, who, callback, message_id)
+        if short is not None:
+            return short
+        patient, session = await uow.sessions.with_patient(who.user_id, callback.session_id)
+        lang = patient.language if patient else svc.language(who.language)
+        if patient is None or session is None:
+            return _toast(svc, lang, "toast_invalid")
+        if session.patient_id != patient.id:
+            log.warning("callback.foreign_session", extra={"session_id": session.id})
+            return _toast(svc, lang, "toast_not_yours")
+        if session.finished_at is not None:
+            return await _tap_on_finished(svc, uow, patient, session, callback, message_id)
+        if callback.action is Action.HURTS:
+            # Safety first: a pain tap is honoured even from an older screen of this session.
+            return await _apply(svc, uow, patient, session, Action.HURTS, "", message_id)
         if callback.rev != session.rev:
             return _stale(svc, patient, session, message_id)
-        reply = await _step(svc, uow, patient, session, callback, message_id)
-        if reply is None:  # the step ends the session or reports pain
-            return await _full_tap(svc, uow, who, callback, message_id)
-        return reply
+        if callback.action is Action.CONTINUE:
+            old_screen = session.message_id if session.message_id != message_id else None
+            if message_id is not None:
+                await uow.sessions.compare_and_set(session.id, session.rev, message_id=message_id)
+                await uow.commit()
+            fresh = await uow.sessions.get(session.id)
+            assert fresh is not None
+            return Reply(
+                edit=current_screen(svc, patient, fresh),
+                strip_buttons_of=old_screen,
+                shows_session=fresh.id,
+            )
+        if callback.action is Action.RESTART:
+            if not await _finish(uow, svc, session, Outcome.RESTARTED):
+                return _toast(svc, lang, "toast_stale")
+            fresh = await _new_session(svc, uow, patient)
+            await uow.commit()
+            return Reply(edit=current_screen(svc, patient, fresh), shows_session=fresh.id)
+        return await _apply(svc, uow, patient, session, callback.action, callback.arg, message_id)
 
 
-# actions that never take the short path of a tap (see ``tap``)
+async def _short_tap(
+    svc: Services, uow: UnitOfWork, who: Patron, callback: Callback, message_id: int | None
+) -> Reply | None:
+    """The common tap as one short transaction: one Core query for plain values, one
+    conditional UPDATE (the compare-and-set on the revision), a timer statement when a
+    timer starts or stops, the commit. None: not such a tap (nothing was written)."""
+    patient, session = await uow.sessions.for_tap(who.user_id, callback.session_id)
+    if (
+        patient is None
+        or session is None
+        or session.patient_id != patient.id
+        or session.finished_at is not None
+        or callback.action in _FULL_PATH
+    ):
+        return None
+    if callback.rev != session.rev:
+        return _stale(svc, patient, session, message_id)
+    return await _step(svc, uow, patient, session, callback, message_id)
+
+
+# actions that never take the short path of a tap
 _FULL_PATH = frozenset({Action.HURTS, Action.CONTINUE, Action.RESTART})
 
 
@@ -282,45 +322,6 @@ async def _step(
     await uow.commit()
     log.info("session.advanced", extra={"session_id": session.id})
     return Reply(edit=screen, toast=toast, shows_session=session.id)
-
-
-async def _full_tap(
-    svc: Services, uow: UnitOfWork, who: Patron, callback: Callback, message_id: int | None
-) -> Reply:
-    """A tap on a session screen, with the ORM rows (loaded afresh in this transaction)."""
-    patient, session = await uow.sessions.with_patient(who.user_id, callback.session_id)
-    lang = patient.language if patient else svc.language(who.language)
-    if patient is None or session is None:
-        return _toast(svc, lang, "toast_invalid")
-    if session.patient_id != patient.id:
-        log.warning("callback.foreign_session", extra={"session_id": session.id})
-        return _toast(svc, lang, "toast_not_yours")
-    if session.finished_at is not None:
-        return await _tap_on_finished(svc, uow, patient, session, callback, message_id)
-    if callback.action is Action.HURTS:
-        # Safety first: a pain tap is honoured even from an older screen of this session.
-        return await _apply(svc, uow, patient, session, Action.HURTS, "", message_id)
-    if callback.rev != session.rev:
-        return _stale(svc, patient, session, message_id)
-    if callback.action is Action.CONTINUE:
-        old_screen = session.message_id if session.message_id != message_id else None
-        if message_id is not None:
-            await uow.sessions.compare_and_set(session.id, session.rev, message_id=message_id)
-            await uow.commit()
-        fresh = await uow.sessions.get(session.id)
-        assert fresh is not None
-        return Reply(
-            edit=current_screen(svc, patient, fresh),
-            strip_buttons_of=old_screen,
-            shows_session=fresh.id,
-        )
-    if callback.action is Action.RESTART:
-        if not await _finish(uow, svc, session, Outcome.RESTARTED):
-            return _toast(svc, lang, "toast_stale")
-        fresh = await _new_session(svc, uow, patient)
-        await uow.commit()
-        return Reply(edit=current_screen(svc, patient, fresh), shows_session=fresh.id)
-    return await _apply(svc, uow, patient, session, callback.action, callback.arg, message_id)
 
 
 async def _tap_on_finished(
