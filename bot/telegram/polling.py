@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_LIMIT = 100  # Telegram's largest getUpdates batch
 BUSY_REPOLL_SECONDS = 0.2
+QUICK_REPOLL_SECONDS = 0.02  # how long a new update waits while one other is in hand
 MAX_BACKOFF_SECONDS = 60.0
 
 
@@ -172,16 +173,16 @@ class Poller:
         Asked now, Telegram would answer at once with every unfinished update again (they
         are not confirmed yet), to be decoded and skipped. So: ask once one finished -
         that call confirms it, and when nothing else is in hand it is also the long poll
-        for the next update (a lone patient's tap costs one getUpdates, not two) - but
-        with more in hand, not sooner than a pause that grows with them (each answer
-        repeats them all), unless all are done; never later than BUSY_REPOLL_SECONDS
-        after the last call, so other chats' new updates wait at most that long. With the
-        window full, nothing is asked until one finishes.
+        for the next update (a lone patient's tap costs one getUpdates, not two) - or
+        after QUICK_REPOLL_SECONDS, so another chat's new update does not wait for a slow
+        one. With more in hand, not sooner than a pause that grows with them (each answer
+        repeats them all, up to BUSY_REPOLL_SECONDS with the window full), unless all are
+        done. With the window full, nothing is asked until one finishes.
         """
         loop = asyncio.get_running_loop()
         asked_at = loop.time()
         full = len(self._unfinished) >= self._window
-        await _until(self._progress, None if full else BUSY_REPOLL_SECONDS)
+        await _until(self._progress, None if full else QUICK_REPOLL_SECONDS)
         pause = BUSY_REPOLL_SECONDS * len(self._unfinished) / self._window
         left = asked_at + pause - loop.time()
         if self._unfinished and left > 0:
