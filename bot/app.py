@@ -88,7 +88,11 @@ async def prepare_database(settings: Settings, db: Database) -> None:
 async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     content = load_content(settings.content_dir)  # raises ContentError, naming file and field
     clock = clock or SystemClock()
-    db = Database(settings.database_url, clock=clock)
+    db = Database(
+        settings.database_url,
+        clock=clock,
+        pool_size=max(5, settings.update_concurrency + 2),  # handlers, and the dispatcher
+    )
     try:
         await prepare_database(settings, db)
     except BaseException:
@@ -148,9 +152,11 @@ def build_application(
         metrics=metrics,
     )
 
+    # taps first: the most frequent update is not checked against every command (a
+    # callback query matches no message handler, nor a message this one, so order is free)
+    application.add_handler(CallbackQueryHandler(handlers.on_callback))
     for command in COMMANDS:
         application.add_handler(CommandHandler(command.name, command.handler, filters=NEW_MESSAGES))
-    application.add_handler(CallbackQueryHandler(handlers.on_callback))
     application.add_handler(
         MessageHandler(NEW_MESSAGES & filters.COMMAND, handlers.on_unknown_command)
     )

@@ -9,8 +9,10 @@ between taps.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
+from typing import Any, Protocol
 
 from bot.core import screens
 from bot.core.callbacks import Action, Callback
@@ -42,6 +44,7 @@ from bot.services import planner, reminders, safety
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
 from bot.store.models import ExerciseSession, Patient, Timer
+from bot.store.repositories import TapPatient, TapSession
 from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -49,7 +52,48 @@ log = logging.getLogger(__name__)
 STEP_TIMER = Kind.STEP
 
 
-def state_of(session: ExerciseSession) -> SessionState:
+class SessionRow(Protocol):
+    """What a screen and the state machine read of a session: an ORM row, or the plain
+    values the tap path reads (``TapSession``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def program_id(self) -> str: ...
+    @property
+    def exercises(self) -> Sequence[str]: ...
+    @property
+    def completed(self) -> Sequence[str]: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def exercise_index(self) -> int: ...
+    @property
+    def step_index(self) -> int: ...
+    @property
+    def set_index(self) -> int: ...
+    @property
+    def rev(self) -> int: ...
+    @property
+    def timer_due_at(self) -> datetime | None: ...
+    @property
+    def message_id(self) -> int | None: ...
+
+
+class PatientRow(Protocol):
+    """What a session screen reads of a patient (ORM row or ``TapPatient``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def held_exercises(self) -> Sequence[str]: ...
+    @property
+    def dose(self) -> Mapping[str, Any]: ...
+
+
+def state_of(session: SessionRow) -> SessionState:
     return SessionState(
         exercises=tuple(session.exercises),
         phase=Phase(session.phase),
@@ -73,7 +117,7 @@ def _columns(state: SessionState) -> dict[str, object]:
     }
 
 
-def catalog_for(svc: Services, patient: Patient) -> dict[str, ExercisePlan]:
+def catalog_for(svc: Services, patient: PatientRow) -> dict[str, ExercisePlan]:
     """The exercises this patient may do, with their own dose where the clinic set one:
     held ones (after a pain report) are left out, so neither the program nor the "Try ..."
     button offers them."""
@@ -88,7 +132,7 @@ def catalog_for(svc: Services, patient: Patient) -> dict[str, ExercisePlan]:
     }
 
 
-def _view(svc: Services, patient: Patient, session: ExerciseSession, rev: int) -> ui.SessionView:
+def _view(svc: Services, patient: PatientRow, session: SessionRow, rev: int) -> ui.SessionView:
     lang = patient.language
     program = svc.content.program(session.program_id, lang)
     held = set(patient.held_exercises or ())
@@ -104,11 +148,11 @@ def _view(svc: Services, patient: Patient, session: ExerciseSession, rev: int) -
     )
 
 
-def current_screen(svc: Services, patient: Patient, session: ExerciseSession) -> Screen:
+def current_screen(svc: Services, patient: PatientRow, session: SessionRow) -> Screen:
     return ui.session_screen(_view(svc, patient, session, session.rev), state_of(session))
 
 
-def _showing(session: ExerciseSession, reply: Reply) -> Reply:
+def _showing(session: SessionRow, reply: Reply) -> Reply:
     """The reply's last screen is the session's: its message is the one to edit next."""
     return replace(reply, shows_session=session.id)
 
@@ -171,8 +215,17 @@ PAIN_TAPS = frozenset({Action.HURTS, Action.FEEL_PAIN})
 
 
 async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | None) -> Reply:
-    """A button of a session screen was tapped."""
+    """A button of a session screen was tapped.
+
+    The common tap - a step of an open session from its current screen, or a stale one -
+    takes the short path (``_short_tap``): one short transaction. Any other (a tap that
+    ends the session, says it hurts, restarts or continues, or one on a session that has
+    ended) loads the ORM rows afresh in the same transaction and goes on below.
+    """
     async with svc.db.unit_of_work() as uow:
+        short = await _short_tap(svc, uow, who, callback, message_id)
+        if short is not None:
+            return short
         patient, session = await uow.sessions.with_patient(who.user_id, callback.session_id)
         lang = patient.language if patient else svc.language(who.language)
         if patient is None or session is None:
@@ -187,16 +240,7 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
             said = callback.action if session.phase == Phase.FEELING.value else Action.HURTS
             return await _apply(svc, uow, patient, session, said, "", message_id)
         if callback.rev != session.rev:
-            if message_id is not None and message_id == session.message_id:
-                # The session's own message shows an older step: its edit was lost (a
-                # crash, a failed send) or this tap was delivered twice. Show where the
-                # session really is, so the patient is never stuck on a dead screen.
-                return Reply(
-                    edit=current_screen(svc, patient, session),
-                    toast=svc.content.text(lang, "toast_stale"),
-                    shows_session=session.id,
-                )
-            return _toast(svc, lang, "toast_stale")
+            return _stale(svc, patient, session, message_id)
         if callback.action is Action.CONTINUE:
             old_screen = session.message_id if session.message_id != message_id else None
             if message_id is not None:
@@ -216,6 +260,85 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
             await uow.commit()
             return Reply(edit=current_screen(svc, patient, fresh), shows_session=fresh.id)
         return await _apply(svc, uow, patient, session, callback.action, callback.arg, message_id)
+
+
+async def _short_tap(
+    svc: Services, uow: UnitOfWork, who: Patron, callback: Callback, message_id: int | None
+) -> Reply | None:
+    """The common tap as one short transaction: one Core query for plain values, one
+    conditional UPDATE (the compare-and-set on the revision), a timer statement when a
+    timer starts or stops, the commit. None: not such a tap (nothing was written)."""
+    patient, session = await uow.sessions.for_tap(who.user_id, callback.session_id)
+    if (
+        patient is None
+        or session is None
+        or session.patient_id != patient.id
+        or session.finished_at is not None
+        or callback.action in _FULL_PATH
+    ):
+        return None
+    if callback.rev != session.rev:
+        return _stale(svc, patient, session, message_id)
+    return await _step(svc, uow, patient, session, callback, message_id)
+
+
+# actions that never take the short path of a tap (a pain tap is honoured even from an
+# older screen, which the short path would answer as stale)
+_FULL_PATH = PAIN_TAPS | {Action.CONTINUE, Action.RESTART}
+
+
+def _stale(
+    svc: Services, patient: PatientRow, session: SessionRow, message_id: int | None
+) -> Reply:
+    """A tap from a screen the session has moved past."""
+    lang = patient.language
+    if message_id is not None and message_id == session.message_id:
+        # The session's own message shows an older step: its edit was lost (a crash, a
+        # failed send) or this tap was delivered twice. Show where the session really
+        # is, so the patient is never stuck on a dead screen.
+        return Reply(
+            edit=current_screen(svc, patient, session),
+            toast=svc.content.text(lang, "toast_stale"),
+            shows_session=session.id,
+        )
+    return _toast(svc, lang, "toast_stale")
+
+
+async def _step(
+    svc: Services,
+    uow: UnitOfWork,
+    patient: TapPatient,
+    session: TapSession,
+    callback: Callback,
+    message_id: int | None,
+) -> Reply | None:
+    """The short path of ``_apply`` for a step that neither ends the session nor reports
+    pain; None when it does (the caller takes the full path)."""
+    now = svc.clock.now()
+    try:
+        transition = advance(
+            catalog_for(svc, patient), state_of(session), callback.action, now, callback.arg
+        )
+    except NotAllowed:
+        log.info("callback.not_allowed", extra={"session_id": session.id, "phase": session.phase})
+        return _toast(svc, patient.language, "toast_stale")
+    if any(isinstance(e, (Finish, PainReport)) for e in transition.effects):
+        return None
+    values = _columns(transition.state) | {"updated_at": now, "message_id": message_id}
+    if not await uow.sessions.advance(session.id, session.rev, values):
+        return _toast(svc, patient.language, "toast_stale")
+    new_rev = session.rev + 1
+    for effect in transition.effects:
+        await _timer_effect(uow, patient.id, session.id, effect, new_rev)
+    screen = ui.session_screen(_view(svc, patient, session, new_rev), transition.state)
+    toast = (
+        svc.content.text(patient.language, "toast_timer_started")
+        if any(isinstance(e, StartTimer) for e in transition.effects)
+        else None
+    )
+    await uow.commit()
+    log.info("session.advanced", extra={"session_id": session.id})
+    return Reply(edit=screen, toast=toast, shows_session=session.id)
 
 
 async def _tap_on_finished(
@@ -412,17 +535,24 @@ async def _carry_out(
             step_index=effect.step_index,
             source=effect.source,
         )
+    await _timer_effect(uow, patient.id, session.id, effect, new_rev)
+    return None
+
+
+async def _timer_effect(
+    uow: UnitOfWork, patient_id: int, session_id: int, effect: Effect, new_rev: int
+) -> None:
+    """Start or stop the step timer, as the effect says (other effects: nothing)."""
     if isinstance(effect, StartTimer):
         await uow.timers.schedule(
-            patient.id,
+            patient_id,
             STEP_TIMER,
             effect.due_at,
-            f"step:{session.id}:{new_rev}",
-            {"session_id": session.id, "rev": new_rev},
+            f"step:{session_id}:{new_rev}",
+            {"session_id": session_id, "rev": new_rev},
         )
     elif isinstance(effect, CancelTimer):
-        await uow.timers.cancel_pending(patient.id, [STEP_TIMER])
-    return None
+        await uow.timers.cancel_pending(patient_id, [STEP_TIMER])
 
 
 async def timer_elapsed(

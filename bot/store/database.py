@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot.core.clock import Clock, SystemClock
-from bot.store.uow import UnitOfWork
+from bot.store.uow import UnitOfWork, WriteTurn
 
 log = logging.getLogger(__name__)
 
@@ -299,26 +299,40 @@ class Database:
         sqlite_busy_timeout_ms: int = 15_000,
         script_location: Path | str | None = None,
         clock: Clock | None = None,
+        pool_size: int | None = None,
     ) -> None:
         self.url = url
         # stored timestamps come from the bot's clock (bot/store/stamps.py)
         self.clock: Clock = clock or SystemClock()
+        sqlite = url.startswith("sqlite")
+        # PostgreSQL: keep as many connections as units of work run at once (``pool_size``,
+        # e.g. UPDATE_CONCURRENCY): with SQLAlchemy's default of 5, busy taps opened and
+        # closed a connection each time (docs/BENCHMARKS.md). SQLite writers take turns.
+        pooling = {"pool_size": pool_size} if pool_size and not sqlite else {}
         self.engine: AsyncEngine = create_async_engine(
-            url, echo=echo, pool_pre_ping=not url.startswith("sqlite")
+            url, echo=echo, pool_pre_ping=not sqlite, **pooling
         )
         self.dialect: str = self.engine.dialect.name
+        # SQLite: writing units of work of this process take turns (bot/store/uow.py)
+        self._write_turn: WriteTurn | None = None
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
+            self._write_turn = WriteTurn(sqlite_busy_timeout_ms / 1000)
         self._session_factory = async_sessionmaker(self.engine, expire_on_commit=False)
         self._script_location = script_location or MIGRATIONS_DIR
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
-        """A new unit of work. ``read_only`` lets SQLite readers skip the write lock."""
+        """A new unit of work. ``read_only`` lets SQLite readers skip the write lock (and
+        the turn writers take in this process)."""
         begin_options = (
             {SQLITE_BEGIN_OPTION: "DEFERRED"} if read_only and self.dialect == "sqlite" else None
         )
         return UnitOfWork(
-            self._session_factory, self.dialect, begin_options=begin_options, now=self.clock.now
+            self._session_factory,
+            self.dialect,
+            begin_options=begin_options,
+            now=self.clock.now,
+            turn=None if read_only else self._write_turn,
         )
 
     def _alembic_config(self, connection: Connection | None = None) -> Config:

@@ -6,11 +6,25 @@ the row, because several writes here are set-based UPDATEs that bypass the ident
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, Select, and_, cast, delete, func, inspect, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -190,6 +204,57 @@ class SessionRepository:
         row = (await self.session.execute(stmt, execution_options=FRESH)).one_or_none()
         return (None, None) if row is None else (row[0], row[1])
 
+    async def for_tap(
+        self, telegram_user_id: int, session_id: int
+    ) -> tuple[TapPatient | None, TapSession | None]:
+        """What a tap on a session screen needs, as plain values in one Core query (no ORM
+        objects: the hot path of a tap, docs/BENCHMARKS.md): the tapping patient and the
+        tapped session, whoever's it is. No patient: (None, None). A tap that goes on to
+        end the session or record pain loads the rows again with :meth:`with_patient`."""
+        row = (
+            await self.session.execute(_TAP_SELECT, {"uid": telegram_user_id, "sid": session_id})
+        ).one_or_none()
+        if row is None:
+            return None, None
+        patient = TapPatient(
+            row.p_id, row.p_language, tuple(row.p_held_exercises or ()), row.p_dose or {}
+        )
+        if row.id is None:
+            return patient, None
+        session = TapSession(
+            id=row.id,
+            patient_id=row.patient_id,
+            program_id=row.program_id,
+            exercises=tuple(row.exercises or ()),
+            completed=tuple(row.completed or ()),
+            phase=row.phase,
+            exercise_index=row.exercise_index,
+            step_index=row.step_index,
+            set_index=row.set_index,
+            rev=row.rev,
+            message_id=row.message_id,
+            timer_due_at=row.timer_due_at,
+            finished_at=row.finished_at,
+            outcome=row.outcome,
+        )
+        return patient, session
+
+    async def advance(self, session_id: int, expected_rev: int, values: dict[str, Any]) -> bool:
+        """:meth:`compare_and_set` for a tap's step, as one prepared Core ``UPDATE``:
+        ``values`` are every column of :data:`STEP_COLUMNS` (and ``message_id``, or None to
+        leave it). Nothing in the session's identity map is refreshed: the tap path holds
+        no ORM objects of this session."""
+        params = {f"v_{name}": values[name] for name in STEP_COLUMNS}
+        params |= {"sid": session_id, "expected": expected_rev}
+        message_id = values.get("message_id")
+        if message_id is None:
+            stmt = _STEP_UPDATE
+        else:
+            stmt = _STEP_UPDATE_MESSAGE
+            params["v_message_id"] = message_id
+        result = await self.session.execute(stmt, params)
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
     async def add(self, exercise_session: ExerciseSession) -> ExerciseSession:
         self.session.add(exercise_session)
         await self.session.flush()
@@ -314,6 +379,88 @@ class SessionRepository:
         )
         result = await self.session.scalars(stmt, execution_options={**FRESH, **NO_SYNC})
         return result.one_or_none() is not None
+
+
+@dataclass(frozen=True, slots=True)
+class TapPatient:
+    """The columns of a patient a tap on a session screen reads."""
+
+    id: int
+    language: str
+    held_exercises: tuple[str, ...]
+    dose: Mapping[str, Any]  # the patient's own dose (patients.dose)
+
+
+@dataclass(frozen=True, slots=True)
+class TapSession:
+    """The columns of a session a tap reads, as plain values."""
+
+    id: int
+    patient_id: int
+    program_id: str
+    exercises: tuple[str, ...]
+    completed: tuple[str, ...]
+    phase: str
+    exercise_index: int
+    step_index: int
+    set_index: int
+    rev: int
+    message_id: int | None
+    timer_due_at: datetime | None
+    finished_at: datetime | None
+    outcome: str | None
+
+
+_PATIENTS = cast(Table, Patient.__table__)
+_SESSIONS = cast(Table, ExerciseSession.__table__)
+_patients = _PATIENTS.c
+_sessions = _SESSIONS.c
+# Built once: the statement's cache key is memoized on the object, so each tap skips
+# building and hashing it (bot/store: the tap's Core statements).
+_TAP_SELECT = (
+    select(
+        _patients.id.label("p_id"),
+        _patients.language.label("p_language"),
+        _patients.held_exercises.label("p_held_exercises"),
+        _patients.dose.label("p_dose"),
+        *(getattr(_sessions, field.name) for field in fields(TapSession)),
+    )
+    .select_from(_PATIENTS.outerjoin(_SESSIONS, _sessions.id == bindparam("sid", type_=Integer)))
+    .where(_patients.telegram_user_id == bindparam("uid", type_=BigInteger))
+)
+# what a step of a session changes (plus ``message_id`` when the tap names its message)
+STEP_COLUMNS = (
+    "exercises",
+    "completed",
+    "phase",
+    "exercise_index",
+    "step_index",
+    "set_index",
+    "timer_due_at",
+    "updated_at",
+)
+
+
+def _step_update(*extra: str) -> Any:
+    columns = (*STEP_COLUMNS, *extra)
+    return (
+        update(_SESSIONS)
+        .where(
+            _sessions.id == bindparam("sid", type_=Integer),
+            _sessions.rev == bindparam("expected", type_=Integer),
+        )
+        .values(
+            rev=_sessions.rev + 1,
+            **{
+                name: bindparam(f"v_{name}", type_=getattr(_sessions, name).type)
+                for name in columns
+            },
+        )
+    )
+
+
+_STEP_UPDATE = _step_update()
+_STEP_UPDATE_MESSAGE = _step_update("message_id")
 
 
 class ReportRepository:
@@ -510,7 +657,7 @@ class TimerRepository:
         # made in (a pain alert before the urgent one that followed it).
         prime = 2_147_483_647
         factor = (1_103_515_245 + now.toordinal() * 2_654_435_761) % prime or 1
-        shuffle = (cast(func.coalesce(Timer.patient_id, 0), BigInteger) * factor) % prime
+        shuffle = (func.coalesce(Timer.patient_id, 0).cast(BigInteger) * factor) % prime
         pick = select(Timer.id).where(due).order_by(Timer.due_at, shuffle, Timer.id).limit(limit)
         if self.dialect == "postgresql":
             ids = list(await self.session.scalars(pick.with_for_update(skip_locked=True)))

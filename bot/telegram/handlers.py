@@ -43,7 +43,7 @@ from bot.services.replies import Reply
 from bot.store.errors import is_outage
 from bot.telegram.media import MediaLibrary
 from bot.telegram.notices import NoticeThrottle
-from bot.telegram.render import deliver, send
+from bot.telegram.render import answer, deliver, send
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ async def _deliver(
 async def _answer(query: CallbackQuery, text: str | None = None) -> bool:
     """Answer a tap (the toast); a failure is logged, never raised: the reply matters more."""
     try:
-        await query.answer(text)
+        await answer(query.get_bot(), query.id, text)
     except Exception as error:
         log.warning("callback.answer_failed", extra={"error": type(error).__name__})
         return False

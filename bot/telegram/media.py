@@ -185,24 +185,47 @@ class MediaLibrary:
         message_id: int,
         media: ScreenMedia,
         caption: str,
-        markup: InlineKeyboardMarkup | None,
+        markup: dict[str, object] | None,
     ) -> None:
-        """Replace a picture message's picture, caption and buttons in place.
+        """Replace a picture message's picture, caption and buttons (``markup``: the
+        keyboard as Bot API data) in place.
 
         ``MediaUnavailable`` when no picture could be sent (the message is unchanged; the
         caller sends the text instead); ``BadRequest`` when Telegram refuses the edit
         itself (the message is gone, too old, or not a picture)."""
 
         async def call(ref: str | Upload, kind: MediaKind) -> Message | None:
-            file = ref.input_file(attach=True) if isinstance(ref, Upload) else ref
-            shown = (
-                InputMediaPhoto(file, caption=caption, parse_mode=ParseMode.HTML)
-                if kind == "photo"
-                else InputMediaAnimation(file, caption=caption, parse_mode=ParseMode.HTML)
-            )
             try:
+                if isinstance(ref, str):
+                    # A file Telegram has (every tap but the first upload): PTB's raw
+                    # request path, as render.edit - no PTB objects built or parsed
+                    await bot._post(
+                        "editMessageMedia",
+                        {
+                            "chat_id": chat_id,
+                            "message_id": message_id,
+                            "media": {
+                                "type": kind,
+                                "media": ref,
+                                "caption": caption,
+                                "parse_mode": ParseMode.HTML,
+                            },
+                            "reply_markup": markup,
+                        },
+                    )
+                    return None
+                shown = (
+                    InputMediaPhoto(
+                        ref.input_file(attach=True), caption=caption, parse_mode=ParseMode.HTML
+                    )
+                    if kind == "photo"
+                    else InputMediaAnimation(
+                        ref.input_file(attach=True), caption=caption, parse_mode=ParseMode.HTML
+                    )
+                )
+                keyboard = InlineKeyboardMarkup.de_json(markup, bot) if markup else None
                 edited = await bot.edit_message_media(
-                    shown, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                    shown, chat_id=chat_id, message_id=message_id, reply_markup=keyboard
                 )
             except BadRequest as error:
                 if "message is not modified" in str(error).lower():
@@ -232,7 +255,7 @@ class MediaLibrary:
         self, bot: Bot, path: str, kind: MediaKind, call: Call, *, retry_timeouts: bool
     ) -> Message | None:
         try:
-            file, sha256 = await asyncio.to_thread(self._locate, path)
+            file, sha256 = await self._locate(path)
         except (OSError, ValueError) as error:
             log.warning("media.unreadable", extra={"file": path, "error": type(error).__name__})
             raise MediaUnavailable from error
@@ -282,9 +305,13 @@ class MediaLibrary:
             await self._remember(owner, sha256, kind, file_id, path)
         return message
 
-    def _locate(self, path: str) -> tuple[Path, str]:
+    async def _locate(self, path: str) -> tuple[Path, str]:
         """The file (checked again to be inside the content directory) and its hash,
-        computed again only when the file's size or modification time moves."""
+        computed again only when the file's size or modification time moves.
+
+        The checks and the stat are a few system calls on the content directory, done in
+        place: a thread for them cost more than they do, on every tap (docs/BENCHMARKS.md).
+        Reading and hashing a file runs in a thread."""
         file = resolve_media_path(self._dir, path)
         stat = file.stat()
         cached = self._hashes.get(file)
@@ -294,7 +321,7 @@ class MediaLibrary:
             and cached.size == stat.st_size
         ):
             return file, cached.sha256
-        sha256 = hashlib.sha256(file.read_bytes()).hexdigest()
+        sha256 = await asyncio.to_thread(_sha256, file)
         self._hashes[file] = _Hashed(stat.st_mtime_ns, stat.st_size, sha256)
         return file, sha256
 
@@ -336,3 +363,7 @@ class MediaLibrary:
                 await uow.commit()
         except Exception as error:
             log.warning("media.cache_unavailable", extra={"error": type(error).__name__})
+
+
+def _sha256(file: Path) -> str:
+    return hashlib.sha256(file.read_bytes()).hexdigest()

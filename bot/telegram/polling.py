@@ -6,7 +6,11 @@ update it cannot parse. This poller:
 
 - asks ``getUpdates`` with ``offset`` = the oldest update not yet handled, so Telegram
   keeps (and after a crash, redelivers) everything unfinished; updates it already has in
-  hand are recognised by id and not handled twice;
+  hand are recognised by id and not decoded or handled twice;
+- asks again only once an update in hand finished, and with many in hand after a pause
+  that grows with them (each answer repeats them all): the call that confirms an update
+  is also the long poll for the next one when nothing else is in hand, so a lone
+  patient's tap costs one ``getUpdates``, not a second to confirm it;
 - keeps at most ``window`` update ids between that offset and the newest one fetched;
   when one slow chat holds the offset back longer than that, the offset moves past it
   (``updates.confirmed_early``: such an update could be lost by a crash, never run twice);
@@ -38,6 +42,7 @@ log = logging.getLogger(__name__)
 
 MAX_LIMIT = 100  # Telegram's largest getUpdates batch
 BUSY_REPOLL_SECONDS = 0.2
+QUICK_REPOLL_SECONDS = 0.02  # how long a new update waits while one other is in hand
 MAX_BACKOFF_SECONDS = 60.0
 
 
@@ -102,8 +107,9 @@ class Poller:
         self.status = PollStatus()
         self._unfinished: set[int] = set()
         self._last_id: int | None = None
-        self._progress = asyncio.Event()  # some update finished
-        self._all_done = asyncio.Event()  # no update in hand is unfinished
+        self._progress = asyncio.Event()  # some update finished since the last call
+        self._all_done = asyncio.Event()  # set while no update in hand is unfinished
+        self._all_done.set()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._backoff = 0.0
@@ -144,25 +150,43 @@ class Poller:
             self.status.confirmed_early += early
             log.warning("updates.confirmed_early", extra={"count": early})
             self._unfinished = {i for i in self._unfinished if i >= newest_allowed_gap}
+            if not self._unfinished:
+                self._all_done.set()
             low = min(self._unfinished) if self._unfinished else self._last_id + 1
         return low
 
     async def _loop(self) -> None:
         while not self._stopping:
-            if len(self._unfinished) >= self._window:
-                await _wait(self._progress, None)
-                continue
+            self._progress.clear()  # from here on, a finished update is news
             raw = await self._fetch(0 if self._unfinished else self._timeout)
             if raw is None:
                 continue
-            fresh = self._take_fresh(raw)
-            if not fresh and self._unfinished:
-                # Telegram answers at once while unfinished updates are unconfirmed, with
-                # all of them again: look again when all are done (to confirm them), or a
-                # little later for other chats' new updates, not after each one.
-                await _wait(self._all_done, BUSY_REPOLL_SECONDS)
+            self._take_fresh(raw)
+            if self._unfinished:
+                await self._until_worth_asking()
             elif self._interval:
                 await asyncio.sleep(self._interval)
+
+    async def _until_worth_asking(self) -> None:
+        """Wait before asking again while updates are in hand.
+
+        Asked now, Telegram would answer at once with every unfinished update again (they
+        are not confirmed yet), to be decoded and skipped. So: ask once one finished -
+        that call confirms it, and when nothing else is in hand it is also the long poll
+        for the next update (a lone patient's tap costs one getUpdates, not two) - or
+        after QUICK_REPOLL_SECONDS, so another chat's new update does not wait for a slow
+        one. With more in hand, not sooner than a pause that grows with them (each answer
+        repeats them all, up to BUSY_REPOLL_SECONDS with the window full), unless all are
+        done. With the window full, nothing is asked until one finishes.
+        """
+        loop = asyncio.get_running_loop()
+        asked_at = loop.time()
+        full = len(self._unfinished) >= self._window
+        await _until(self._progress, None if full else QUICK_REPOLL_SECONDS)
+        pause = BUSY_REPOLL_SECONDS * len(self._unfinished) / self._window
+        left = asked_at + pause - loop.time()
+        if self._unfinished and left > 0:
+            await _until(self._all_done, left)
 
     async def _fetch(self, long_poll: int) -> list[object] | None:
         data: dict[str, object] = {
@@ -242,6 +266,7 @@ class Poller:
                 self._metrics.updates.labels("unparseable").inc()
                 continue  # poison: confirmed with the next poll, never handled
             self._unfinished.add(update_id)
+            self._all_done.clear()
             done = self._runner.submit(update)
             done.add_done_callback(functools.partial(self._finished, update_id))
         return fresh
@@ -268,9 +293,10 @@ class Poller:
             log.warning("polling.confirm_failed", extra={"error": type(error).__name__})
 
 
-async def _wait(event: asyncio.Event, at_most: float | None) -> None:
-    """Until ``event`` is set again (or ``at_most`` seconds)."""
-    event.clear()
+async def _until(event: asyncio.Event, at_most: float | None) -> None:
+    """Until ``event`` is set (at once if it is already), or ``at_most`` seconds."""
+    if event.is_set():
+        return
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(at_most):
             await event.wait()

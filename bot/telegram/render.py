@@ -176,24 +176,35 @@ async def edit(
     buttons; BadRequest if Telegram refuses the edit, MediaUnavailable if the picture
     cannot be sent (the message is unchanged)."""
     if screen.media is not None and media is not None:
-        await media.edit_media(bot, chat_id, message_id, screen.media, screen.text, markup(screen))
+        await media.edit_media(
+            bot, chat_id, message_id, screen.media, screen.text, markup_data(screen)
+        )
         return
     screen = as_text(screen)
+    # The raw request path, as in send_bulk: nobody reads the edited Message, so neither
+    # PTB objects for the keyboard nor parsing the answer (errors and the rate limiter are
+    # PTB's as for any call)
+    data: dict[str, object] = {
+        "chat_id": chat_id,
+        "message_id": message_id,
+        "text": screen.text,
+        "parse_mode": ParseMode.HTML,
+        "reply_markup": markup_data(screen),
+    }
 
     async def call() -> None:
         try:
-            await bot.edit_message_text(
-                screen.text,
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup(screen),
-            )
+            await bot._post("editMessageText", dict(data))  # _post edits what it is given
         except BadRequest as error:
             if not _not_modified(error):  # the same screen again (a retry that got through)
                 raise
 
     await with_retries(call, retry_timeouts=True)
+
+
+async def answer(bot: Bot, query_id: str, text: str | None = None) -> None:
+    """Answer a tap (its toast, if any) on the raw request path (see ``edit``)."""
+    await bot._post("answerCallbackQuery", {"callback_query_id": query_id, "text": text})
 
 
 async def strip_buttons(bot: Bot, chat_id: int, message_id: int) -> None:
