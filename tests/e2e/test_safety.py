@@ -407,6 +407,32 @@ async def test_it_hurt_on_an_answered_feeling_question_is_never_ignored(
     assert [r.kind for r in await _reports(sandbox, user)].count("pain") == 1
 
 
+async def test_it_hurt_on_an_older_screen_of_the_open_feeling_question_is_a_report(
+    sandbox: Sandbox,
+) -> None:
+    """The question "How did it feel?" shown again (/exercise, "Go on"): "It hurt" tapped on
+    the older copy still reports the pain, holds and advises (not "this button is old")."""
+    user = sandbox.user()
+    await onboard(sandbox, user)
+    await say(sandbox, user, "/exercise")
+    await tap(sandbox, user, "btn_begin")
+    await tap_next_until_question(sandbox, user)
+    question = user.last_bot_message(with_buttons=True)
+    assert question is not None
+    hurt = _button_data(sandbox, question, "btn_feel_pain")
+    await say(sandbox, user, "/exercise")
+    await tap(sandbox, user, "btn_continue")
+    assert user.last_bot_message(with_buttons=True) is not question
+    user.tap_data(question.message_id, hurt)
+    await sandbox.settle()
+    assert (await patient_of(sandbox, user)).hold_since is not None
+    assert [r.kind for r in await _reports(sandbox, user)].count("pain") == 1
+    assert sandbox.services is not None
+    phone = sandbox.services.content.clinic.phone_display
+    [tapped] = [m for m in user.bot_messages if m.message_id == question.message_id]
+    assert phone in (tapped.text or "")  # the tapped screen became the advice
+
+
 async def test_clearance_says_truthfully_whether_reminders_come(sandbox: Sandbox) -> None:
     user = sandbox.user()
     await onboard(sandbox, user)  # no reminders set up
