@@ -395,7 +395,8 @@ async def test_text_before_start_leads_to_the_start(sandbox: Sandbox) -> None:
     await say(sandbox, user, "hello")
     assert buttons(user) == [label(sandbox, "btn_start")]
     await tap(sandbox, user, "btn_start")
-    assert buttons(user) == [label(sandbox, "btn_agree"), label(sandbox, "btn_decline")]
+    # the consent question, and the other language below it
+    assert buttons(user) == [label(sandbox, "btn_agree"), label(sandbox, "btn_decline"), "Español"]
 
 
 async def test_text_after_declining_leads_back_to_the_start(sandbox: Sandbox) -> None:

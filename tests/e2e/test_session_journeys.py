@@ -34,7 +34,10 @@ async def test_start_shows_welcome_and_stores_nothing_before_consent(sandbox: Sa
     await say(sandbox, user, "/start")
     message = user.last_bot_message(with_buttons=True)
     assert message is not None
-    assert message.labels == [[label(sandbox, "btn_agree"), label(sandbox, "btn_decline")]]
+    assert message.labels == [
+        [label(sandbox, "btn_agree"), label(sandbox, "btn_decline")],
+        ["Español"],  # the other languages, each named in itself
+    ]
     assert sandbox.services is not None
     async with sandbox.services.db.unit_of_work() as uow:
         assert await uow.patients.count() == 0

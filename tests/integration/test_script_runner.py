@@ -92,7 +92,7 @@ async def test_json_lines(tmp_path: Path) -> None:
     events = [json.loads(line) for line in lines]
     assert events[0]["kind"] == "user_command"
     assert events[1]["kind"] == "bot_message"
-    assert events[1]["buttons"] == [["Yes, I agree", "No, thanks"]]
+    assert events[1]["buttons"] == [["Yes, I agree", "No, thanks"], ["Español"]]
     assert events[1]["at"].endswith("+00:00")
     assert events[1]["user"] == "Alex"
 
