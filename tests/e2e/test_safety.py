@@ -378,6 +378,17 @@ def _button_data(sandbox: Sandbox, message: ChatMessage, key: str) -> str:
     return data
 
 
+async def _at_the_feeling_question(sandbox: Sandbox, user: SimUser) -> tuple[ChatMessage, str]:
+    """A whole session up to "How did it feel?": that message and its "It hurt" data."""
+    await onboard(sandbox, user)
+    await say(sandbox, user, "/exercise")
+    await tap(sandbox, user, "btn_begin")
+    await tap_next_until_question(sandbox, user)
+    question = user.last_bot_message(with_buttons=True)
+    assert question is not None
+    return question, _button_data(sandbox, question, "btn_feel_pain")
+
+
 async def test_it_hurt_on_an_answered_feeling_question_is_never_ignored(
     sandbox: Sandbox,
 ) -> None:
@@ -386,13 +397,7 @@ async def test_it_hurt_on_an_answered_feeling_question_is_never_ignored(
     with "already ended". A patient who says it hurt gets the advice and the hold; a second
     tap on the same message while held does not count the pain twice."""
     user = sandbox.user()
-    await onboard(sandbox, user)
-    await say(sandbox, user, "/exercise")
-    await tap(sandbox, user, "btn_begin")
-    await tap_next_until_question(sandbox, user)
-    question = user.last_bot_message(with_buttons=True)
-    assert question is not None
-    hurt = _button_data(sandbox, question, "btn_feel_pain")
+    question, hurt = await _at_the_feeling_question(sandbox, user)
     await tap(sandbox, user, "btn_feel_fine")
     assert (await patient_of(sandbox, user)).hold_since is None
     user.tap_data(question.message_id, hurt)  # a client that still shows the old keyboard
@@ -413,13 +418,7 @@ async def test_it_hurt_on_an_older_screen_of_the_open_feeling_question_is_a_repo
     """The question "How did it feel?" shown again (/exercise, "Go on"): "It hurt" tapped on
     the older copy still reports the pain, holds and advises (not "this button is old")."""
     user = sandbox.user()
-    await onboard(sandbox, user)
-    await say(sandbox, user, "/exercise")
-    await tap(sandbox, user, "btn_begin")
-    await tap_next_until_question(sandbox, user)
-    question = user.last_bot_message(with_buttons=True)
-    assert question is not None
-    hurt = _button_data(sandbox, question, "btn_feel_pain")
+    question, hurt = await _at_the_feeling_question(sandbox, user)
     await say(sandbox, user, "/exercise")
     await tap(sandbox, user, "btn_continue")
     assert user.last_bot_message(with_buttons=True) is not question
