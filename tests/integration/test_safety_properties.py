@@ -416,11 +416,15 @@ class SafetyMachine(RuleBasedStateMachine):
         if label == self.text("btn_feel_pain"):
             self.hold_begins(model, before)  # on the tap itself, whatever is answered next
 
-    def asked_which(self) -> list[Model]:
+    def asked(self, question_key: str) -> list[Model]:
+        """The patients whose latest keyboard is under this question."""
         if not self.started():
             return []
-        question = self.text("pain_which")
+        question = self.text(question_key)
         return [m for m in self.models if (self.keyboard(m.user) or NO_MESSAGE).text == question]
+
+    def asked_which(self) -> list[Model]:
+        return self.asked("pain_which")
 
     @precondition(lambda self: bool(self.asked_which()))
     @rule(pick=picks, which=st.integers(0, 5))
@@ -448,10 +452,7 @@ class SafetyMachine(RuleBasedStateMachine):
             self.hold_begins(model, before)
 
     def asked_rating(self) -> list[Model]:
-        if not self.started():
-            return []
-        question = self.text("pain_rating_question")
-        return [m for m in self.models if (self.keyboard(m.user) or NO_MESSAGE).text == question]
+        return self.asked("pain_rating_question")
 
     @precondition(lambda self: bool(self.asked_rating()))
     @rule(pick=picks, value=st.integers(0, 11))
