@@ -358,6 +358,11 @@ TEXTS: dict[str, TextSpec] = {
     "dose_reps_range_limb": _t("reps", "reps_max", required=("reps", "reps_max")),
     "dose_seconds": _t("seconds", required=("seconds",)),
     "dose_hold": _t("breaths", required=("breaths",)),
+    # one repetition, one breath: the singular (a clinic's dose may be 1)
+    "dose_reps_once": _t(),
+    "dose_reps_once_side": _t(),
+    "dose_reps_once_limb": _t(),
+    "dose_hold_one": _t(),
     "dose_sets": _t("sets", required=("sets",)),
     "dose_sets_range": _t("sets", "sets_max", required=("sets", "sets_max")),
     # the staff chat: /invite, /program, /dose

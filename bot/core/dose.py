@@ -137,14 +137,15 @@ def dose_words(content: Content, lang: str, dose: Dose) -> str:
     parts = []
     if dose.reps is not None:
         ranged = dose.reps_max is not None and dose.reps_max != dose.reps
-        key = "dose_reps_range" if ranged else "dose_reps"
+        key = "dose_reps_range" if ranged else "dose_reps_once" if dose.reps == 1 else "dose_reps"
         if dose.per is not None:
             key += f"_{dose.per}"
         parts.append(content.text(lang, key, reps=dose.reps, reps_max=dose.reps_max or dose.reps))
     if dose.duration_seconds is not None:
         parts.append(content.text(lang, "dose_seconds", seconds=dose.duration_seconds))
     if dose.hold_breaths is not None:
-        parts.append(content.text(lang, "dose_hold", breaths=dose.hold_breaths))
+        key = "dose_hold_one" if dose.hold_breaths == 1 else "dose_hold"
+        parts.append(content.text(lang, key, breaths=dose.hold_breaths))
     if dose.sets_max is not None and dose.sets_max != dose.sets:
         parts.append(content.text(lang, "dose_sets_range", sets=dose.sets, sets_max=dose.sets_max))
     elif dose.sets > 1:
@@ -172,6 +173,10 @@ DOSE_TEXT_KEYS = (
     "dose_reps_range_limb",
     "dose_seconds",
     "dose_hold",
+    "dose_reps_once",
+    "dose_reps_once_side",
+    "dose_reps_once_limb",
+    "dose_hold_one",
     "dose_sets",
     "dose_sets_range",
 )

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.content import default_content_dir
 from bot.content.loader import load_content
-from bot.content.model import Content
+from bot.content.model import Content, Dose
 from bot.core.callbacks import Callback, InvalidCallback, decode, encode
 from bot.core.dose import Problem, dose_text, dose_words, effective, parse_items
 from bot.core.invites import (
@@ -161,6 +161,14 @@ def test_dose_in_words_per_language(content: Content) -> None:
     )
     march = effective(content.exercises["hook-lying-march"], {"sets_max": 4})
     assert dose_words(content, "en", march) == "30 seconds each time, 2 or 4 rounds"
+    # one repetition is said in the singular
+    once = {"bird-dog": {"reps": 1}, "arm-leg-raises": {"reps": 1}}
+    assert dose_text(content, "en", "bird-dog", once) == "once on each side"
+    assert dose_text(content, "es", "arm-leg-raises", once) == (
+        "una vez con cada brazo y cada pierna"
+    )
+    assert dose_words(content, "en", Dose(hold_breaths=1)) == "hold for one breath"
+    assert dose_words(content, "es", Dose(hold_breaths=3)) == "aguanta 3 respiraciones"
 
 
 def test_a_stored_dose_with_junk_is_read_safely(content: Content) -> None:
