@@ -53,8 +53,9 @@ from bot.store.errors import is_outage
 from bot.store.locks import acquire_dispatch_lock, release_dispatch_lock
 from bot.store.models import Timer
 from bot.telegram import handlers
-from bot.telegram.commands import COMMANDS, set_menus
+from bot.telegram.commands import COMMANDS
 from bot.telegram.media import MediaLibrary
+from bot.telegram.menus import set_menus
 from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import ChatRateLimiter
 from bot.telegram.render import deliver, send, send_bulk

@@ -32,4 +32,4 @@ async def choose(svc: Services, who: Patron, callback: Callback) -> Reply:
         patient.updated_at = svc.clock.now()
         await uow.commit()
     log.info("patient.language", extra={"language": choice.code})
-    return Reply(edit=ui.language_set_screen(svc.content, choice.code))
+    return Reply(edit=ui.language_set_screen(svc.content, choice.code), menu=choice.code)

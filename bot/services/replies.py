@@ -44,6 +44,9 @@ class Reply:
     shows_session: int | None = None
     document: Document | None = None
     photo: Photo | None = None  # best effort: the reply's texts carry the figures
+    # the language of this chat's command menu from now on (the patient chose it with
+    # /language): set after the reply, best effort
+    menu: str | None = None
 
 
 def say(*screens: Screen) -> Reply:

@@ -42,6 +42,7 @@ from bot.services.context import Patron, Services
 from bot.services.replies import Reply
 from bot.store.errors import is_outage
 from bot.telegram.media import MediaLibrary
+from bot.telegram.menus import set_chat_menu
 from bot.telegram.notices import NoticeThrottle
 from bot.telegram.render import answer, deliver, send
 
@@ -294,6 +295,8 @@ async def _deliver(
     # (a tap edited in place was recorded with the tap itself)
     if reply.shows_session is not None and shown and shown[-1] != tapped_id:
         await sessions.screen_moved(svc, reply.shows_session, shown[-1])
+    if reply.menu is not None:
+        await set_chat_menu(context.bot, svc.content, reply.menu, chat_id)
 
 
 async def _answer(query: CallbackQuery, text: str | None = None) -> bool:

@@ -12,7 +12,7 @@ import pytest
 from bot.core.screens import advice_with_contact, pain_advice
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.world import SimUser
-from bot.telegram.commands import bot_commands
+from bot.telegram.menus import bot_commands
 from tests.e2e.journeys import (
     label,
     last_shown,
@@ -89,6 +89,26 @@ async def test_spanish_times_and_the_menu(sandbox: Sandbox) -> None:
     spanish = {c["command"]: c["description"] for c in sandbox.emulator.commands[(default, "es")]}
     assert spanish["language"] == "Cambiar el idioma"
     assert spanish["exercise"] == es(sandbox, "menu_exercise") != label(sandbox, "menu_exercise")
+
+
+async def test_choosing_spanish_gives_the_chat_a_spanish_menu(sandbox: Sandbox) -> None:
+    """Telegram shows the menu by the app's language: a patient whose app is in English
+    and who chose Spanish with /language gets their own chat's menu in Spanish."""
+    user = sandbox.user("Ana")  # an English app
+    await onboard(sandbox, user)
+    await say(sandbox, user, "/language")
+    await tap(sandbox, user, "Español")
+    assert sandbox.services is not None
+    chat = str(sorted({"type": "chat", "chat_id": user.id}.items()))
+    assert sandbox.emulator.commands[(chat, "")] == [
+        {"command": c.command, "description": c.description}
+        for c in bot_commands(sandbox.services.content, "es")
+    ]
+    await say(sandbox, user, "/language")
+    await tap(sandbox, user, "English")  # and back
+    assert sandbox.emulator.commands[(chat, "")][0]["description"] == label(
+        sandbox, "menu_exercise"
+    )
 
 
 async def test_spanish_times_and_places_as_people_type_them(sandbox: Sandbox) -> None:

@@ -11,7 +11,7 @@ import pytest
 from bot.content import default_content_dir
 from bot.content.loader import load_content
 from bot.sandbox.emulator import Emulator
-from bot.telegram.commands import bot_commands
+from bot.telegram.menus import bot_commands
 from tests.e2e.journeys import last_text, say
 from tests.reliability.processes import TOKEN, BotProcess, Remote
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from bot.content import default_content_dir
 from bot.content.loader import load_content
-from bot.telegram.commands import bot_commands, menu_languages
+from bot.content.texts import MENU_COMMANDS
+from bot.telegram.commands import COMMANDS
+from bot.telegram.menus import bot_commands, menu_languages
 
 
 def test_each_other_language_gets_its_menu_by_its_code() -> None:
@@ -29,3 +31,9 @@ def test_the_menus_are_the_content_in_each_language() -> None:
     assert all(1 <= len(c.description) <= 256 for c in (*english, *spanish))
     assert {c.command: c.description for c in spanish}["language"] == "Cambiar el idioma"
     assert {c.command for c in english}.isdisjoint({"patient", "adherence"})  # staff only
+
+
+def test_the_menu_lists_exactly_the_commands_answered_for_it() -> None:
+    """The menu comes from MENU_COMMANDS; every one is answered, and every answered command
+    marked for the menu is in it, in the same order."""
+    assert [c.name for c in COMMANDS if c.in_menu] == list(MENU_COMMANDS)
