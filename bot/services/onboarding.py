@@ -126,11 +126,13 @@ async def agree(svc: Services, who: Patron, callback: Callback) -> Reply:
         await uow.commit()
         log.info("patient.consented", extra={"patient_id": patient.id})
     lead = ui.program_chosen(content, lang, content.program(program_id, lang).title)
+    # a language chosen on the consent screen, other than the app's: the chat's menu too
+    menu = lang if lang != svc.language(who.language) else None
     if svc.settings.staff_chat_id:
         # The clinic-alerts question comes first, on its own; "now or later?" follows it.
         question = safety_ui.alerts_question(content, lang, code)
-        return Reply(edit=Screen(f"{lead}\n\n{question.text}", question.buttons))
-    return Reply(edit=ui.start_question(content, lang, lead))
+        return Reply(edit=Screen(f"{lead}\n\n{question.text}", question.buttons), menu=menu)
+    return Reply(edit=ui.start_question(content, lang, lead), menu=menu)
 
 
 def decline(svc: Services, who: Patron) -> Reply:

@@ -242,6 +242,10 @@ async def test_choosing_spanish_before_agreeing_keeps_the_link(clinic: Sandbox) 
     )
     (stored,) = await invites_in_store(sandbox)
     assert stored.used_by == patient.id
+    # an English app: the chat's own menu is in the language chosen
+    chat = str(sorted({"type": "chat", "chat_id": user.id}.items()))
+    menu = sandbox.emulator.commands[(chat, "")]
+    assert menu[0]["description"] == label(sandbox, "menu_exercise", "es")
 
 
 async def test_invite_only_without_a_link_explains_and_stores_nothing(database_url: str) -> None:
