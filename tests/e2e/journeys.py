@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.sandbox.harness import Sandbox
+from bot.sandbox.models import ChatMessage
 from bot.sandbox.world import SimUser
 from bot.store.models import ExerciseSession, Patient, Report
 
@@ -67,6 +68,16 @@ async def tap_newest(sandbox: Sandbox, user: SimUser, key: str, **values: object
             await sandbox.settle()
             return
     raise AssertionError(f"no message has the button {wanted!r}")
+
+
+def button_data(sandbox: Sandbox, message: ChatMessage, key: str) -> str:
+    """The callback data of the button ``key`` on ``message``: what a client that still
+    shows that keyboard sends when it is tapped."""
+    data = next(
+        b.callback_data for row in message.buttons for b in row if b.text == label(sandbox, key)
+    )
+    assert data is not None
+    return data
 
 
 def hold_text(sandbox: Sandbox) -> str:

@@ -9,7 +9,7 @@ from bot.content import default_content_dir
 from bot.content.loader import load_content
 from bot.core import screens
 from bot.sandbox.harness import Sandbox
-from tests.e2e.journeys import label, open_session, reports_of, sessions_of, tap
+from tests.e2e.journeys import button_data, label, open_session, reports_of, sessions_of, tap
 
 CONTENT = load_content(default_content_dir())
 
@@ -53,12 +53,7 @@ async def test_it_hurts_on_every_screen(
         await tap(sandbox, user, "btn_start_timer", seconds=seconds)
     screen = user.last_bot_message(with_buttons=True)
     assert screen is not None
-    hurts_data = next(
-        b.callback_data
-        for row in screen.buttons
-        for b in row
-        if b.text == label(sandbox, "btn_hurts")
-    )
+    hurts_data = button_data(sandbox, screen, "btn_hurts")
     await tap(sandbox, user, "btn_hurts")
 
     # the screen the patient tapped becomes the advice (a picture screen loses its buttons

@@ -31,6 +31,7 @@ from bot.sandbox.world import SimUser
 from bot.services import adherence, safety
 from bot.services.progress import chart_labels
 from tests.e2e.journeys import (
+    button_data,
     label,
     last_text,
     onboard,
@@ -390,13 +391,7 @@ async def test_it_hurts_on_an_old_screen_is_rated_too(rating: Sandbox) -> None:
     await open_session(rating, user)
     screen = user.last_bot_message(with_buttons=True)
     assert screen is not None
-    hurts = next(
-        b.callback_data
-        for row in screen.buttons
-        for b in row
-        if b.text == label(rating, "btn_hurts")
-    )
-    assert hurts is not None
+    hurts = button_data(rating, screen, "btn_hurts")
     await say(rating, user, "/cancel")
     await tap_data(rating, user, screen.message_id, hurts)
     advice, _warning, question = user.bot_messages[-3:]

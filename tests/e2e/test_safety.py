@@ -14,6 +14,7 @@ from bot.sandbox.harness import Sandbox
 from bot.sandbox.models import ChatMessage
 from bot.sandbox.world import SimUser
 from tests.e2e.journeys import (
+    button_data,
     hold_text,
     label,
     last_shown,
@@ -342,12 +343,7 @@ async def test_it_hurts_on_an_old_screen_after_clearance_is_never_ignored(
     await tap(sandbox, user, "btn_next")
     old_screen = user.last_bot_message(with_buttons=True)
     assert old_screen is not None
-    hurts = next(
-        b.callback_data
-        for row in old_screen.buttons
-        for b in row
-        if b.text == label(sandbox, "btn_hurts")
-    )
+    hurts = button_data(sandbox, old_screen, "btn_hurts")
     await say(sandbox, user, "/exercise")
     await tap(sandbox, user, "btn_continue")
     assert old_screen.buttons == []  # "Go on" leaves no second live keyboard behind
@@ -370,14 +366,6 @@ async def test_it_hurts_on_an_old_screen_after_clearance_is_never_ignored(
     assert [r.kind for r in await _reports(sandbox, user)].count("pain") == 2
 
 
-def _button_data(sandbox: Sandbox, message: ChatMessage, key: str) -> str:
-    data = next(
-        b.callback_data for row in message.buttons for b in row if b.text == label(sandbox, key)
-    )
-    assert data is not None
-    return data
-
-
 async def _at_the_feeling_question(sandbox: Sandbox, user: SimUser) -> tuple[ChatMessage, str]:
     """A whole session up to "How did it feel?": that message and its "It hurt" data."""
     await onboard(sandbox, user)
@@ -386,7 +374,7 @@ async def _at_the_feeling_question(sandbox: Sandbox, user: SimUser) -> tuple[Cha
     await tap_next_until_question(sandbox, user)
     question = user.last_bot_message(with_buttons=True)
     assert question is not None
-    return question, _button_data(sandbox, question, "btn_feel_pain")
+    return question, button_data(sandbox, question, "btn_feel_pain")
 
 
 async def test_it_hurt_on_an_answered_feeling_question_is_never_ignored(

@@ -11,6 +11,7 @@ import pytest
 from bot.core.callbacks import Action, Callback, encode
 from bot.sandbox.harness import Sandbox
 from tests.e2e.journeys import (
+    button_data,
     label,
     last_text,
     onboard,
@@ -177,9 +178,7 @@ async def test_stale_tap_after_the_session_ended_changes_nothing(sandbox: Sandbo
     await open_session(sandbox, user)
     old = user.last_bot_message(with_buttons=True)
     assert old is not None
-    next_data = next(
-        b.callback_data for row in old.buttons for b in row if b.text == label(sandbox, "btn_next")
-    )
+    next_data = button_data(sandbox, old, "btn_next")
     await say(sandbox, user, "/cancel")
     [before] = await sessions_of(sandbox, user)
     user.tap_data(old.message_id, next_data)  # the old screen's button
@@ -198,14 +197,8 @@ async def test_double_tap_on_the_same_screen_advances_once(sandbox: Sandbox) -> 
     await open_session(sandbox, user)
     message = user.last_bot_message(with_buttons=True)
     assert message is not None
-    data = next(
-        b.callback_data
-        for row in message.buttons
-        for b in row
-        if b.text == label(sandbox, "btn_next")
-    )
+    data = button_data(sandbox, message, "btn_next")
     [before] = await sessions_of(sandbox, user)
-    assert data is not None
     user.tap_data(message.message_id, data)
     user.tap_data(message.message_id, data)
     await sandbox.settle()
