@@ -36,7 +36,7 @@ from bot.core.session import (
     advance,
     category,
 )
-from bot.core.timers import Kind
+from bot.core.timers import Kind, step_key
 from bot.core.ui import onboarding as onboarding_ui
 from bot.core.ui import safety as safety_ui
 from bot.core.ui import session as ui
@@ -548,7 +548,7 @@ async def _timer_effect(
             patient_id,
             STEP_TIMER,
             effect.due_at,
-            f"step:{session_id}:{new_rev}",
+            step_key(session_id, new_rev),
             {"session_id": session_id, "rev": new_rev},
         )
     elif isinstance(effect, CancelTimer):
