@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol
 
 from bot.core import screens
@@ -33,6 +34,7 @@ from bot.core.session import (
     Phase,
     SessionState,
     StartTimer,
+    Transition,
     advance,
     category,
 )
@@ -44,7 +46,7 @@ from bot.services import planner, reminders, safety
 from bot.services.context import Patron, Services
 from bot.services.replies import Reply, say
 from bot.store.models import ExerciseSession, Patient, Timer
-from bot.store.repositories import TapPatient, TapSession
+from bot.store.taps import NewStepTimer, StepWrite, TapPatient, TapSession, tap_transaction
 from bot.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -220,12 +222,13 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
     The common tap - a step of an open session from its current screen, or a stale one -
     takes the short path (``_short_tap``): one short transaction. Any other (a tap that
     ends the session, says it hurts, restarts or continues, or one on a session that has
-    ended) loads the ORM rows afresh in the same transaction and goes on below.
+    ended) loads the ORM rows in a unit of work of its own and goes on below.
     """
-    async with svc.db.unit_of_work() as uow:
-        short = await _short_tap(svc, uow, who, callback, message_id)
+    if callback.action not in _FULL_PATH:
+        short = await _short_tap(svc, who, callback, message_id)
         if short is not None:
             return short
+    async with svc.db.unit_of_work() as uow:
         patient, session = await uow.sessions.with_patient(who.user_id, callback.session_id)
         lang = patient.language if patient else svc.language(who.language)
         if patient is None or session is None:
@@ -262,29 +265,114 @@ async def tap(svc: Services, who: Patron, callback: Callback, message_id: int | 
         return await _apply(svc, uow, patient, session, callback.action, callback.arg, message_id)
 
 
-async def _short_tap(
-    svc: Services, uow: UnitOfWork, who: Patron, callback: Callback, message_id: int | None
-) -> Reply | None:
-    """The common tap as one short transaction: one Core query for plain values, one
-    conditional UPDATE (the compare-and-set on the revision), a timer statement when a
-    timer starts or stops, the commit. None: not such a tap (nothing was written)."""
-    patient, session = await uow.sessions.for_tap(who.user_id, callback.session_id)
-    if (
-        patient is None
-        or session is None
-        or session.patient_id != patient.id
-        or session.finished_at is not None
-        or callback.action in _FULL_PATH
-    ):
-        return None
-    if callback.rev != session.rev:
-        return _stale(svc, patient, session, message_id)
-    return await _step(svc, uow, patient, session, callback, message_id)
-
-
 # actions that never take the short path of a tap (a pain tap is honoured even from an
 # older screen, which the short path would answer as stale)
 _FULL_PATH = PAIN_TAPS | {Action.CONTINUE, Action.RESTART}
+
+
+@dataclass(frozen=True, slots=True)
+class _StepPlan:
+    """The short path's decision on what a tap read (``bot.store.taps.Plan``)."""
+
+    full_path: bool = False  # not a step: the full path decides
+    stale: bool = False  # the tap's screen is older than the session
+    not_allowed: bool = False  # the state machine refused the action
+    transition: Transition | None = None
+    write: StepWrite | None = None
+
+
+_FULL = _StepPlan(full_path=True)
+
+
+async def _short_tap(
+    svc: Services, who: Patron, callback: Callback, message_id: int | None
+) -> Reply | None:
+    """The common tap as one short transaction, in one trip to the database's thread
+    (bot/store/taps.py): one Core query for plain values, the pure decision, one
+    conditional UPDATE (the compare-and-set on the revision), a timer statement when a
+    timer starts or stops, the commit. None: not such a tap (nothing was written)."""
+    now = svc.clock.now()
+
+    def decide(patient: TapPatient | None, session: TapSession | None) -> _StepPlan:
+        if (
+            patient is None
+            or session is None
+            or session.patient_id != patient.id
+            or session.finished_at is not None
+        ):
+            return _FULL
+        if callback.rev != session.rev:
+            return _StepPlan(stale=True)
+        return _plan_step(svc, patient, session, callback, message_id, now)
+
+    tapped = await svc.db.in_one_hop(
+        partial(
+            tap_transaction,
+            telegram_user_id=who.user_id,
+            session_id=callback.session_id,
+            decide=decide,
+        )
+    )
+    plan, patient, session = tapped.plan, tapped.patient, tapped.session
+    if plan.full_path:
+        return None
+    assert patient is not None and session is not None
+    if plan.stale:
+        return _stale(svc, patient, session, message_id)
+    if plan.not_allowed:
+        log.info("callback.not_allowed", extra={"session_id": session.id, "phase": session.phase})
+        return _toast(svc, patient.language, "toast_stale")
+    if not tapped.written:  # another tap of the same screen won the race
+        return _toast(svc, patient.language, "toast_stale")
+    assert plan.transition is not None
+    new_rev = session.rev + 1
+    screen = ui.session_screen(_view(svc, patient, session, new_rev), plan.transition.state)
+    toast = (
+        svc.content.text(patient.language, "toast_timer_started")
+        if any(isinstance(e, StartTimer) for e in plan.transition.effects)
+        else None
+    )
+    log.info("session.advanced", extra={"session_id": session.id})
+    return Reply(edit=screen, toast=toast, shows_session=session.id)
+
+
+def _plan_step(
+    svc: Services,
+    patient: TapPatient,
+    session: TapSession,
+    callback: Callback,
+    message_id: int | None,
+    now: datetime,
+) -> _StepPlan:
+    """The short path of ``_apply`` for a step that neither ends the session nor reports
+    pain: what to write. Pure; it runs inside the tap's transaction."""
+    try:
+        transition = advance(
+            catalog_for(svc, patient), state_of(session), callback.action, now, callback.arg
+        )
+    except NotAllowed:
+        return _StepPlan(not_allowed=True)
+    if any(isinstance(e, (Finish, PainReport)) for e in transition.effects):
+        return _FULL
+    new_rev = session.rev + 1
+    start = next((e for e in transition.effects if isinstance(e, StartTimer)), None)
+    stops = any(isinstance(e, CancelTimer) for e in transition.effects)
+    write = StepWrite(
+        patient_id=patient.id,
+        session_id=session.id,
+        expected_rev=session.rev,
+        values=_columns(transition.state) | {"updated_at": now, "message_id": message_id},
+        start_timer=None
+        if start is None
+        else NewStepTimer(
+            STEP_TIMER,
+            start.due_at,
+            step_key(session.id, new_rev),
+            {"session_id": session.id, "rev": new_rev},
+        ),
+        stop_timers=STEP_TIMER if stops else None,
+    )
+    return _StepPlan(transition=transition, write=write)
 
 
 def _stale(
@@ -302,43 +390,6 @@ def _stale(
             shows_session=session.id,
         )
     return _toast(svc, lang, "toast_stale")
-
-
-async def _step(
-    svc: Services,
-    uow: UnitOfWork,
-    patient: TapPatient,
-    session: TapSession,
-    callback: Callback,
-    message_id: int | None,
-) -> Reply | None:
-    """The short path of ``_apply`` for a step that neither ends the session nor reports
-    pain; None when it does (the caller takes the full path)."""
-    now = svc.clock.now()
-    try:
-        transition = advance(
-            catalog_for(svc, patient), state_of(session), callback.action, now, callback.arg
-        )
-    except NotAllowed:
-        log.info("callback.not_allowed", extra={"session_id": session.id, "phase": session.phase})
-        return _toast(svc, patient.language, "toast_stale")
-    if any(isinstance(e, (Finish, PainReport)) for e in transition.effects):
-        return None
-    values = _columns(transition.state) | {"updated_at": now, "message_id": message_id}
-    if not await uow.sessions.advance(session.id, session.rev, values):
-        return _toast(svc, patient.language, "toast_stale")
-    new_rev = session.rev + 1
-    for effect in transition.effects:
-        await _timer_effect(uow, patient.id, session.id, effect, new_rev)
-    screen = ui.session_screen(_view(svc, patient, session, new_rev), transition.state)
-    toast = (
-        svc.content.text(patient.language, "toast_timer_started")
-        if any(isinstance(e, StartTimer) for e in transition.effects)
-        else None
-    )
-    await uow.commit()
-    log.info("session.advanced", extra={"session_id": session.id})
-    return Reply(edit=screen, toast=toast, shows_session=session.id)
 
 
 async def _tap_on_finished(

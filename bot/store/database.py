@@ -12,10 +12,11 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -23,7 +24,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Engine, create_engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot.core.clock import Clock, SystemClock
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SchemaStatus = Literal["current", "behind", "empty", "ahead"]
+R = TypeVar("R")
 
 # The PostgreSQL advisory lock key that serialises migrations (any fixed 64-bit number;
 # this one spells "exmigrat"). Only `Database.upgrade`/`downgrade` take it.
@@ -52,7 +54,7 @@ def alembic_config(url: str | None = None, *, script_location: Path | str | None
     return cfg
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(sync_engine: Engine, busy_timeout_ms: int) -> None:
     """WAL, enforced foreign keys, and transactions that take the write lock up front.
 
     The driver's own transaction handling is switched off and SQLAlchemy's "begin" emits
@@ -61,8 +63,10 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     busy timeout does not apply to that case). Taking the lock at BEGIN makes every
     writing unit of work wait its turn instead, which also serialises timer claims across
     processes sharing the file. Read-only units of work ask for a plain ``BEGIN``.
+
+    For the async engine's ``sync_engine`` and for the synchronous engine of
+    :meth:`Database.in_one_hop` alike.
     """
-    sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -316,8 +320,16 @@ class Database:
         # SQLite: writing units of work of this process take turns (bot/store/uow.py)
         self._write_turn: WriteTurn | None = None
         if self.dialect == "sqlite":
-            _configure_sqlite(self.engine, sqlite_busy_timeout_ms)
+            _configure_sqlite(self.engine.sync_engine, sqlite_busy_timeout_ms)
             self._write_turn = WriteTurn(sqlite_busy_timeout_ms / 1000)
+        # SQLite file: in_one_hop's synchronous engine on the same file, and its thread
+        self._hop_engine: Engine | None = None
+        self._hop_thread: ThreadPoolExecutor | None = None
+        if sqlite_file(url) is not None:
+            self._hop_engine = create_engine(
+                make_url(url).set(drivername="sqlite+pysqlite"), echo=echo
+            )
+            _configure_sqlite(self._hop_engine, sqlite_busy_timeout_ms)
         self._session_factory = async_sessionmaker(self.engine, expire_on_commit=False)
         self._script_location = script_location or MIGRATIONS_DIR
 
@@ -334,6 +346,36 @@ class Database:
             now=self.clock.now,
             turn=None if read_only else self._write_turn,
         )
+
+    async def in_one_hop(self, work: Callable[[Connection], R]) -> R:
+        """Run ``work(connection)`` in one writing transaction, committed when it returns
+        (rolled back when it raises): for a short, hot use case written as synchronous
+        Core statements (bot/store/taps.py).
+
+        SQLite file: the whole transaction is one trip to a worker thread, on a
+        synchronous engine on the same file, configured alike, in this process's turn of
+        writers (``WriteTurn``). Through aiosqlite every cursor step is a trip of its own
+        (about twelve for a tap, and most of its database CPU: docs/BENCHMARKS.md).
+        PostgreSQL (and SQLite in memory): the async engine's ``run_sync``.
+        """
+        if self._hop_engine is None:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(work)
+        assert self._write_turn is not None
+        taken = await self._write_turn.take()
+        if self._hop_thread is None:
+            self._hop_thread = ThreadPoolExecutor(1, thread_name_prefix="db-hop")
+        running = self._hop_thread.submit(_in_transaction, self._hop_engine, work)
+        try:
+            return await asyncio.wrap_future(running)
+        finally:
+            if taken:
+                if running.done():
+                    self._write_turn.give_back()
+                else:  # cancelled while the thread still runs it: the turn ends with it
+                    loop = asyncio.get_running_loop()
+                    turn = self._write_turn
+                    running.add_done_callback(lambda _: loop.call_soon_threadsafe(turn.give_back))
 
     def _alembic_config(self, connection: Connection | None = None) -> Config:
         cfg = alembic_config(script_location=self._script_location)
@@ -426,6 +468,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._hop_thread is not None:  # its connections are closed in their thread
+            assert self._hop_engine is not None
+            await asyncio.wrap_future(self._hop_thread.submit(self._hop_engine.dispose))
+            self._hop_thread.shutdown(wait=False)
+            self._hop_thread = None
+
+
+def _in_transaction(engine: Engine, work: Callable[[Connection], R]) -> R:
+    with engine.begin() as conn:
+        return work(conn)
 
 
 async def _pg_migration_lock(conn: Any) -> None:

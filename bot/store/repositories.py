@@ -6,18 +6,14 @@ the row, because several writes here are set-based UPDATEs that bypass the ident
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Integer,
     Select,
-    Table,
     and_,
-    bindparam,
     delete,
     func,
     inspect,
@@ -204,57 +200,6 @@ class SessionRepository:
         row = (await self.session.execute(stmt, execution_options=FRESH)).one_or_none()
         return (None, None) if row is None else (row[0], row[1])
 
-    async def for_tap(
-        self, telegram_user_id: int, session_id: int
-    ) -> tuple[TapPatient | None, TapSession | None]:
-        """What a tap on a session screen needs, as plain values in one Core query (no ORM
-        objects: the hot path of a tap, docs/BENCHMARKS.md): the tapping patient and the
-        tapped session, whoever's it is. No patient: (None, None). A tap that goes on to
-        end the session or record pain loads the rows again with :meth:`with_patient`."""
-        row = (
-            await self.session.execute(_TAP_SELECT, {"uid": telegram_user_id, "sid": session_id})
-        ).one_or_none()
-        if row is None:
-            return None, None
-        patient = TapPatient(
-            row.p_id, row.p_language, tuple(row.p_held_exercises or ()), row.p_dose or {}
-        )
-        if row.id is None:
-            return patient, None
-        session = TapSession(
-            id=row.id,
-            patient_id=row.patient_id,
-            program_id=row.program_id,
-            exercises=tuple(row.exercises or ()),
-            completed=tuple(row.completed or ()),
-            phase=row.phase,
-            exercise_index=row.exercise_index,
-            step_index=row.step_index,
-            set_index=row.set_index,
-            rev=row.rev,
-            message_id=row.message_id,
-            timer_due_at=row.timer_due_at,
-            finished_at=row.finished_at,
-            outcome=row.outcome,
-        )
-        return patient, session
-
-    async def advance(self, session_id: int, expected_rev: int, values: dict[str, Any]) -> bool:
-        """:meth:`compare_and_set` for a tap's step, as one prepared Core ``UPDATE``:
-        ``values`` are every column of :data:`STEP_COLUMNS` (and ``message_id``, or None to
-        leave it). Nothing in the session's identity map is refreshed: the tap path holds
-        no ORM objects of this session."""
-        params = {f"v_{name}": values[name] for name in STEP_COLUMNS}
-        params |= {"sid": session_id, "expected": expected_rev}
-        message_id = values.get("message_id")
-        if message_id is None:
-            stmt = _STEP_UPDATE
-        else:
-            stmt = _STEP_UPDATE_MESSAGE
-            params["v_message_id"] = message_id
-        result = await self.session.execute(stmt, params)
-        return int(result.rowcount) == 1  # type: ignore[attr-defined]
-
     async def add(self, exercise_session: ExerciseSession) -> ExerciseSession:
         self.session.add(exercise_session)
         await self.session.flush()
@@ -381,88 +326,6 @@ class SessionRepository:
         return result.one_or_none() is not None
 
 
-@dataclass(frozen=True, slots=True)
-class TapPatient:
-    """The columns of a patient a tap on a session screen reads."""
-
-    id: int
-    language: str
-    held_exercises: tuple[str, ...]
-    dose: Mapping[str, Any]  # the patient's own dose (patients.dose)
-
-
-@dataclass(frozen=True, slots=True)
-class TapSession:
-    """The columns of a session a tap reads, as plain values."""
-
-    id: int
-    patient_id: int
-    program_id: str
-    exercises: tuple[str, ...]
-    completed: tuple[str, ...]
-    phase: str
-    exercise_index: int
-    step_index: int
-    set_index: int
-    rev: int
-    message_id: int | None
-    timer_due_at: datetime | None
-    finished_at: datetime | None
-    outcome: str | None
-
-
-_PATIENTS = cast(Table, Patient.__table__)
-_SESSIONS = cast(Table, ExerciseSession.__table__)
-_patients = _PATIENTS.c
-_sessions = _SESSIONS.c
-# Built once: the statement's cache key is memoized on the object, so each tap skips
-# building and hashing it (bot/store: the tap's Core statements).
-_TAP_SELECT = (
-    select(
-        _patients.id.label("p_id"),
-        _patients.language.label("p_language"),
-        _patients.held_exercises.label("p_held_exercises"),
-        _patients.dose.label("p_dose"),
-        *(getattr(_sessions, field.name) for field in fields(TapSession)),
-    )
-    .select_from(_PATIENTS.outerjoin(_SESSIONS, _sessions.id == bindparam("sid", type_=Integer)))
-    .where(_patients.telegram_user_id == bindparam("uid", type_=BigInteger))
-)
-# what a step of a session changes (plus ``message_id`` when the tap names its message)
-STEP_COLUMNS = (
-    "exercises",
-    "completed",
-    "phase",
-    "exercise_index",
-    "step_index",
-    "set_index",
-    "timer_due_at",
-    "updated_at",
-)
-
-
-def _step_update(*extra: str) -> Any:
-    columns = (*STEP_COLUMNS, *extra)
-    return (
-        update(_SESSIONS)
-        .where(
-            _sessions.id == bindparam("sid", type_=Integer),
-            _sessions.rev == bindparam("expected", type_=Integer),
-        )
-        .values(
-            rev=_sessions.rev + 1,
-            **{
-                name: bindparam(f"v_{name}", type_=getattr(_sessions, name).type)
-                for name in columns
-            },
-        )
-    )
-
-
-_STEP_UPDATE = _step_update()
-_STEP_UPDATE_MESSAGE = _step_update("message_id")
-
-
 class ReportRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -550,6 +413,39 @@ def _revived(ins: Any) -> dict[str, Any]:
     }
 
 
+def schedule_statement(
+    dialect: str,
+    patient_id: int,
+    kind: str,
+    due_at: datetime,
+    idempotency_key: str,
+    payload: dict[str, Any] | None = None,
+) -> Any:
+    """INSERT a pending timer, nothing when its idempotency key exists already."""
+    return (
+        dialect_insert(dialect)(Timer)
+        .values(
+            patient_id=patient_id,
+            kind=kind,
+            due_at=due_at,
+            idempotency_key=idempotency_key,
+            payload=payload or {},
+        )
+        .on_conflict_do_nothing(index_elements=[Timer.idempotency_key])
+    )
+
+
+def cancel_pending_statement(
+    patient_id: int, kinds: Iterable[str] | None = None, *, now: datetime | None = None
+) -> Any:
+    """UPDATE the patient's pending timers (of ``kinds``) to cancelled; claimed ones are
+    in flight and left alone."""
+    stmt = update(Timer).where(Timer.patient_id == patient_id, Timer.state == "pending")
+    if kinds is not None:
+        stmt = stmt.where(Timer.kind.in_(list(kinds)))
+    return stmt.values(state="cancelled", finished_at=now)
+
+
 class TimerRepository:
     """The durable timers table; see DESIGN.md, "The reminder engine"."""
 
@@ -570,18 +466,9 @@ class TimerRepository:
         payload: dict[str, Any] | None = None,
     ) -> Timer | None:
         """Insert a pending timer; ``None`` if its idempotency key already exists."""
-        stmt = (
-            self._insert(Timer)
-            .values(
-                patient_id=patient_id,
-                kind=kind,
-                due_at=due_at,
-                idempotency_key=idempotency_key,
-                payload=payload or {},
-            )
-            .on_conflict_do_nothing(index_elements=[Timer.idempotency_key])
-            .returning(Timer)
-        )
+        stmt = schedule_statement(
+            self.dialect, patient_id, kind, due_at, idempotency_key, payload
+        ).returning(Timer)
         return (await self.session.scalars(stmt, execution_options=FRESH)).one_or_none()
 
     async def replace_pending(
@@ -624,10 +511,7 @@ class TimerRepository:
         self, patient_id: int, kinds: Iterable[str] | None = None, *, now: datetime | None = None
     ) -> int:
         """Cancel pending (not claimed: those are in flight) timers; returns how many."""
-        stmt = update(Timer).where(Timer.patient_id == patient_id, Timer.state == "pending")
-        if kinds is not None:
-            stmt = stmt.where(Timer.kind.in_(list(kinds)))
-        stmt = stmt.values(state="cancelled", finished_at=now)
+        stmt = cancel_pending_statement(patient_id, kinds, now=now)
         result = await self.session.execute(stmt, execution_options=NO_SYNC)
         return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -1,16 +1,30 @@
-"""The store side of a tap: the Core read and the prepared compare-and-set (both databases),
+"""The store side of a tap (bot/store/taps.py): the Core read, the prepared compare-and-set
+and its timer change in one transaction run by ``Database.in_one_hop`` (both databases),
 and SQLite writers taking turns in one process (bot/store/uow.py ``WriteTurn``)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy.engine import Connection
 
 from bot.store import Database, ExerciseSession, Patient
-from bot.store.repositories import STEP_COLUMNS
+from bot.store.taps import (
+    STEP_COLUMNS,
+    NewStepTimer,
+    StepWrite,
+    read_tap,
+    tap_transaction,
+    write_step,
+)
 from bot.store.uow import WriteTurn
 
 T0 = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
@@ -68,43 +82,61 @@ def _step(**changes: object) -> dict[str, object]:
     return values | changes
 
 
-async def test_for_tap_reads_patient_and_session_as_plain_values(db: Database) -> None:
+@dataclass(frozen=True)
+class _Plan:
+    write: StepWrite | None
+
+
+def _write(session_id: int, expected: int, patient_id: int = 1, **changes: object) -> StepWrite:
+    return StepWrite(patient_id, session_id, expected, _step(**changes))
+
+
+async def test_read_tap_reads_patient_and_session_as_plain_values(db: Database) -> None:
     patient_id, session_id = await _patient_and_session(db, 1)
     other_patient, other_session = await _patient_and_session(db, 2)
-    async with db.unit_of_work() as uow:
-        patient, session = await uow.sessions.for_tap(1, session_id)
-        assert patient is not None and session is not None
-        assert (patient.id, patient.language, patient.held_exercises) == (
-            patient_id,
-            "es",
-            ("bridge",),
-        )
-        assert (session.id, session.patient_id, session.phase, session.step_index) == (
-            session_id,
-            patient_id,
-            "step",
-            1,
-        )
-        assert session.exercises == ("pelvic_tilt", "cat_cow")
-        assert (session.rev, session.message_id, session.finished_at) == (0, 7, None)
-        # someone else's session is read as it is: the use case refuses it
-        _, foreign = await uow.sessions.for_tap(1, other_session)
-        assert foreign is not None and foreign.patient_id == other_patient
-        # no such session; no such patient
-        assert await uow.sessions.for_tap(1, 999_999) == (patient, None)
-        assert await uow.sessions.for_tap(3, session_id) == (None, None)
-        assert not uow.session.identity_map  # no ORM objects on this path
+
+    def read(uid: int, sid: int) -> Callable[[Connection], Any]:
+        return lambda conn: read_tap(conn, uid, sid)
+
+    patient, session = await db.in_one_hop(read(1, session_id))
+    assert patient is not None and session is not None
+    assert (patient.id, patient.language, patient.held_exercises) == (
+        patient_id,
+        "es",
+        ("bridge",),
+    )
+    assert (session.id, session.patient_id, session.phase, session.step_index) == (
+        session_id,
+        patient_id,
+        "step",
+        1,
+    )
+    assert session.exercises == ("pelvic_tilt", "cat_cow")
+    assert (session.rev, session.message_id, session.finished_at) == (0, 7, None)
+    # someone else's session is read as it is: the use case refuses it
+    _, foreign = await db.in_one_hop(read(1, other_session))
+    assert foreign is not None and foreign.patient_id == other_patient
+    # no such session; no such patient
+    assert await db.in_one_hop(read(1, 999_999)) == (patient, None)
+    assert await db.in_one_hop(read(3, session_id)) == (None, None)
 
 
-async def test_advance_is_a_compare_and_set(db: Database) -> None:
-    _, session_id = await _patient_and_session(db, 1)
-    async with db.unit_of_work() as uow:
-        assert set(_step()) == set(STEP_COLUMNS)
-        assert await uow.sessions.advance(session_id, 0, _step(message_id=None))
-        # a second tap from the same screen (the same expected revision) changes nothing
-        assert not await uow.sessions.advance(session_id, 0, _step(step_index=5, message_id=9))
-        assert await uow.sessions.advance(session_id, 1, _step(step_index=2, message_id=42))
-        await uow.commit()
+async def test_a_step_is_a_compare_and_set(db: Database) -> None:
+    patient_id, session_id = await _patient_and_session(db, 1)
+
+    def steps(conn: Connection) -> list[bool]:
+        dialect = conn.dialect.name
+        return [
+            write_step(conn, dialect, _write(session_id, 0, patient_id, message_id=None)),
+            # a second tap from the same screen (the same expected revision) changes nothing
+            write_step(conn, dialect, _write(session_id, 0, patient_id, step_index=5)),
+            write_step(
+                conn, dialect, _write(session_id, 1, patient_id, step_index=2, message_id=42)
+            ),
+        ]
+
+    assert set(_step()) == set(STEP_COLUMNS)
+    assert await db.in_one_hop(steps) == [True, False, True]
     async with db.unit_of_work() as uow:
         row = await uow.sessions.get(session_id)
         assert row is not None
@@ -115,17 +147,111 @@ async def test_advance_is_a_compare_and_set(db: Database) -> None:
         assert row.finished_at is None
 
 
-async def test_concurrent_advances_from_one_screen_win_once(db: Database) -> None:
-    _, session_id = await _patient_and_session(db, 1)
+async def test_a_step_starts_and_stops_the_step_timer_with_it(db: Database) -> None:
+    patient_id, session_id = await _patient_and_session(db, 1)
+    due = T0 + timedelta(seconds=30)
+    start = NewStepTimer("step", due, f"step:{session_id}:1", {"session_id": session_id})
 
-    async def tap(step: int) -> bool:
-        async with db.unit_of_work() as uow:
-            changed = await uow.sessions.advance(session_id, 0, _step(step_index=step))
-            await asyncio.sleep(0.05)  # hold the transaction open while the other tries
-            await uow.commit()
+    def plan(write: StepWrite) -> Callable[[Connection], Any]:
+        return lambda conn: tap_transaction(conn, 1, session_id, lambda p, s: _Plan(write))
+
+    started = await db.in_one_hop(
+        plan(replace(_write(session_id, 0, patient_id), start_timer=start))
+    )
+    assert started.written and started.session is not None and started.session.rev == 0
+    # a lost compare-and-set starts no timer
+    lost = replace(_write(session_id, 0, patient_id), start_timer=replace(start, key="other"))
+    assert not (await db.in_one_hop(plan(lost))).written
+    async with db.unit_of_work() as uow:
+        timers = await uow.timers.for_patient(patient_id, ["step"])
+        assert [(t.idempotency_key, t.state, t.due_at) for t in timers] == [
+            (start.key, "pending", due)
+        ]
+    stop = replace(_write(session_id, 1, patient_id), stop_timers="step")
+    assert (await db.in_one_hop(plan(stop))).written
+    async with db.unit_of_work() as uow:
+        (timer,) = await uow.timers.for_patient(patient_id, ["step"])
+        assert (timer.state, timer.finished_at) == ("cancelled", stop.values["updated_at"])
+
+
+async def test_nothing_to_write_writes_nothing_and_a_failure_rolls_back(db: Database) -> None:
+    patient_id, session_id = await _patient_and_session(db, 1)
+    nothing = await db.in_one_hop(
+        lambda conn: tap_transaction(conn, 1, session_id, lambda p, s: _Plan(None))
+    )
+    assert nothing.session is not None and not nothing.written
+
+    def fails(conn: Connection) -> None:
+        assert write_step(conn, conn.dialect.name, _write(session_id, 0, patient_id))
+        raise RuntimeError("after the write")
+
+    with pytest.raises(RuntimeError):
+        await db.in_one_hop(fails)
+    async with db.unit_of_work() as uow:
+        row = await uow.sessions.get(session_id)
+        assert row is not None and row.rev == 0
+
+
+async def test_concurrent_steps_from_one_screen_win_once(db: Database) -> None:
+    patient_id, session_id = await _patient_and_session(db, 1)
+
+    def tap(step: int) -> Callable[[Connection], bool]:
+        def work(conn: Connection) -> bool:
+            changed = write_step(
+                conn, conn.dialect.name, _write(session_id, 0, patient_id, step_index=step)
+            )
+            time.sleep(0.05)  # hold the transaction open while the other tries
             return changed
 
-    assert sorted(await asyncio.gather(tap(1), tap(2))) == [False, True]
+        return work
+
+    assert sorted(await asyncio.gather(db.in_one_hop(tap(1)), db.in_one_hop(tap(2)))) == [
+        False,
+        True,
+    ]
+
+
+async def test_a_hop_takes_the_writers_turn_and_keeps_it_until_its_thread_is_done(
+    sqlite_db: Database,
+) -> None:
+    """SQLite: a hop waits for the unit of work holding the turn; one whose caller is
+    cancelled keeps the turn until its transaction has ended in the thread."""
+    entered: list[str] = []
+    holding, release = asyncio.Event(), asyncio.Event()
+    started, finish = threading.Event(), threading.Event()
+
+    async def unit_of_work() -> None:
+        async with sqlite_db.unit_of_work() as uow:
+            entered.append("unit of work")
+            await uow.patients.count()
+            holding.set()
+            await release.wait()
+
+    def slow(conn: Connection) -> None:
+        entered.append("hop")
+        started.set()
+        finish.wait(10)
+
+    holder = asyncio.create_task(unit_of_work())
+    await holding.wait()
+    hop = asyncio.create_task(sqlite_db.in_one_hop(slow))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert entered == ["unit of work"]
+    release.set()
+    await holder
+    await asyncio.to_thread(started.wait, 10)
+    hop.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await hop
+    after = asyncio.create_task(unit_of_work())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert entered == ["unit of work", "hop"]  # the cancelled hop still holds the turn
+    finish.set()
+    release.set()
+    await asyncio.wait_for(after, 10)
+    assert entered == ["unit of work", "hop", "unit of work"]
 
 
 async def test_sqlite_writers_take_turns_and_readers_do_not_wait(sqlite_db: Database) -> None:
