@@ -434,8 +434,13 @@ class Target:
             raise BenchError(f"{self.config}: the edit came before the tap was seen")
         return (shown_at - patient.tap_at) * 1000
 
-    def check_answers(self) -> None:
-        """Every tap was answered once, without a text (a text means stale, invalid...)."""
+    async def check_answers(self, within: float = 5.0) -> None:
+        """Every tap was answered once, without a text (a text means stale, invalid...).
+        Our bot answers a tap side by side with its edit, so the last answers may come
+        after the last screens: they are waited for, ``within`` seconds at most."""
+        give_up = time.monotonic() + within
+        while self.answers < self.taps_sent and time.monotonic() < give_up:
+            await asyncio.sleep(0.05)
         if self.toasts:
             raise BenchError(f"{self.config}: unexpected answers to taps: {self.toasts[:5]}")
         if self.answers != self.taps_sent:
@@ -623,7 +628,7 @@ async def measure(
     for result in results:
         if isinstance(result, BaseException):
             raise result
-    tgt.check_answers()
+    await tgt.check_answers()
     calls = (await tgt.control.calls(since=calls0))[: calls1 - calls0]
     latencies = [ms for index, ms in window.samples if done0 < index <= done1]
     return Run(

@@ -94,15 +94,38 @@ def parse_script(text: str) -> list[Step]:
 
 
 class Transcript:
-    """Formats chat events as text lines or JSON lines."""
+    """Formats chat events as text lines or JSON lines.
+
+    The bot answers a tap (the toast) side by side with its reply to it, so the two can
+    reach Telegram in either order. A transcript is kept stable by writing the toast
+    right after the user's action and holding the other bot events that follow an action
+    until :meth:`flush` (the next action, a clock line, a note, the end of a step).
+    """
 
     def __init__(self, emit: Callable[[str], None], *, as_json: bool, zone: ZoneInfo) -> None:
         self.emit = emit
         self.as_json = as_json
         self.zone = zone
         self.names: dict[int, str] = {}
+        self._held: list[ChatEvent] | None = None  # None: not after a user's action
 
     def event(self, event: ChatEvent) -> None:
+        if event.kind.startswith("user_"):
+            self.flush()
+            self._write(event)
+            self._held = []
+        elif self._held is None or event.kind == "bot_toast":
+            self._write(event)
+        else:
+            self._held.append(event)
+
+    def flush(self) -> None:
+        """Write the bot events held since the last action."""
+        held, self._held = self._held or [], None
+        for event in held:
+            self._write(event)
+
+    def _write(self, event: ChatEvent) -> None:
         name = self.names.get(event.user_id, str(event.user_id))
         if self.as_json:
             self.emit(json.dumps(self._json(event, name), ensure_ascii=False))
@@ -149,6 +172,7 @@ class Transcript:
             self.emit("  " + " ".join(f"[{label}]" for label in row))
 
     def clock(self, instant: datetime) -> None:
+        self.flush()
         local = instant.astimezone(self.zone)
         if self.as_json:
             self.emit(json.dumps({"kind": "clock", "at": instant.isoformat()}))
@@ -156,6 +180,7 @@ class Transcript:
             self.emit(f"clock> {local:%Y-%m-%d %H:%M} {local.tzname()}")
 
     def note(self, text: str) -> None:
+        self.flush()
         if not self.as_json:
             self.emit(text)
 
@@ -191,7 +216,9 @@ class ScriptRunner:
         try:
             for step in steps:
                 await self._run_step(step)
+                self.out.flush()
         finally:
+            self.out.flush()
             logging.getLogger().removeHandler(self.catcher)
 
     def _user(self) -> SimUser:

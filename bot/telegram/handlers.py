@@ -11,6 +11,7 @@ staff chat (``STAFF_CHAT_ID``) has its own commands.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
@@ -333,20 +334,24 @@ async def on_callback(update: Update, context: Context) -> None:
     if not staff_tap and not _is_private_with(chat, who):
         await _answer(query, svc.content.text(lang, "private_only"))
         return
-    answered = False
+    answering: asyncio.Task[bool] | None = None
     try:
         try:
             reply = await _route(svc, who, callback, message.message_id)
         except InvalidCallback as error:  # well-formed, but its argument is not
             log.warning("callback.invalid", extra={"reason": str(error)})
             reply = Reply(toast=svc.content.text(lang, "toast_invalid"))
-        answered = await _answer(query, reply.toast)
+        # the answer (the toast) and the reply go out side by side: neither waits for
+        # the other's round trip to Telegram (docs/BENCHMARKS.md)
+        answering = asyncio.create_task(_answer(query, reply.toast))
         await _deliver(context, svc, who.chat_id, reply, tapped=message)
         if reply.advice_keys:
             await safety.advice_delivered(svc, reply.advice_keys)
     finally:
-        if not answered:
+        if answering is None:
             await _answer(query)
+        else:
+            await answering
 
 
 _SETTINGS = frozenset(

@@ -85,3 +85,27 @@ async def test_console_prints_the_file_name(api: Api, emu: Emulator) -> None:
         "  [1 Done]",
         "bot (updated, document: plan.pdf)> Your plan",
     ]
+
+
+async def test_a_toast_is_written_right_after_the_tap_whichever_reached_telegram_first(
+    api: Api, emu: Emulator
+) -> None:
+    """The bot answers a tap side by side with its edit (bot/telegram/handlers.py): the
+    transcript must not depend on which of the two arrived first."""
+    lines: list[str] = []
+    transcript = Transcript(lines.append, as_json=False, zone=ZoneInfo("UTC"))
+    emu.world.add_listener(transcript.event)
+    user = emu.world.create_user()
+    sent = await api("sendMessage", chat_id=user.id, text="Step 1", reply_markup=KB)
+    user.tap("Done")
+    query_id = emu.world.updates[-1]["callback_query"]["id"]
+    mid = sent.result["message_id"]
+    await api("editMessageText", chat_id=user.id, message_id=mid, text="Step 2")
+    await api("answerCallbackQuery", callback_query_id=query_id, text="Timer started.")
+    assert lines == ["bot> Step 1", "  [Done]", "user taps [Done]", "bot (toast)> Timer started."]
+    user.send_text("hello")  # the next action writes what was held first
+    assert lines[-2:] == [f"bot (edit #{mid})> Step 2", "user> hello"]
+    await api("sendMessage", chat_id=user.id, text="Hi")
+    assert lines[-1] == "user> hello"  # held until a flush (the script runner's, per step)
+    transcript.flush()
+    assert lines[-1] == "bot> Hi"
