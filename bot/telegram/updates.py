@@ -48,13 +48,41 @@ def parse_update(raw: object, bot: Bot) -> Update | None:
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise UnusableUpdate("no integer update_id")
     try:
-        return Update.de_json(dict(raw), bot)
+        return Update.de_json(_lean(raw), bot)
     except Exception as error:  # any shape PTB chokes on: skip it, never retry it forever
         log.warning(
             "update.unparseable",
             extra={"update_id": update_id, "error": type(error).__name__},
         )
         return None
+
+
+# What a tap's handler reads of the message with the button (bot/telegram/handlers.py):
+# which message, in which chat, whether it is inaccessible (date 0), and whether it has a
+# picture. The rest of it (its buttons, text, entities, thumbnails) is left unparsed.
+_TAPPED_KEEPS = ("message_id", "date", "chat", "from", "message_thread_id")
+_TAPPED_MEDIA = ("animation", "video", "document")
+
+
+def _lean(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The update, with the tapped message of a callback query cut to what a tap needs:
+    PTB builds an object for every part of it (each button, each thumbnail), and did it
+    for every tap (docs/BENCHMARKS.md)."""
+    update = dict(raw)
+    query = update.get("callback_query")
+    if not isinstance(query, Mapping) or not isinstance(query.get("message"), Mapping):
+        return update
+    message = query["message"]
+    lean = {key: message[key] for key in _TAPPED_KEEPS if key in message}
+    photo = message.get("photo")
+    if isinstance(photo, list) and photo:
+        lean["photo"] = photo[-1:]
+    for kind in _TAPPED_MEDIA:
+        media = message.get(kind)
+        if isinstance(media, Mapping):
+            lean[kind] = {key: value for key, value in media.items() if key != "thumbnail"}
+    update["callback_query"] = {**query, "message": lean}
+    return update
 
 
 def chat_key(update: Update) -> int | None:
