@@ -125,6 +125,7 @@ def _about_the_message(error: BadRequest) -> bool:
 
 @dataclass(frozen=True)
 class _Hashed:
+    file: Path
     mtime_ns: int
     size: int
     sha256: str
@@ -137,7 +138,7 @@ class MediaLibrary:
         self._db = db
         self._dir = content_dir
         self._clock = clock
-        self._hashes: dict[Path, _Hashed] = {}
+        self._hashes: dict[str, _Hashed] = {}  # by the content's media path
         self._ids: dict[tuple[int, str, str], str] = {}  # (bot id, sha256, kind) -> file_id
         self._refused: set[tuple[int, str]] = set()  # (bot id, sha256) Telegram said no to
 
@@ -306,23 +307,28 @@ class MediaLibrary:
         return message
 
     async def _locate(self, path: str) -> tuple[Path, str]:
-        """The file (checked again to be inside the content directory) and its hash,
-        computed again only when the file's size or modification time moves.
+        """The file and its hash, computed again only when the file's size or
+        modification time moves.
 
-        The checks and the stat are a few system calls on the content directory, done in
-        place: a thread for them cost more than they do, on every tap (docs/BENCHMARKS.md).
-        Reading and hashing a file runs in a thread."""
+        A path seen before costs one stat; the file is checked again to be inside the
+        content directory (``resolve_media_path``) before it is read, i.e. whenever it
+        changed. Both are done in place: a thread for them cost more than they do, on
+        every tap (docs/BENCHMARKS.md). Reading and hashing a file runs in a thread."""
+        cached = self._hashes.get(path)
+        if cached is not None:
+            try:
+                stat = cached.file.stat()
+            except OSError:
+                stat = None
+            if stat is not None and (stat.st_mtime_ns, stat.st_size) == (
+                cached.mtime_ns,
+                cached.size,
+            ):
+                return cached.file, cached.sha256
         file = resolve_media_path(self._dir, path)
         stat = file.stat()
-        cached = self._hashes.get(file)
-        if (
-            cached is not None
-            and cached.mtime_ns == stat.st_mtime_ns
-            and cached.size == stat.st_size
-        ):
-            return file, cached.sha256
         sha256 = await asyncio.to_thread(_sha256, file)
-        self._hashes[file] = _Hashed(stat.st_mtime_ns, stat.st_size, sha256)
+        self._hashes[path] = _Hashed(file, stat.st_mtime_ns, stat.st_size, sha256)
         return file, sha256
 
     # The table is a cache: whatever goes wrong with it costs an upload, never a screen.

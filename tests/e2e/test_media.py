@@ -173,6 +173,30 @@ async def test_a_changed_file_is_uploaded_again(
     assert ids[0] != ids[1] == ids[2]
 
 
+async def test_a_file_swapped_for_a_link_outside_is_never_read(
+    emu: Emulator, user: SimUser, content_dir: Path, db: Database, tmp_path: Path
+) -> None:
+    """A path seen before costs one stat; once the file changes it is checked again,
+    before it is read, so a link bent outside the content directory is refused."""
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(png(640, 480))
+    async with running_bot(emu) as bot:
+        library = MediaLibrary(db, content_dir, FakeClock())
+        await library.send_media(bot, user.id, SETUP, CAPTION, None)
+        (content_dir / SETUP.path).unlink()
+        (content_dir / SETUP.path).symlink_to(secret)
+        await library.send_media(bot, user.id, SETUP, CAPTION, None)
+    assert [c.params["photo"].filename for c in uploads(emu, "sendPhoto", "photo")] == [
+        "hook-lying-march-setup.png"
+    ]
+    assert not [
+        c
+        for c in uploads(emu, "sendPhoto", "photo")
+        if c.params["photo"].data == secret.read_bytes()
+    ]
+    assert last(user).text == f"{SHOWN_CAPTION}\n\n🖼 {SETUP.description}"
+
+
 async def test_each_bot_uploads_its_own_copy(
     emu: Emulator, user: SimUser, content_dir: Path, db: Database
 ) -> None:
