@@ -288,6 +288,7 @@ class Target:
     answers: int = 0
     toasts: list[str] = field(default_factory=list)  # answers with a text: unexpected
     _watcher: asyncio.Task[None] | None = None
+    _all_answered: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def ours(self) -> bool:
@@ -324,6 +325,8 @@ class Target:
             patient.tap_at = _at(event)
         elif kind == "bot_toast":
             self.answers += 1
+            if self.answers >= self.taps_sent:
+                self._all_answered.set()
             if event.get("text"):
                 self.toasts.append(str(event["text"]))
         else:  # bot_edit, bot_message, bot_photo, bot_animation: a new screen
@@ -438,9 +441,10 @@ class Target:
         """Every tap was answered once, without a text (a text means stale, invalid...).
         Our bot answers a tap side by side with its edit, so the last answers may come
         after the last screens: they are waited for, ``within`` seconds at most."""
-        give_up = time.monotonic() + within
-        while self.answers < self.taps_sent and time.monotonic() < give_up:
-            await asyncio.sleep(0.05)
+        if self.answers < self.taps_sent:
+            self._all_answered.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_answered.wait(), within)
         if self.toasts:
             raise BenchError(f"{self.config}: unexpected answers to taps: {self.toasts[:5]}")
         if self.answers != self.taps_sent:

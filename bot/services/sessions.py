@@ -311,7 +311,8 @@ async def _short_tap(
             telegram_user_id=who.user_id,
             session_id=callback.session_id,
             decide=decide,
-        )
+        ),
+        autocommit=True,
     )
     plan, patient, session = tapped.plan, tapped.patient, tapped.session
     if plan.full_path:

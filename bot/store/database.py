@@ -347,7 +347,7 @@ class Database:
             turn=None if read_only else self._write_turn,
         )
 
-    async def in_one_hop(self, work: Callable[[Connection], R]) -> R:
+    async def in_one_hop(self, work: Callable[[Connection], R], *, autocommit: bool = False) -> R:
         """Run ``work(connection)`` in one writing transaction, committed when it returns
         (rolled back when it raises): for a short, hot use case written as synchronous
         Core statements (bot/store/taps.py).
@@ -357,8 +357,17 @@ class Database:
         writers (``WriteTurn``). Through aiosqlite every cursor step is a trip of its own
         (about twelve for a tap, and most of its database CPU: docs/BENCHMARKS.md).
         PostgreSQL (and SQLite in memory): the async engine's ``run_sync``.
+
+        ``autocommit``: on PostgreSQL, no transaction around ``work``: each statement
+        commits on its own, which saves the round trips of BEGIN and COMMIT. Only for
+        work whose every write is one atomic statement. SQLite keeps its transaction
+        (its write lock is taken at BEGIN).
         """
         if self._hop_engine is None:
+            if autocommit and self.dialect == "postgresql":
+                async with self.engine.connect() as conn:
+                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    return await conn.run_sync(work)
             async with self.engine.begin() as conn:
                 return await conn.run_sync(work)
         assert self._write_turn is not None

@@ -18,10 +18,11 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from sqlalchemy import BigInteger, Integer, Table, bindparam, select, update
+from sqlalchemy import BigInteger, Integer, Table, bindparam, exists, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
-from bot.store.models import ExerciseSession, Patient
+from bot.store.models import ExerciseSession, Patient, Timer
 from bot.store.repositories import cancel_pending_statement, schedule_statement
 
 
@@ -99,8 +100,10 @@ class TapResult(Generic[P]):
 
 _PATIENTS = cast(Table, Patient.__table__)
 _SESSIONS = cast(Table, ExerciseSession.__table__)
+_TIMERS = cast(Table, Timer.__table__)
 _patients = _PATIENTS.c
 _sessions = _SESSIONS.c
+_timers = _TIMERS.c
 
 # Built once: the statement's cache key is memoized on the object, so each tap skips
 # building and hashing it.
@@ -184,8 +187,13 @@ def read_tap(
 
 
 def write_step(conn: Connection, dialect: str, step: StepWrite) -> bool:
-    """The step as a compare-and-set on the revision, then its timer change; False (and
-    nothing written) when the session moved on meanwhile."""
+    """The step as a compare-and-set on the revision, with its timer change; False (and
+    nothing written) when the session moved on meanwhile.
+
+    Atomic on its own on PostgreSQL, where the tap runs without a transaction around it
+    (``Database.in_one_hop(autocommit=True)``): one ``UPDATE``, or with a timer change one
+    statement of data-modifying CTEs. SQLite runs it inside the tap's transaction, which
+    it needs anyway for its write lock (``BEGIN IMMEDIATE``)."""
     params = {f"v_{name}": step.values[name] for name in STEP_COLUMNS}
     params |= {"sid": step.session_id, "expected": step.expected_rev}
     message_id = step.values.get("message_id")
@@ -194,6 +202,10 @@ def write_step(conn: Connection, dialect: str, step: StepWrite) -> bool:
     else:
         stmt = _STEP_UPDATE_MESSAGE
         params["v_message_id"] = message_id
+    if step.start_timer is None and step.stop_timers is None:
+        return int(conn.execute(stmt, params).rowcount) == 1
+    if dialect == "postgresql":
+        return int(conn.execute(_with_timer_change(stmt, step), params).scalar_one()) == 1
     if int(conn.execute(stmt, params).rowcount) != 1:
         return False
     if step.stop_timers is not None:
@@ -207,9 +219,44 @@ def write_step(conn: Connection, dialect: str, step: StepWrite) -> bool:
         conn.execute(
             schedule_statement(
                 dialect, step.patient_id, timer.kind, timer.due_at, timer.key, timer.payload
-            )
+            ).values(created_at=step.values["updated_at"])
         )
     return True
+
+
+def _with_timer_change(step_update: Any, step: StepWrite) -> Any:
+    """PostgreSQL: the step's ``UPDATE`` and its timer change as one statement; the timer
+    statements only act when the step's compare-and-set won (they read its ``RETURNING``).
+    Selects how many sessions moved (1 or 0)."""
+    moved = step_update.returning(_sessions.id).cte("moved")
+    won = exists(select(moved.c.id))
+    changes = []
+    if step.stop_timers is not None:
+        stop = cancel_pending_statement(
+            step.patient_id, [step.stop_timers], now=step.values["updated_at"]
+        )
+        changes.append(stop.where(won).returning(_timers.id).cte("stopped"))
+    if step.start_timer is not None:
+        timer = step.start_timer
+        new_timer = select(
+            literal(step.patient_id, _timers.patient_id.type),
+            literal(timer.kind, _timers.kind.type),
+            literal(timer.due_at, _timers.due_at.type),
+            literal(timer.key, _timers.idempotency_key.type),
+            literal(timer.payload, _timers.payload.type),
+            literal(step.values["updated_at"], _timers.created_at.type),
+        ).where(won)
+        start = (
+            pg_insert(_TIMERS)
+            .from_select(
+                ["patient_id", "kind", "due_at", "idempotency_key", "payload", "created_at"],
+                new_timer,
+                include_defaults=False,  # state, attempts, late: the columns' server defaults
+            )
+            .on_conflict_do_nothing(index_elements=[_timers.idempotency_key])
+        )
+        changes.append(start.returning(_timers.id).cte("started"))
+    return select(func.count()).select_from(moved).add_cte(*changes)
 
 
 def tap_transaction(

@@ -136,7 +136,7 @@ async def test_a_step_is_a_compare_and_set(db: Database) -> None:
         ]
 
     assert set(_step()) == set(STEP_COLUMNS)
-    assert await db.in_one_hop(steps) == [True, False, True]
+    assert await db.in_one_hop(steps, autocommit=True) == [True, False, True]
     async with db.unit_of_work() as uow:
         row = await uow.sessions.get(session_id)
         assert row is not None
@@ -155,20 +155,27 @@ async def test_a_step_starts_and_stops_the_step_timer_with_it(db: Database) -> N
     def plan(write: StepWrite) -> Callable[[Connection], Any]:
         return lambda conn: tap_transaction(conn, 1, session_id, lambda p, s: _Plan(write))
 
-    started = await db.in_one_hop(
-        plan(replace(_write(session_id, 0, patient_id), start_timer=start))
-    )
+    async def tap(write: StepWrite) -> Any:  # as a tap runs: on PostgreSQL, no transaction
+        return await db.in_one_hop(plan(write), autocommit=True)
+
+    first = replace(_write(session_id, 0, patient_id), start_timer=start)
+    started = await tap(first)
     assert started.written and started.session is not None and started.session.rev == 0
     # a lost compare-and-set starts no timer
     lost = replace(_write(session_id, 0, patient_id), start_timer=replace(start, key="other"))
-    assert not (await db.in_one_hop(plan(lost))).written
+    assert not (await tap(lost)).written
     async with db.unit_of_work() as uow:
         timers = await uow.timers.for_patient(patient_id, ["step"])
-        assert [(t.idempotency_key, t.state, t.due_at) for t in timers] == [
-            (start.key, "pending", due)
+        assert [(t.idempotency_key, t.state, t.due_at, t.created_at) for t in timers] == [
+            (start.key, "pending", due, first.values["updated_at"])
         ]
+        assert (timers[0].attempts, timers[0].late, timers[0].payload) == (0, False, start.payload)
     stop = replace(_write(session_id, 1, patient_id), stop_timers="step")
-    assert (await db.in_one_hop(plan(stop))).written
+    assert not (await tap(replace(stop, expected_rev=0))).written  # lost: nothing stopped
+    async with db.unit_of_work() as uow:
+        (timer,) = await uow.timers.for_patient(patient_id, ["step"])
+        assert timer.state == "pending"
+    assert (await tap(stop)).written
     async with db.unit_of_work() as uow:
         (timer,) = await uow.timers.for_patient(patient_id, ["step"])
         assert (timer.state, timer.finished_at) == ("cancelled", stop.values["updated_at"])
