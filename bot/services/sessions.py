@@ -333,7 +333,7 @@ async def _short_tap(
         if any(isinstance(e, StartTimer) for e in plan.transition.effects)
         else None
     )
-    log.info("session.advanced", extra={"session_id": session.id})
+    log.debug("session.advanced", extra={"session_id": session.id})  # each tap: DEBUG
     return Reply(edit=screen, toast=toast, shows_session=session.id)
 
 
@@ -521,7 +521,7 @@ async def _apply(
         keys = (*reply.advice_keys, *(p.advice_key for p in pains))
         reply = replace(reply, advice_keys=tuple(dict.fromkeys(keys)))
     await uow.commit()
-    log.info("session.advanced", extra={"session_id": session.id})
+    log.debug("session.advanced", extra={"session_id": session.id})  # each tap: DEBUG
     return reply
 
 
