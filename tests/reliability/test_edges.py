@@ -336,3 +336,33 @@ async def test_pain_advice_arrives_later_when_telegram_is_down_at_the_tap(
     # and /exercise shows the hold with the clinic's contact, not the exercises
     await say(sandbox, user, "/exercise")
     assert any(_phone(sandbox) in t for t in texts_since(user, 2))
+
+
+async def test_every_tap_is_answered_once_whatever_its_reply_meets(database_url: str) -> None:
+    """The answer goes out side by side with the reply (bot/telegram/handlers.py): still
+    exactly one per tap - a step, a step whose edit keeps failing, a stale button, a
+    forged one."""
+    async with Sandbox(database_url=database_url) as sandbox:
+        user = sandbox.user()
+        await open_session(sandbox, user)
+        emulator = sandbox.emulator
+        first_step = user.last_bot_message(with_buttons=True)
+        assert first_step is not None
+        await tap(sandbox, user, "btn_next")
+        for method in ("editMessageMedia", "editMessageText", "editMessageCaption"):
+            emulator.faults.fail_next(5, status=500, method=method)
+        await tap(sandbox, user, "btn_next")
+        emulator.faults.clear()
+        user.tap(label(sandbox, "btn_next"), message_id=first_step.message_id)  # stale
+        user.tap_inaccessible(first_step.message_id, "v9:zz")
+        await sandbox.settle()
+        user.tap_data(first_step.message_id, "v9:zz")  # forged
+        await sandbox.settle()
+        taps = [e.extra["query_id"] for e in emulator.world.events if e.kind == "user_tap"]
+        answered = [
+            c.params["callback_query_id"]
+            for c in emulator.calls
+            if c.method == "answerCallbackQuery" and c.ok
+        ]
+        assert len(taps) >= 6
+        assert sorted(answered) == sorted(taps)
