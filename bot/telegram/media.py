@@ -256,7 +256,7 @@ class MediaLibrary:
         self, bot: Bot, path: str, kind: MediaKind, call: Call, *, retry_timeouts: bool
     ) -> Message | None:
         try:
-            file, sha256 = await self._locate(path)
+            sha256 = await self._locate(path)
         except (OSError, ValueError) as error:
             log.warning("media.unreadable", extra={"file": path, "error": type(error).__name__})
             raise MediaUnavailable from error
@@ -273,14 +273,15 @@ class MediaLibrary:
                     raise MediaUnavailable from error
                 log.info("media.file_id_stale", extra={"file": path})
                 await self._forget(owner, sha256)
-        return await self._upload(bot, owner, file, path, kind, call)
+        return await self._upload(bot, owner, path, kind, call)
 
     async def _upload(
-        self, bot: Bot, owner: int, file: Path, path: str, kind: MediaKind, call: Call
+        self, bot: Bot, owner: int, path: str, kind: MediaKind, call: Call
     ) -> Message | None:
         try:
+            file = resolve_media_path(self._dir, path)  # checked again right before the read
             data = await asyncio.to_thread(file.read_bytes)
-        except OSError as error:
+        except (OSError, ValueError) as error:
             log.warning("media.unreadable", extra={"file": path, "error": type(error).__name__})
             raise MediaUnavailable from error
         sha256 = hashlib.sha256(data).hexdigest()  # of the bytes sent, whatever changed since
@@ -306,14 +307,15 @@ class MediaLibrary:
             await self._remember(owner, sha256, kind, file_id, path)
         return message
 
-    async def _locate(self, path: str) -> tuple[Path, str]:
-        """The file and its hash, computed again only when the file's size or
-        modification time moves.
+    async def _locate(self, path: str) -> str:
+        """The file's hash, computed again only when the file's size or modification
+        time moves.
 
         A path seen before costs one stat; the file is checked again to be inside the
-        content directory (``resolve_media_path``) before it is read, i.e. whenever it
-        changed. Both are done in place: a thread for them cost more than they do, on
-        every tap (docs/BENCHMARKS.md). Reading and hashing a file runs in a thread."""
+        content directory (``resolve_media_path``) whenever it changed, and before any
+        read (``_upload`` checks again). Both are done in place: a thread for them cost
+        more than they do, on every tap (docs/BENCHMARKS.md). Reading and hashing a file
+        runs in a thread."""
         cached = self._hashes.get(path)
         if cached is not None:
             try:
@@ -324,12 +326,12 @@ class MediaLibrary:
                 cached.mtime_ns,
                 cached.size,
             ):
-                return cached.file, cached.sha256
+                return cached.sha256
         file = resolve_media_path(self._dir, path)
         stat = file.stat()
         sha256 = await asyncio.to_thread(_sha256, file)
         self._hashes[path] = _Hashed(file, stat.st_mtime_ns, stat.st_size, sha256)
-        return file, sha256
+        return sha256
 
     # The table is a cache: whatever goes wrong with it costs an upload, never a screen.
 

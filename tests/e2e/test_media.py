@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application, ApplicationBuilder
 
@@ -194,6 +194,26 @@ async def test_a_file_swapped_for_a_link_outside_is_never_read(
         for c in uploads(emu, "sendPhoto", "photo")
         if c.params["photo"].data == secret.read_bytes()
     ]
+    assert last(user).text == f"{SHOWN_CAPTION}\n\n🖼 {SETUP.description}"
+
+
+async def test_a_file_moved_outside_behind_a_link_is_not_uploaded_from_there(
+    emu: Emulator, user: SimUser, content_dir: Path, db: Database, tmp_path: Path
+) -> None:
+    """The same bytes and times behind a link outside: the cached hash still matches, but
+    an upload (here: the id was lost) checks the path again before it reads the file."""
+    async with running_bot(emu) as bot:
+        library = MediaLibrary(db, content_dir, FakeClock())
+        await library.send_media(bot, user.id, SETUP, CAPTION, None)
+        outside = tmp_path / "moved.png"
+        shutil.move(content_dir / SETUP.path, outside)  # keeps the modification time
+        (content_dir / SETUP.path).symlink_to(outside)
+        library._ids.clear()  # the id lost: an upload is needed
+        async with db.unit_of_work() as uow:
+            await uow.session.execute(delete(MediaFile))
+            await uow.commit()
+        await library.send_media(bot, user.id, SETUP, CAPTION, None)
+    assert len(uploads(emu, "sendPhoto", "photo")) == 1
     assert last(user).text == f"{SHOWN_CAPTION}\n\n🖼 {SETUP.description}"
 
 
