@@ -291,7 +291,6 @@ async def _short_tap(
     (bot/store/taps.py): one Core query for plain values, the pure decision, one
     conditional UPDATE (the compare-and-set on the revision), a timer statement when a
     timer starts or stops, the commit. None: not such a tap (nothing was written)."""
-    now = svc.clock.now()
 
     def decide(patient: TapPatient | None, session: TapSession | None) -> _StepPlan:
         if (
@@ -303,7 +302,8 @@ async def _short_tap(
             return _FULL
         if callback.rev != session.rev:
             return _StepPlan(stale=True)
-        return _plan_step(svc, patient, session, callback, message_id, now)
+        # the clock read here, in the transaction: not before waiting for the turn
+        return _plan_step(svc, patient, session, callback, message_id, svc.clock.now())
 
     tapped = await svc.db.in_one_hop(
         partial(

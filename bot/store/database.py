@@ -356,22 +356,37 @@ class Database:
         synchronous engine on the same file, configured alike, in this process's turn of
         writers (``WriteTurn``). Through aiosqlite every cursor step is a trip of its own
         (about twelve for a tap, and most of its database CPU: docs/BENCHMARKS.md).
-        PostgreSQL (and SQLite in memory): the async engine's ``run_sync``.
+        PostgreSQL (and SQLite in memory or through a ``file:`` URI): the async engine's
+        ``run_sync`` (on SQLite in the writers' turn too). Not inside a writing unit of
+        work of the same task: that would wait for itself (RuntimeError).
 
         ``autocommit``: on PostgreSQL, no transaction around ``work``: each statement
         commits on its own, which saves the round trips of BEGIN and COMMIT. Only for
         work whose every write is one atomic statement. SQLite keeps its transaction
         (its write lock is taken at BEGIN).
         """
+        turn = self._write_turn
+        if turn is not None and turn.held_here():
+            # its BEGIN IMMEDIATE would wait for the writing unit of work around it, which
+            # waits for it: "database is locked" after the busy timeout, as an outage
+            raise RuntimeError("in_one_hop inside a writing unit of work of the same task")
         if self._hop_engine is None:
             if autocommit and self.dialect == "postgresql":
                 async with self.engine.connect() as conn:
                     conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                     return await conn.run_sync(work)
-            async with self.engine.begin() as conn:
-                return await conn.run_sync(work)
-        assert self._write_turn is not None
-        taken = await self._write_turn.take()
+            # SQLite in memory, or a file: URI: the async engine, in the writers' turn
+            # (in memory every unit of work shares one connection)
+            taken = turn is not None and await turn.take()
+            try:
+                async with self.engine.begin() as conn:
+                    return await conn.run_sync(work)
+            finally:
+                if taken:
+                    assert turn is not None
+                    turn.give_back()
+        assert turn is not None
+        taken = await turn.take()
         if self._hop_thread is None:
             self._hop_thread = ThreadPoolExecutor(1, thread_name_prefix="db-hop")
         running = self._hop_thread.submit(_in_transaction, self._hop_engine, work)
@@ -380,10 +395,9 @@ class Database:
         finally:
             if taken:
                 if running.done():
-                    self._write_turn.give_back()
+                    turn.give_back()
                 else:  # cancelled while the thread still runs it: the turn ends with it
                     loop = asyncio.get_running_loop()
-                    turn = self._write_turn
                     running.add_done_callback(lambda _: loop.call_soon_threadsafe(turn.give_back))
 
     def _alembic_config(self, connection: Connection | None = None) -> Config:

@@ -65,6 +65,11 @@ class WriteTurn:
         self._holder = task
         return True
 
+    def held_here(self) -> bool:
+        """True when the running task holds the turn (inside its writing unit of work)."""
+        task = asyncio.current_task()
+        return task is not None and task is self._holder
+
     def give_back(self) -> None:
         assert self._lock is not None
         self._holder = None

@@ -388,3 +388,35 @@ async def test_mydata_shows_and_forget_deletes_everything(sandbox: Sandbox) -> N
         assert await uow.patients.count() == 0
     await say(sandbox, user, "/mydata")
     assert last_text(user) == label(sandbox, "mydata_none")
+
+
+async def test_a_tap_that_waited_for_the_database_is_stamped_when_it_went_in(
+    sqlite_sandbox: Sandbox,
+) -> None:
+    """SQLite writers take turns: a tap that waited for another writer reads the clock in
+    its own transaction, not before the wait (its step timer would start early)."""
+    sandbox = sqlite_sandbox
+    assert sandbox.services is not None
+    user = sandbox.user()
+    await open_session(sandbox, user)
+    (before,) = await sessions_of(sandbox, user)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def another_writer() -> None:
+        async with sandbox.services.db.unit_of_work() as uow:  # type: ignore[union-attr]
+            await uow.patients.count()
+            holding.set()
+            await release.wait()
+
+    writer = asyncio.create_task(another_writer())
+    await holding.wait()
+    user.tap(label(sandbox, "btn_next"))
+    for _ in range(50):  # the tap is in, waiting for its turn
+        await asyncio.sleep(0.01)
+    sandbox.clock.advance(timedelta(minutes=3))
+    went_in = sandbox.clock.now()
+    release.set()
+    await writer
+    await sandbox.settle()
+    (session,) = await sessions_of(sandbox, user)
+    assert session.rev == before.rev + 1 and session.updated_at == went_in

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from bot.store import Database, ExerciseSession, Patient
@@ -318,5 +319,47 @@ async def test_postgres_writers_need_no_turn_and_keep_a_connection_each(
     try:
         assert database.unit_of_work()._turn is None
         assert database.engine.pool.size() == 18  # type: ignore[attr-defined]
+    finally:
+        await database.dispose()
+
+
+async def test_a_hop_inside_a_writing_unit_of_work_of_the_same_task_is_refused(
+    sqlite_db: Database,
+) -> None:
+    """It would wait for the unit of work around it, which waits for it."""
+    async with sqlite_db.unit_of_work():
+        with pytest.raises(RuntimeError, match="inside a writing unit of work"):
+            await sqlite_db.in_one_hop(lambda conn: None)
+    assert await sqlite_db.in_one_hop(lambda conn: 1) == 1  # outside: fine
+
+
+async def test_sqlite_in_memory_hops_wait_for_the_writers_turn_too() -> None:
+    """In memory every unit of work shares one connection: a hop that went in while a
+    unit of work was open would end that one's transaction under it."""
+    database = Database("sqlite+aiosqlite://")
+    await database.upgrade()
+    try:
+        holding, release = asyncio.Event(), asyncio.Event()
+
+        async def unit_of_work() -> None:
+            async with database.unit_of_work() as uow:
+                await uow.patients.add(Patient(telegram_user_id=1, chat_id=1))
+                holding.set()
+                await release.wait()
+                await uow.commit()
+
+        def add_second(conn: Connection) -> None:
+            conn.execute(insert(Patient).values(telegram_user_id=2, chat_id=2, code="SECOND"))
+
+        holder = asyncio.create_task(unit_of_work())
+        await holding.wait()
+        hop = asyncio.create_task(database.in_one_hop(add_second))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not hop.done()  # it waits for its turn
+        release.set()
+        await asyncio.wait_for(asyncio.gather(holder, hop), 10)
+        async with database.unit_of_work(read_only=True) as uow:
+            assert await uow.patients.count() == 2
     finally:
         await database.dispose()
