@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import socket
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine, create_engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot.core.clock import Clock, SystemClock
@@ -54,7 +56,9 @@ def alembic_config(url: str | None = None, *, script_location: Path | str | None
     return cfg
 
 
-def _configure_sqlite(sync_engine: Engine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(
+    sync_engine: Engine, busy_timeout_ms: int, *, checkpoints: bool = True
+) -> None:
     """WAL, enforced foreign keys, and transactions that take the write lock up front.
 
     The driver's own transaction handling is switched off and SQLAlchemy's "begin" emits
@@ -64,8 +68,9 @@ def _configure_sqlite(sync_engine: Engine, busy_timeout_ms: int) -> None:
     writing unit of work wait its turn instead, which also serialises timer claims across
     processes sharing the file. Read-only units of work ask for a plain ``BEGIN``.
 
-    For the async engine's ``sync_engine`` and for the synchronous engine of
-    :meth:`Database.in_one_hop` alike.
+    For the async engine's ``sync_engine`` and for the synchronous engines of
+    :meth:`Database.in_one_hop` alike (the one used on the event loop: no busy wait, no
+    checkpoints).
     """
 
     @event.listens_for(sync_engine, "connect")
@@ -77,6 +82,8 @@ def _configure_sqlite(sync_engine: Engine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            if not checkpoints:  # left to the other connections (see Database.in_one_hop)
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
         finally:
             cursor.close()
 
@@ -322,14 +329,17 @@ class Database:
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine.sync_engine, sqlite_busy_timeout_ms)
             self._write_turn = WriteTurn(sqlite_busy_timeout_ms / 1000)
-        # SQLite file: in_one_hop's synchronous engine on the same file, and its thread
+        # SQLite file: in_one_hop's synchronous engines on the same file: one used in
+        # place (never waits for a lock, never checkpoints), one in a thread of its own
         self._hop_engine: Engine | None = None
+        self._in_place_engine: Engine | None = None
         self._hop_thread: ThreadPoolExecutor | None = None
         if sqlite_file(url) is not None:
-            self._hop_engine = create_engine(
-                make_url(url).set(drivername="sqlite+pysqlite"), echo=echo
-            )
+            sync_url = make_url(url).set(drivername="sqlite+pysqlite")
+            self._hop_engine = create_engine(sync_url, echo=echo)
             _configure_sqlite(self._hop_engine, sqlite_busy_timeout_ms)
+            self._in_place_engine = create_engine(sync_url, echo=echo)
+            _configure_sqlite(self._in_place_engine, 0, checkpoints=False)
         self._session_factory = async_sessionmaker(self.engine, expire_on_commit=False)
         self._script_location = script_location or MIGRATIONS_DIR
 
@@ -352,10 +362,17 @@ class Database:
         (rolled back when it raises): for a short, hot use case written as synchronous
         Core statements (bot/store/taps.py).
 
-        SQLite file: the whole transaction is one trip to a worker thread, on a
-        synchronous engine on the same file, configured alike, in this process's turn of
-        writers (``WriteTurn``). Through aiosqlite every cursor step is a trip of its own
-        (about twelve for a tap, and most of its database CPU: docs/BENCHMARKS.md).
+        SQLite file, in this process's turn of writers (``WriteTurn``): the transaction
+        runs in place, on the event loop, on a synchronous engine on the same file that
+        never waits: its busy timeout is 0, so a file another process is writing answers
+        at once at ``BEGIN IMMEDIATE`` (then the transaction runs in a worker thread on a
+        third engine, with the busy timeout, waiting there and not on the loop), and it
+        never checkpoints (``wal_autocheckpoint=0``; the other connections do, as they
+        commit: the lease renewals, the dispatcher). In WAL mode with
+        ``synchronous=NORMAL`` a commit does not fsync, so what is left on the loop is the
+        statements themselves (about 0.15 ms for a tap). Through aiosqlite every cursor
+        step was a trip to its thread (about twelve for a tap); one trip to a thread cost
+        a third of a tap's CPU at one patient, and its latency (docs/BENCHMARKS.md).
         PostgreSQL (and SQLite in memory or through a ``file:`` URI): the async engine's
         ``run_sync`` (on SQLite in the writers' turn too). Not inside a writing unit of
         work of the same task: that would wait for itself (RuntimeError).
@@ -385,8 +402,20 @@ class Database:
                 if taken:
                     assert turn is not None
                     turn.give_back()
-        assert turn is not None
+        assert turn is not None and self._in_place_engine is not None
         taken = await turn.take()
+        try:
+            result = _in_transaction(self._in_place_engine, work, only_if_free=True)
+        except FileBusy:
+            log.info("db.file_busy_waiting_in_thread")
+        except BaseException:
+            if taken:
+                turn.give_back()
+            raise
+        else:
+            if taken:
+                turn.give_back()
+            return result
         if self._hop_thread is None:
             self._hop_thread = ThreadPoolExecutor(1, thread_name_prefix="db-hop")
         running = self._hop_thread.submit(_in_transaction, self._hop_engine, work)
@@ -496,11 +525,38 @@ class Database:
             await asyncio.wrap_future(self._hop_thread.submit(self._hop_engine.dispose))
             self._hop_thread.shutdown(wait=False)
             self._hop_thread = None
+        if self._in_place_engine is not None:
+            self._in_place_engine.dispose()
 
 
-def _in_transaction(engine: Engine, work: Callable[[Connection], R]) -> R:
-    with engine.begin() as conn:
+class FileBusy(Exception):
+    """The SQLite file's write lock is held by another process (``BEGIN IMMEDIATE`` was
+    refused at once); nothing was run."""
+
+
+def _in_transaction(
+    engine: Engine, work: Callable[[Connection], R], *, only_if_free: bool = False
+) -> R:
+    """``work`` in one transaction; ``only_if_free``: raise FileBusy when the transaction
+    could not begin because the file is locked (the engine's busy timeout is 0)."""
+    conn = engine.connect()
+    try:
+        transaction = conn.begin()  # the "begin" hook sends BEGIN IMMEDIATE
+    except OperationalError as error:
+        conn.close()
+        if only_if_free and _is_busy(error):
+            raise FileBusy from error
+        raise
+    except BaseException:
+        conn.close()
+        raise
+    with conn, transaction:
         return work(conn)
+
+
+def _is_busy(error: OperationalError) -> bool:
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 async def _pg_migration_lock(conn: Any) -> None:

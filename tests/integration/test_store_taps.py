@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
+import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
 from bot.store import Database, ExerciseSession, Patient
+from bot.store.database import sqlite_file
 from bot.store.taps import (
     STEP_COLUMNS,
     NewStepTimer,
@@ -219,47 +220,64 @@ async def test_concurrent_steps_from_one_screen_win_once(db: Database) -> None:
     ]
 
 
-async def test_a_hop_takes_the_writers_turn_and_keeps_it_until_its_thread_is_done(
-    sqlite_db: Database,
+def _checkpoints(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one())
+
+
+@contextlib.contextmanager
+def _written_by_another_process(sqlite_url: str) -> Iterator[sqlite3.Connection]:
+    """The file's write lock, held as another process would hold it, until COMMIT."""
+    path = sqlite_file(sqlite_url)
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield other
+    finally:
+        if other.in_transaction:
+            other.execute("COMMIT")
+        other.close()
+
+
+async def test_a_hop_runs_in_place_and_waits_for_a_busy_file_in_its_thread(
+    sqlite_db: Database, sqlite_url: str
 ) -> None:
-    """SQLite: a hop waits for the unit of work holding the turn; one whose caller is
-    cancelled keeps the turn until its transaction has ended in the thread."""
+    """SQLite: on the event loop, on a connection that never checkpoints; a file another
+    process is writing is waited for in the thread (with the busy timeout), while the
+    event loop goes on."""
+    assert await sqlite_db.in_one_hop(_checkpoints) == 0  # in place
+    with _written_by_another_process(sqlite_url) as other:
+        hop = asyncio.create_task(sqlite_db.in_one_hop(_checkpoints))
+        ticks = 0
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 20 and not hop.done()  # the loop is free; the hop waits
+        other.execute("COMMIT")
+        assert await asyncio.wait_for(hop, 10) == 1000  # in the thread, which checkpoints
+
+
+async def test_a_hop_cancelled_while_it_waits_in_its_thread_keeps_the_turn_until_it_ends(
+    sqlite_db: Database, sqlite_url: str
+) -> None:
     entered: list[str] = []
-    holding, release = asyncio.Event(), asyncio.Event()
-    started, finish = threading.Event(), threading.Event()
 
     async def unit_of_work() -> None:
-        async with sqlite_db.unit_of_work() as uow:
+        async with sqlite_db.unit_of_work():
             entered.append("unit of work")
-            await uow.patients.count()
-            holding.set()
-            await release.wait()
 
-    def slow(conn: Connection) -> None:
-        entered.append("hop")
-        started.set()
-        finish.wait(10)
-
-    holder = asyncio.create_task(unit_of_work())
-    await holding.wait()
-    hop = asyncio.create_task(sqlite_db.in_one_hop(slow))
-    for _ in range(20):
-        await asyncio.sleep(0)
+    with _written_by_another_process(sqlite_url) as other:
+        hop = asyncio.create_task(sqlite_db.in_one_hop(lambda conn: 1))
+        await asyncio.sleep(0.1)
+        hop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await hop
+        after = asyncio.create_task(unit_of_work())
+        await asyncio.sleep(0.1)
+        assert entered == []  # the cancelled hop's transaction still waits in the thread
+        other.execute("COMMIT")
+        await asyncio.wait_for(after, 10)
     assert entered == ["unit of work"]
-    release.set()
-    await holder
-    await asyncio.to_thread(started.wait, 10)
-    hop.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await hop
-    after = asyncio.create_task(unit_of_work())
-    for _ in range(20):
-        await asyncio.sleep(0)
-    assert entered == ["unit of work", "hop"]  # the cancelled hop still holds the turn
-    finish.set()
-    release.set()
-    await asyncio.wait_for(after, 10)
-    assert entered == ["unit of work", "hop", "unit of work"]
 
 
 async def test_sqlite_writers_take_turns_and_readers_do_not_wait(sqlite_db: Database) -> None:
