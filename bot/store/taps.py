@@ -3,10 +3,17 @@
 The common tap (a step of an open session) reads the patient and the session in one
 query, lets the use case decide on plain values, writes the step as a compare-and-set on
 the session's revision, starts or stops the step timer, and commits. Written against a
-synchronous ``Connection`` so that the whole transaction is one call: on SQLite
-:meth:`bot.store.database.Database.in_one_hop` runs it in one trip to a worker thread
-(aiosqlite would make about twelve, one per cursor step; docs/BENCHMARKS.md), on
-PostgreSQL it runs through ``AsyncConnection.run_sync`` on the async engine.
+synchronous ``Connection`` so that the whole of it is one call,
+:meth:`bot.store.database.Database.in_one_hop`:
+
+- SQLite file: one transaction in place on the event loop, on a connection that never
+  waits for a lock (a file busy elsewhere sends it to a worker thread) and never
+  checkpoints; through aiosqlite each cursor step was a trip to its thread (about twelve
+  per tap; docs/BENCHMARKS.md).
+- PostgreSQL: through ``AsyncConnection.run_sync`` without a transaction around it: the
+  read, then the write as one atomic statement (three round trips with the pool's ping
+  instead of five with BEGIN and COMMIT). The compare-and-set makes the read outside the
+  write's transaction safe: a write on a revision that moved meanwhile changes nothing.
 
 No ORM objects: the rows are read into :class:`TapPatient` and :class:`TapSession`.
 """
