@@ -287,10 +287,11 @@ _FULL = _StepPlan(full_path=True)
 async def _short_tap(
     svc: Services, who: Patron, callback: Callback, message_id: int | None
 ) -> Reply | None:
-    """The common tap as one short transaction, in one trip to the database's thread
-    (bot/store/taps.py): one Core query for plain values, the pure decision, one
-    conditional UPDATE (the compare-and-set on the revision), a timer statement when a
-    timer starts or stops, the commit. None: not such a tap (nothing was written)."""
+    """The common tap as one short transaction, in one call to the database
+    (bot/store/taps.py, ``Database.in_one_hop``): one Core query for plain values, the
+    pure decision, one conditional UPDATE (the compare-and-set on the revision), a timer
+    statement when a timer starts or stops, the commit. None: not such a tap (nothing was
+    written)."""
 
     def decide(patient: TapPatient | None, session: TapSession | None) -> _StepPlan:
         if (
