@@ -1,4 +1,5 @@
-"""Shared fixtures: database URLs for SQLite and (when configured) PostgreSQL."""
+"""Shared fixtures: database URLs for SQLite and (when configured) PostgreSQL, and a
+migrated ``Database`` on them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from bot.store import Database
 
 POSTGRES_ENV = "TEST_POSTGRES_URL"
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
@@ -78,3 +81,24 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield url
     finally:
         await _drop_pg_database(admin, name)
+
+
+async def _migrated(url: str) -> AsyncIterator[Database]:
+    database = Database(url)
+    await database.upgrade()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database, on SQLite and on PostgreSQL."""
+    async for database in _migrated(database_url):
+        yield database
+
+
+@pytest.fixture
+async def sqlite_db(sqlite_url: str) -> AsyncIterator[Database]:
+    """A migrated SQLite file."""
+    async for database in _migrated(sqlite_url):
+        yield database

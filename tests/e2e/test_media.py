@@ -73,14 +73,6 @@ def content_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
 def user(emu: Emulator) -> SimUser:
     return emu.world.create_user()
 

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-
-import pytest
 
 from bot.store import Database, MediaFile
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 SHA = "a" * 64
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
 
 
 async def test_remember_then_find_per_bot_and_kind(db: Database) -> None:

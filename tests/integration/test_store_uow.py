@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,14 +18,6 @@ from bot.core.codes import CODE_ALPHABET
 from bot.store import Database, ExerciseSession, Patient, Report, Timer
 
 T0 = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.dispose()
 
 
 async def _patient(db: Database, tg: int) -> int:
