@@ -364,14 +364,7 @@ def _plan_step(
         session_id=session.id,
         expected_rev=session.rev,
         values=_columns(transition.state) | {"updated_at": now, "message_id": message_id},
-        start_timer=None
-        if start is None
-        else NewStepTimer(
-            STEP_TIMER,
-            start.due_at,
-            step_key(session.id, new_rev),
-            {"session_id": session.id, "rev": new_rev},
-        ),
+        start_timer=None if start is None else _step_timer(session.id, new_rev, start),
         stop_timers=STEP_TIMER if stops else None,
     )
     return _StepPlan(transition=transition, write=write)
@@ -597,15 +590,21 @@ async def _timer_effect(
 ) -> None:
     """Start or stop the step timer, as the effect says (other effects: nothing)."""
     if isinstance(effect, StartTimer):
-        await uow.timers.schedule(
-            patient_id,
-            STEP_TIMER,
-            effect.due_at,
-            step_key(session_id, new_rev),
-            {"session_id": session_id, "rev": new_rev},
-        )
+        timer = _step_timer(session_id, new_rev, effect)
+        await uow.timers.schedule(patient_id, timer.kind, timer.due_at, timer.key, timer.payload)
     elif isinstance(effect, CancelTimer):
         await uow.timers.cancel_pending(patient_id, [STEP_TIMER])
+
+
+def _step_timer(session_id: int, new_rev: int, start: StartTimer) -> NewStepTimer:
+    """The step timer a step starts: due when the effect says, keyed by the session's new
+    revision (timer_elapsed checks the revision in its payload)."""
+    return NewStepTimer(
+        STEP_TIMER,
+        start.due_at,
+        step_key(session_id, new_rev),
+        {"session_id": session_id, "rev": new_rev},
+    )
 
 
 async def timer_elapsed(
