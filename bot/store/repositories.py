@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Select,
+    Update,
     and_,
     delete,
     func,
@@ -435,6 +436,20 @@ def schedule_statement(
     )
 
 
+def complete_many_statement(
+    timer_ids: list[int], worker_id: str, state: str, *, late: bool, now: datetime
+) -> Update:
+    """Claimed timers of this worker finished with one outcome (``complete_many``; the
+    dispatcher runs it as Core in one hop for a group of sent reminders)."""
+    if state not in FINAL_TIMER_STATES:
+        raise ValueError(f"not a final timer state: {state!r}")
+    return (
+        update(Timer)
+        .where(Timer.id.in_(timer_ids), Timer.state == "claimed", Timer.claimed_by == worker_id)
+        .values(state=state, finished_at=now, late=late, last_error=None, claimed_until=None)
+    )
+
+
 def cancel_pending_statement(
     patient_id: int, kinds: Iterable[str] | None = None, *, now: datetime | None = None
 ) -> Any:
@@ -602,15 +617,9 @@ class TimerRepository:
         now: datetime,
     ) -> int:
         """:meth:`complete` for a batch with one outcome: one UPDATE; returns rows recorded."""
-        if state not in FINAL_TIMER_STATES:
-            raise ValueError(f"not a final timer state: {state!r}")
         if not timer_ids:
             return 0
-        stmt = (
-            update(Timer)
-            .where(Timer.id.in_(timer_ids), Timer.state == "claimed", Timer.claimed_by == worker_id)
-            .values(state=state, finished_at=now, late=late, last_error=None, claimed_until=None)
-        )
+        stmt = complete_many_statement(timer_ids, worker_id, state, late=late, now=now)
         result = await self.session.execute(stmt, execution_options=NO_SYNC)
         return int(result.rowcount)  # type: ignore[attr-defined]
 
