@@ -423,7 +423,10 @@ class Dispatcher:
         }
 
         def record(connection: Connection) -> dict[bool, int]:
-            return {late: connection.execute(stmt).rowcount for late, stmt in statements.items()}
+            return {
+                late: connection.execute(stmt, params).rowcount
+                for late, (stmt, params) in statements.items()
+            }
 
         # As often as every DISPATCH_SEND_WINDOW / 2 reminders, so short Core: on a SQLite
         # file one transaction in place (no thread trips); on PostgreSQL each UPDATE commits

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
     Select,
+    Table,
     Update,
     and_,
+    bindparam,
     delete,
     func,
     inspect,
@@ -436,18 +438,34 @@ def schedule_statement(
     )
 
 
+_TIMERS = cast(Table, Timer.__table__)
+_timers = _TIMERS.c
+_COMPLETE_MANY = (
+    update(_TIMERS)
+    .where(
+        _timers.id.in_(bindparam("ids", type_=_timers.id.type, expanding=True)),
+        _timers.state == "claimed",
+        _timers.claimed_by == bindparam("worker", type_=_timers.claimed_by.type),
+    )
+    .values(
+        state=bindparam("outcome", type_=_timers.state.type),
+        finished_at=bindparam("at", type_=_timers.finished_at.type),
+        late=bindparam("is_late", type_=_timers.late.type),
+        last_error=None,
+        claimed_until=None,
+    )
+)
+
+
 def complete_many_statement(
     timer_ids: list[int], worker_id: str, state: str, *, late: bool, now: datetime
-) -> Update:
-    """Claimed timers of this worker finished with one outcome (``complete_many``; the
-    dispatcher runs it as Core in one hop for a group of sent reminders)."""
+) -> tuple[Update, dict[str, Any]]:
+    """Claimed timers of this worker finished with one outcome, as a Core statement built
+    once and its parameters (the dispatcher runs it in one hop per group of reminders)."""
     if state not in FINAL_TIMER_STATES:
         raise ValueError(f"not a final timer state: {state!r}")
-    return (
-        update(Timer)
-        .where(Timer.id.in_(timer_ids), Timer.state == "claimed", Timer.claimed_by == worker_id)
-        .values(state=state, finished_at=now, late=late, last_error=None, claimed_until=None)
-    )
+    params = {"ids": timer_ids, "worker": worker_id, "outcome": state, "at": now, "is_late": late}
+    return _COMPLETE_MANY, params
 
 
 def cancel_pending_statement(
@@ -619,8 +637,8 @@ class TimerRepository:
         """:meth:`complete` for a batch with one outcome: one UPDATE; returns rows recorded."""
         if not timer_ids:
             return 0
-        stmt = complete_many_statement(timer_ids, worker_id, state, late=late, now=now)
-        result = await self.session.execute(stmt, execution_options=NO_SYNC)
+        stmt, params = complete_many_statement(timer_ids, worker_id, state, late=late, now=now)
+        result = await self.session.execute(stmt, params)
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def replace_pending_many(
