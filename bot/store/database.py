@@ -26,7 +26,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine, create_engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot.core.clock import Clock, SystemClock
@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SchemaStatus = Literal["current", "behind", "empty", "ahead"]
 R = TypeVar("R")
+# in_one_hop(autocommit=True) on PostgreSQL: connections kept, and more when busy. A hop
+# holds one for its statements only (about a millisecond), so taps beyond these wait
+# their turn briefly rather than open more.
+HOP_POOL_SIZE = 4
+HOP_POOL_OVERFLOW = 4
 
 # The PostgreSQL advisory lock key that serialises migrations (any fixed 64-bit number;
 # this one spells "exmigrat"). Only `Database.upgrade`/`downgrade` take it.
@@ -324,6 +329,19 @@ class Database:
             url, echo=echo, pool_pre_ping=not sqlite, **pooling
         )
         self.dialect: str = self.engine.dialect.name
+        # PostgreSQL: in_one_hop(autocommit=True)'s own small pool, in autocommit for good
+        # and without the checkout ping: per tap, the ping's round trip and switching the
+        # isolation level there and back cost about 0.6 CPU-ms and 0.8 ms (docs/BENCHMARKS.md).
+        # A connection found dead (the server restarted) is replaced and the work run again.
+        self._autocommit_engine: AsyncEngine | None = None
+        if self.dialect == "postgresql":
+            self._autocommit_engine = create_async_engine(
+                url,
+                echo=echo,
+                isolation_level="AUTOCOMMIT",
+                pool_size=HOP_POOL_SIZE,
+                max_overflow=HOP_POOL_OVERFLOW,
+            )
         # SQLite: writing units of work of this process take turns (bot/store/uow.py)
         self._write_turn: WriteTurn | None = None
         if self.dialect == "sqlite":
@@ -378,9 +396,11 @@ class Database:
         work of the same task: that would wait for itself (RuntimeError).
 
         ``autocommit``: on PostgreSQL, no transaction around ``work``: each statement
-        commits on its own, which saves the round trips of BEGIN and COMMIT. Only for
-        work whose every write is one atomic statement. SQLite keeps its transaction
-        (its write lock is taken at BEGIN).
+        commits on its own, which saves the round trips of BEGIN and COMMIT, on a pool of
+        its own that stays in autocommit and skips the checkout ping. Only for work whose
+        every write is one atomic statement that is safe to run again (a compare-and-set):
+        a connection found dead runs the work again on a new one. SQLite keeps its
+        transaction (its write lock is taken at BEGIN).
         """
         turn = self._write_turn
         if turn is not None and turn.held_here():
@@ -388,10 +408,8 @@ class Database:
             # waits for it: "database is locked" after the busy timeout, as an outage
             raise RuntimeError("in_one_hop inside a writing unit of work of the same task")
         if self._hop_engine is None:
-            if autocommit and self.dialect == "postgresql":
-                async with self.engine.connect() as conn:
-                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                    return await conn.run_sync(work)
+            if autocommit and self._autocommit_engine is not None:
+                return await _autocommit_hop(self._autocommit_engine, work)
             # SQLite in memory, or a file: URI: the async engine, in the writers' turn
             # (in memory every unit of work shares one connection)
             taken = turn is not None and await turn.take()
@@ -520,6 +538,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._autocommit_engine is not None:
+            await self._autocommit_engine.dispose()
         if self._hop_thread is not None:  # its connections are closed in their thread
             assert self._hop_engine is not None
             await asyncio.wrap_future(self._hop_thread.submit(self._hop_engine.dispose))
@@ -527,6 +547,22 @@ class Database:
             self._hop_thread = None
         if self._in_place_engine is not None:
             self._in_place_engine.dispose()
+
+
+async def _autocommit_hop(engine: AsyncEngine, work: Callable[[Connection], R]) -> R:
+    """``work`` on a connection in autocommit; run again, once, on a fresh connection when
+    the pooled one turns out dead (no ping at checkout: SQLAlchemy's "optimistic"
+    disconnect handling; it then renews every connection of the pool). Running it again is
+    safe because autocommit work writes only with atomic compare-and-sets."""
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(work)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.info("db.reconnected", extra={"reason": type(error.orig).__name__})
+    async with engine.connect() as conn:
+        return await conn.run_sync(work)
 
 
 class FileBusy(Exception):

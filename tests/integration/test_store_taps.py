@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from bot.store import Database, ExerciseSession, Patient
 from bot.store.database import sqlite_file
@@ -365,3 +366,38 @@ async def test_sqlite_in_memory_hops_wait_for_the_writers_turn_too() -> None:
             assert await uow.patients.count() == 2
     finally:
         await database.dispose()
+
+
+async def test_postgres_hops_outlive_their_pooled_connection_dying(postgres_url: str) -> None:
+    """The autocommit hops' pool skips the checkout ping: a pooled connection the server
+    dropped (a restart, an idle timeout) is found dead by the work itself, which then runs
+    again on a new connection, once. Other errors are not retried."""
+    db = Database(postgres_url)
+    try:
+
+        def backend(connection: Connection) -> int:
+            return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+        first = await db.in_one_hop(backend, autocommit=True)  # now pooled
+        async with db.engine.connect() as admin:
+            await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        runs: list[int] = []
+
+        def counted(connection: Connection) -> int:
+            runs.append(1)
+            return backend(connection)
+
+        second = await db.in_one_hop(counted, autocommit=True)
+        assert second != first
+        assert len(runs) == 2  # the first run met the dead connection
+
+        def wrong(connection: Connection) -> None:
+            runs.append(1)
+            connection.execute(text("SELECT no_such_column FROM no_such_table"))
+
+        runs.clear()
+        with pytest.raises(DBAPIError):
+            await db.in_one_hop(wrong, autocommit=True)
+        assert len(runs) == 1
+    finally:
+        await db.dispose()
