@@ -86,14 +86,20 @@ async def prepare_database(settings: Settings, db: Database) -> None:
     log.info("db.migrated", extra={"from": state.status})
 
 
+def open_database(settings: Settings, clock: Clock | None = None) -> Database:
+    """The bot's database; on PostgreSQL a connection kept for each update handled at once,
+    and for the dispatcher (docs/DEPLOY.md counts them)."""
+    return Database(
+        settings.database_url,
+        clock=clock,
+        pool_size=max(5, settings.update_concurrency + 2),
+    )
+
+
 async def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     content = load_content(settings.content_dir)  # raises ContentError, naming file and field
     clock = clock or SystemClock()
-    db = Database(
-        settings.database_url,
-        clock=clock,
-        pool_size=max(5, settings.update_concurrency + 2),  # handlers, and the dispatcher
-    )
+    db = open_database(settings, clock)
     try:
         await prepare_database(settings, db)
     except BaseException:

@@ -33,6 +33,7 @@ from bot.app import (
     allowed_updates,
     build_application,
     make_poller,
+    open_database,
     prepare_database,
     release_dispatching,
 )
@@ -45,7 +46,6 @@ from bot.metrics import DatabaseFigures, ReadDatabase
 from bot.readiness import Mode, readiness
 from bot.services.context import Services
 from bot.store.database import (
-    Database,
     check_database_url,
     database_problem,
     sqlite_file,
@@ -122,7 +122,7 @@ async def run_bot(settings: Settings, *, mode: Mode = "polling") -> int:
     url = settings.database_url
     if problem := check_database_url(url) or sqlite_path_problem(sqlite_file(url), create=True):
         return _fail(problem)
-    db = Database(url)
+    db = open_database(settings)
     try:
         try:
             await prepare_database(settings, db)

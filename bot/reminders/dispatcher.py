@@ -407,8 +407,8 @@ class Dispatcher:
             await uow.commit()
 
     async def _record_sent(self, kind: str, group: list[tuple[Timer, bool]]) -> None:
-        """One transaction for a group of sent timers: one UPDATE for the on-time ones,
-        one for the late ones."""
+        """One short Core transaction for a group of sent timers: one UPDATE for the
+        on-time ones, one for the late ones (``Database.in_one_hop``; see below)."""
         now = self._clock.now()
         sent = {
             late: ids
@@ -429,10 +429,10 @@ class Dispatcher:
             }
 
         # As often as every DISPATCH_SEND_WINDOW / 2 reminders, so short Core: on a SQLite
-        # file one transaction in place (no thread trips); on PostgreSQL each UPDATE commits
-        # on its own (no BEGIN, COMMIT): one that fails stops the batch, and the sends not
-        # recorded stay within the window's bound either way
-        recorded = await self._db.in_one_hop(record, autocommit=True)
+        # file one transaction in place (no thread trips). On PostgreSQL a group of one kind
+        # (nearly always) is one UPDATE in autocommit, without BEGIN and COMMIT; a mixed
+        # group keeps its transaction, so that it is counted whole or not at all
+        recorded = await self._db.in_one_hop(record, autocommit=len(statements) == 1)
         for late, ids in sent.items():
             # not counted when a lease was lost: the process that took it over counts it
             self._metrics.timer_finished(kind, Result.SENT.value, late=late, count=recorded[late])

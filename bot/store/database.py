@@ -37,11 +37,11 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SchemaStatus = Literal["current", "behind", "empty", "ahead"]
 R = TypeVar("R")
-# in_one_hop(autocommit=True) on PostgreSQL: connections kept, and more when busy. A hop
-# holds one for its statements only (about a millisecond), so taps beyond these wait
-# their turn briefly rather than open more.
-HOP_POOL_SIZE = 4
-HOP_POOL_OVERFLOW = 4
+# in_one_hop(autocommit=True) on PostgreSQL: connections kept, none opened beyond them (an
+# overflow connection would be closed again as soon as it is returned). A hop holds one
+# for its statements only (about a millisecond), so taps beyond these wait their turn
+# briefly rather than open more.
+HOP_POOL_SIZE = 8
 
 # The PostgreSQL advisory lock key that serialises migrations (any fixed 64-bit number;
 # this one spells "exmigrat"). Only `Database.upgrade`/`downgrade` take it.
@@ -340,7 +340,7 @@ class Database:
                 echo=echo,
                 isolation_level="AUTOCOMMIT",
                 pool_size=HOP_POOL_SIZE,
-                max_overflow=HOP_POOL_OVERFLOW,
+                max_overflow=0,
             )
         # SQLite: writing units of work of this process take turns (bot/store/uow.py)
         self._write_turn: WriteTurn | None = None
@@ -386,7 +386,7 @@ class Database:
         at once at ``BEGIN IMMEDIATE`` (then the transaction runs in a worker thread on a
         third engine, with the busy timeout, waiting there and not on the loop), and it
         never checkpoints (``wal_autocheckpoint=0``; the other connections do, as they
-        commit: the lease renewals, the dispatcher). In WAL mode with
+        commit: the lease renewals, the dispatcher's claims). In WAL mode with
         ``synchronous=NORMAL`` a commit does not fsync, so what is left on the loop is the
         statements themselves (about 0.15 ms for a tap). Through aiosqlite every cursor
         step was a trip to its thread (about twelve for a tap); one trip to a thread cost
@@ -560,7 +560,7 @@ async def _autocommit_hop(engine: AsyncEngine, work: Callable[[Connection], R]) 
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
-        log.info("db.reconnected", extra={"reason": type(error.orig).__name__})
+        log.info("db.reconnecting", extra={"reason": type(error.orig).__name__})
     async with engine.connect() as conn:
         return await conn.run_sync(work)
 

@@ -163,3 +163,42 @@ async def test_when_recording_fails_nothing_more_is_sent(
         assert list(states.values()).count("claimed") == 40 - len(recorded)
     finally:
         await db.dispose()
+
+
+class LateEveryThird(Sender):
+    """Reports every third send late: the groups mix on-time and late outcomes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.late: set[int] = set()
+
+    async def __call__(self, timers: list[Timer], report: Report, proceed: Proceed) -> None:
+        late = {timer.id for timer in timers[::3]}
+        self.late |= late
+
+        async def reporting(timer: Timer, result: Result | BaseException) -> None:
+            late_one = result is Result.SENT and timer.id in late
+            await report(timer, Result.SENT_LATE if late_one else result)
+
+        for _ in timers:
+            self.release.release()
+        await super().__call__(timers, reporting, proceed)
+
+
+async def test_groups_of_on_time_and_late_sends_are_recorded_each_as_it_went(
+    database_url: str,
+) -> None:
+    """One group holds both kinds: each timer ends sent, late exactly when it was."""
+    db = Database(database_url)
+    await db.upgrade()
+    await _seed(db, 12, START)
+    try:
+        handler = LateEveryThird()
+        await _dispatcher(db, handler, 8).run_until_idle()
+        async with db.unit_of_work(read_only=True) as uow:
+            rows = (await uow.session.execute(select(Timer.id, Timer.state, Timer.late))).all()
+        assert sorted(state for _, state, _ in rows) == ["sent"] * 12
+        assert {timer_id for timer_id, _, late in rows if late} == handler.late
+        assert len(handler.late) == 4
+    finally:
+        await db.dispose()

@@ -18,8 +18,10 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from bot.app import open_database
+from bot.config import Settings
 from bot.store import Database, ExerciseSession, Patient
-from bot.store.database import sqlite_file
+from bot.store.database import HOP_POOL_SIZE, sqlite_file
 from bot.store.taps import (
     STEP_COLUMNS,
     NewStepTimer,
@@ -401,3 +403,20 @@ async def test_postgres_hops_outlive_their_pooled_connection_dying(postgres_url:
         assert len(runs) == 1
     finally:
         await db.dispose()
+
+
+async def test_the_bot_keeps_a_postgres_connection_per_update_at_once_and_hops_their_own() -> None:
+    """``exercise-bot run`` and the services open the database alike (docs/DEPLOY.md
+    counts these connections); engines connect lazily, so no server is needed."""
+    settings = Settings(
+        database_url="postgresql+asyncpg://bot@127.0.0.1:1/bot", update_concurrency=16
+    )
+    database = open_database(settings)
+    try:
+        assert database.engine.pool.size() == 18  # type: ignore[attr-defined]
+        hops = database._autocommit_engine
+        assert hops is not None
+        assert hops.pool.size() == HOP_POOL_SIZE  # type: ignore[attr-defined]
+        assert hops.pool._max_overflow == 0  # type: ignore[attr-defined]
+    finally:
+        await database.dispose()
