@@ -410,7 +410,8 @@ class Database:
         if self._hop_engine is None:
             if autocommit and self._autocommit_engine is not None:
                 return await _autocommit_hop(self._autocommit_engine, work)
-            # SQLite in memory, or a file: URI: the async engine, in the writers' turn
+            # PostgreSQL in one transaction (a mixed group of sent reminders), or SQLite in
+            # memory or through a file: URI: the async engine; SQLite's in the writers' turn
             # (in memory every unit of work shares one connection)
             taken = turn is not None and await turn.take()
             try:

@@ -13,8 +13,8 @@ synchronous ``Connection`` so that the whole of it is one call,
 - PostgreSQL: through ``AsyncConnection.run_sync`` without a transaction around it: the
   read, then the write as one atomic statement: two round trips, on the hops' own pool
   that stays in autocommit and skips the checkout ping (five before, with the ping, BEGIN
-  and COMMIT). The compare-and-set makes the read outside the
-  write's transaction safe: a write on a revision that moved meanwhile changes nothing.
+  and COMMIT). The compare-and-set makes the read outside the write's transaction safe:
+  a write on a revision that moved meanwhile changes nothing.
 
 No ORM objects: the rows are read into :class:`TapPatient` and :class:`TapSession`.
 """
