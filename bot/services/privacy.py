@@ -97,6 +97,8 @@ async def forget(svc: Services, who: Patron, confirmed: bool) -> Reply:
             ]
             await uow.patients.delete_everything(patient.id)
             await uow.commit()
+            if svc.db.known_sessions is not None:
+                svc.db.known_sessions.drop_patient(who.user_id)
             log.info("patient.forgotten")
     done = screens.text(svc.content, lang, "forgotten")
     if was_on_hold:  # the hold is gone with the data; the advice is not

@@ -312,6 +312,7 @@ async def _short_tap(
             telegram_user_id=who.user_id,
             session_id=callback.session_id,
             decide=decide,
+            known=svc.db.known_sessions,
         ),
         autocommit=True,
     )

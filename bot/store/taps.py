@@ -14,19 +14,34 @@ synchronous ``Connection`` so that the whole of it is one call,
   read, then the write as one atomic statement: two round trips, on the hops' own pool
   that stays in autocommit and skips the checkout ping (five before, with the ping, BEGIN
   and COMMIT). The compare-and-set makes the read outside the write's transaction safe:
-  a write on a revision that moved meanwhile changes nothing.
+  a write on a revision that moved meanwhile changes nothing. A session this process's
+  own last tap wrote skips the read (:class:`KnownSessions`): one round trip.
 
 No ORM objects: the rows are read into :class:`TapPatient` and :class:`TapSession`.
 """
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from sqlalchemy import BigInteger, Integer, Table, bindparam, exists, func, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
@@ -113,14 +128,21 @@ _patients = _PATIENTS.c
 _sessions = _SESSIONS.c
 _timers = _TIMERS.c
 
+# The patient's columns a tap decides on, as the database stores them: the JSON ones as
+# their text, compared as text when a write checks that they did not change (PostgreSQL's
+# ``json`` has no equality; its text is kept as written).
+_STORED_LANGUAGE = _patients.language
+_STORED_HELD = _patients.held_exercises.cast(Text)
+_STORED_DOSE = _patients.dose.cast(Text)
+
 # Built once: the statement's cache key is memoized on the object, so each tap skips
 # building and hashing it.
 _TAP_SELECT = (
     select(
         _patients.id.label("p_id"),
-        _patients.language.label("p_language"),
-        _patients.held_exercises.label("p_held_exercises"),
-        _patients.dose.label("p_dose"),
+        _STORED_LANGUAGE.label("p_language"),
+        _STORED_HELD.label("p_held_exercises"),
+        _STORED_DOSE.label("p_dose"),
         *(getattr(_sessions, field.name) for field in fields(TapSession)),
     )
     .select_from(_PATIENTS.outerjoin(_SESSIONS, _sessions.id == bindparam("sid", type_=Integer)))
@@ -139,15 +161,30 @@ STEP_COLUMNS = (
     "updated_at",
 )
 
+# A step decided on known values (not read now) writes only if the patient's columns are
+# still what they were: the session's revision covers the session, not its patient.
+_PATIENT_UNCHANGED = exists(
+    select(_patients.id).where(
+        _patients.id == _sessions.patient_id,
+        _patients.telegram_user_id == bindparam("uid", type_=BigInteger),
+        _STORED_LANGUAGE.is_not_distinct_from(bindparam("p_language", type_=String)),
+        _STORED_HELD.is_not_distinct_from(bindparam("p_held", type_=Text)),
+        _STORED_DOSE.is_not_distinct_from(bindparam("p_dose", type_=Text)),
+    )
+)
 
-def _step_update(*extra: str) -> Any:
+
+def _step_update(*extra: str, patient_unchanged: bool = False) -> Any:
     columns = (*STEP_COLUMNS, *extra)
+    conditions = [
+        _sessions.id == bindparam("sid", type_=Integer),
+        _sessions.rev == bindparam("expected", type_=Integer),
+    ]
+    if patient_unchanged:
+        conditions.append(_PATIENT_UNCHANGED)
     return (
         update(_SESSIONS)
-        .where(
-            _sessions.id == bindparam("sid", type_=Integer),
-            _sessions.rev == bindparam("expected", type_=Integer),
-        )
+        .where(*conditions)
         .values(
             rev=_sessions.rev + 1,
             **{
@@ -158,8 +195,41 @@ def _step_update(*extra: str) -> Any:
     )
 
 
-_STEP_UPDATE = _step_update()
-_STEP_UPDATE_MESSAGE = _step_update("message_id")
+# (names its message, checks the patient): the step's UPDATE
+_STEP_UPDATES = {
+    (message, checked): _step_update(
+        *(("message_id",) if message else ()), patient_unchanged=checked
+    )
+    for message in (False, True)
+    for checked in (False, True)
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPatient:
+    """The patient's columns a tap decided on, as stored: what a later write checks."""
+
+    telegram_user_id: int
+    language: str | None
+    held_exercises: str | None  # the JSON text
+    dose: str | None  # the JSON text
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "uid": self.telegram_user_id,
+            "p_language": self.language,
+            "p_held": self.held_exercises,
+            "p_dose": self.dose,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TapRead:
+    """What a tap read: no patient, (patient, None) for no such session, or both."""
+
+    patient: TapPatient | None
+    session: TapSession | None
+    stored: StoredPatient | None  # with ``patient``
 
 
 def read_tap(
@@ -167,14 +237,21 @@ def read_tap(
 ) -> tuple[TapPatient | None, TapSession | None]:
     """The tapping patient and the tapped session, whoever's it is, in one query. No
     patient: (None, None); no such session: (patient, None)."""
+    read = read_tap_as_stored(conn, telegram_user_id, session_id)
+    return read.patient, read.session
+
+
+def read_tap_as_stored(conn: Connection, telegram_user_id: int, session_id: int) -> TapRead:
+    """:func:`read_tap`, with the patient's columns as stored (:class:`StoredPatient`)."""
     row = conn.execute(_TAP_SELECT, {"uid": telegram_user_id, "sid": session_id}).one_or_none()
     if row is None:
-        return None, None
-    patient = TapPatient(
-        row.p_id, row.p_language, tuple(row.p_held_exercises or ()), row.p_dose or {}
-    )
+        return TapRead(None, None, None)
+    held = json.loads(row.p_held_exercises) if row.p_held_exercises is not None else None
+    dose = json.loads(row.p_dose) if row.p_dose is not None else None
+    patient = TapPatient(row.p_id, row.p_language, tuple(held or ()), dose or {})
+    stored = StoredPatient(telegram_user_id, row.p_language, row.p_held_exercises, row.p_dose)
     if row.id is None:
-        return patient, None
+        return TapRead(patient, None, stored)
     session = TapSession(
         id=row.id,
         patient_id=row.patient_id,
@@ -191,12 +268,15 @@ def read_tap(
         finished_at=row.finished_at,
         outcome=row.outcome,
     )
-    return patient, session
+    return TapRead(patient, session, stored)
 
 
-def write_step(conn: Connection, dialect: str, step: StepWrite) -> bool:
+def write_step(
+    conn: Connection, dialect: str, step: StepWrite, *, unchanged: StoredPatient | None = None
+) -> bool:
     """The step as a compare-and-set on the revision, with its timer change; False (and
-    nothing written) when the session moved on meanwhile.
+    nothing written) when the session moved on meanwhile, or (``unchanged``) when the
+    patient's columns are no longer as given.
 
     Atomic on its own on PostgreSQL, where the tap runs without a transaction around it
     (``Database.in_one_hop(autocommit=True)``): one ``UPDATE``, or with a timer change one
@@ -205,11 +285,11 @@ def write_step(conn: Connection, dialect: str, step: StepWrite) -> bool:
     params = {f"v_{name}": step.values[name] for name in STEP_COLUMNS}
     params |= {"sid": step.session_id, "expected": step.expected_rev}
     message_id = step.values.get("message_id")
-    if message_id is None:
-        stmt = _STEP_UPDATE
-    else:
-        stmt = _STEP_UPDATE_MESSAGE
+    if message_id is not None:
         params["v_message_id"] = message_id
+    if unchanged is not None:
+        params |= unchanged.params()
+    stmt = _STEP_UPDATES[message_id is not None, unchanged is not None]
     if step.start_timer is None and step.stop_timers is None:
         return int(conn.execute(stmt, params).rowcount) == 1
     if dialect == "postgresql":
@@ -267,13 +347,98 @@ def _with_timer_change(step_update: Any, step: StepWrite) -> Any:
     return select(func.count()).select_from(moved).add_cte(*changes)
 
 
+class KnownSessions:
+    """The sessions this process's own taps wrote last, as they wrote them (PostgreSQL):
+    the next tap on one decides on these values and skips the read, one round trip
+    instead of two.
+
+    Never the source of truth: the write checks everything the decision used, the
+    session's revision (every change of a session's columns bumps it, but for the
+    message that shows it, which a step does not decide on) and the patient's columns as
+    stored (:class:`StoredPatient`). When either moved (another process, another use
+    case, ``/forget``), nothing is written and the tap reads and decides again. A process
+    that never saw the session, or restarted, simply reads. A few hundred bytes a
+    session; the oldest go first beyond ``size``.
+    """
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._sessions: OrderedDict[int, TapRead] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def get(self, session_id: int, telegram_user_id: int) -> TapRead | None:
+        known = self._sessions.get(session_id)
+        if known is None or known.stored is None:
+            return None
+        return known if known.stored.telegram_user_id == telegram_user_id else None
+
+    def wrote(self, read: TapRead, step: StepWrite) -> None:
+        """Remember the session as ``step`` left it (its compare-and-set won)."""
+        session = read.session
+        assert session is not None
+        values = step.values
+        message_id = values.get("message_id")
+        after = replace(
+            session,
+            exercises=tuple(values["exercises"]),
+            completed=tuple(values["completed"]),
+            phase=values["phase"],
+            exercise_index=values["exercise_index"],
+            step_index=values["step_index"],
+            set_index=values["set_index"],
+            timer_due_at=values["timer_due_at"],
+            message_id=session.message_id if message_id is None else message_id,
+            rev=step.expected_rev + 1,
+        )
+        self._sessions.pop(session.id, None)
+        self._sessions[session.id] = TapRead(read.patient, after, read.stored)
+        while len(self._sessions) > self.size:
+            self._sessions.popitem(last=False)
+
+    def drop(self, session_id: int) -> None:
+        self._sessions.pop(session_id, None)
+
+    def drop_patient(self, telegram_user_id: int) -> None:
+        """Forget a patient's sessions (``/forget``: no health data kept, even here)."""
+        for session_id, known in list(self._sessions.items()):
+            if known.stored is not None and known.stored.telegram_user_id == telegram_user_id:
+                del self._sessions[session_id]
+
+
 def tap_transaction(
-    conn: Connection, telegram_user_id: int, session_id: int, decide: Decide[P]
+    conn: Connection,
+    telegram_user_id: int,
+    session_id: int,
+    decide: Decide[P],
+    known: KnownSessions | None = None,
 ) -> TapResult[P]:
     """Read, decide, write: the body of the common tap's transaction (the caller begins
-    and commits it). ``decide`` is the use case's pure decision on what was read."""
-    patient, session = read_tap(conn, telegram_user_id, session_id)
-    plan = decide(patient, session)
+    and commits it, or on PostgreSQL runs it in autocommit). ``decide`` is the use case's
+    pure decision on what was read; it may run twice (on known values, then on read ones).
+
+    ``known``: a session this process's last tap wrote is decided on as it was written,
+    and written only if neither it nor its patient changed since; otherwise (or when that
+    decision writes nothing: a stale screen, say, which needs the values as they are now)
+    the tap reads, as without it."""
+    dialect = conn.dialect.name
+    guess = known.get(session_id, telegram_user_id) if known is not None else None
+    if guess is not None:
+        assert known is not None and guess.stored is not None
+        plan = decide(guess.patient, guess.session)
+        step = plan.write
+        # checked against the tapper, not only against whom the values were known for
+        unchanged = replace(guess.stored, telegram_user_id=telegram_user_id)
+        if step is not None and write_step(conn, dialect, step, unchanged=unchanged):
+            known.wrote(guess, step)
+            return TapResult(guess.patient, guess.session, plan, True)
+        known.drop(session_id)
+    read = read_tap_as_stored(conn, telegram_user_id, session_id)
+    plan = decide(read.patient, read.session)
     step = plan.write
-    written = step is not None and write_step(conn, conn.dialect.name, step)
-    return TapResult(patient, session, plan, written)
+    written = step is not None and write_step(conn, dialect, step)
+    if known is not None and written:
+        assert step is not None
+        known.wrote(read, step)
+    return TapResult(read.patient, read.session, plan, written)

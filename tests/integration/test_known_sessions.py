@@ -1,0 +1,411 @@
+"""A tap on a session this process's own last tap wrote skips the read on PostgreSQL
+(bot/store/taps.py ``KnownSessions``): one statement instead of two, and never a write
+decided on values that are no longer true. Another process's tap, another use case, a
+changed patient (language, held exercises, dose), ``/forget``: each makes the known values
+wrong, and then the write changes nothing and the tap reads and decides again.
+
+The state machine at the end drives two "processes" (two ``Database`` objects, each with
+its own known sessions) and a third that changes things behind their backs, and checks
+every tap against the decision a fresh read gives."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
+
+from bot.store import Database, ExerciseSession, Patient
+from bot.store.taps import (
+    KnownSessions,
+    StepWrite,
+    StoredPatient,
+    TapPatient,
+    TapRead,
+    TapResult,
+    TapSession,
+    read_tap,
+    tap_transaction,
+)
+
+T0 = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    write: StepWrite | None
+
+
+def _decide(screen_rev: int) -> Callable[[TapPatient | None, TapSession | None], _Plan]:
+    """A step that depends on every value a tap reads: the session's position and the
+    patient's language, held exercises and dose. Writes only from the current screen."""
+
+    def decide(patient: TapPatient | None, session: TapSession | None) -> _Plan:
+        if patient is None or session is None or session.patient_id != patient.id:
+            return _Plan(None)
+        if session.rev != screen_rev:
+            return _Plan(None)
+        values = {
+            "exercises": list(session.exercises),
+            "completed": [*session.completed, patient.language],
+            "phase": "step",
+            "exercise_index": session.exercise_index,
+            "step_index": session.step_index + 1,
+            "set_index": 100 * len(patient.held_exercises) + int(patient.dose.get("reps", 0)),
+            "timer_due_at": None,
+            "updated_at": T0 + timedelta(seconds=session.rev),
+            "message_id": None,
+        }
+        return _Plan(StepWrite(patient.id, session.id, session.rev, values))
+
+    return decide
+
+
+async def _tap(db: Database, uid: int, session_id: int, screen_rev: int) -> TapResult[_Plan]:
+    return await db.in_one_hop(
+        lambda conn: tap_transaction(
+            conn, uid, session_id, _decide(screen_rev), known=db.known_sessions
+        ),
+        autocommit=True,
+    )
+
+
+async def _fresh(db: Database, uid: int, session_id: int) -> tuple[Any, Any]:
+    return await db.in_one_hop(lambda conn: read_tap(conn, uid, session_id))
+
+
+async def _new_patient(db: Database, uid: int) -> tuple[int, int]:
+    async with db.unit_of_work() as uow:
+        patient = await uow.patients.add(
+            Patient(telegram_user_id=uid, chat_id=uid, language="en", dose={"reps": 3})
+        )
+        session = await uow.sessions.add(
+            ExerciseSession(
+                patient_id=patient.id,
+                program_id="back-basic",
+                content_version="v1",
+                exercises=["pelvic_tilt", "cat_cow"],
+                phase="step",
+                started_at=T0,
+                updated_at=T0,
+            )
+        )
+        await uow.commit()
+        return patient.id, session.id
+
+
+@contextlib.contextmanager
+def _statements() -> Iterator[list[str]]:
+    """The SQL statements any engine of this process sends, while in the block."""
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement.split(None, 1)[0].upper())
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+async def pg(postgres_url: str) -> Any:
+    db = Database(postgres_url)
+    await db.upgrade()
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+async def test_a_session_this_process_wrote_is_tapped_again_in_one_statement(
+    pg: Database,
+) -> None:
+    patient_id, session_id = await _new_patient(pg, 1)
+    with _statements() as sent:
+        first = await _tap(pg, 1, session_id, 0)
+    assert first.written and sent == ["SELECT", "UPDATE"]
+    with _statements() as sent:
+        second = await _tap(pg, 1, session_id, 1)
+    assert second.written and sent == ["UPDATE"]  # the read skipped
+    patient, session = await _fresh(pg, 1, session_id)
+    assert second.session == replace_rev(session, 1)  # decided on the values as written
+    assert session.step_index == 2 and session.rev == 2
+    assert session.completed == ("en", "en") and session.set_index == 3
+    # a stale screen reads: its answer needs the session as it is now
+    with _statements() as sent:
+        stale = await _tap(pg, 1, session_id, 1)
+    assert not stale.written and sent == ["SELECT"]
+    assert stale.session is not None and stale.session.rev == 2
+    assert patient.id == patient_id
+
+
+def replace_rev(session: TapSession, rev: int) -> TapSession:
+    """``session`` as it was at ``rev`` (one step back: what the second tap decided on)."""
+    return replace(
+        session,
+        rev=rev,
+        step_index=session.step_index - 1,
+        completed=session.completed[:-1],
+        timer_due_at=None,
+    )
+
+
+async def test_another_process_moving_the_session_makes_the_next_tap_read(
+    postgres_url: str, pg: Database
+) -> None:
+    _, session_id = await _new_patient(pg, 1)
+    other = Database(postgres_url)
+    try:
+        assert (await _tap(pg, 1, session_id, 0)).written  # known here at rev 1
+        assert (await _tap(other, 1, session_id, 1)).written  # rev 2, from the other process
+        with _statements() as sent:
+            tapped = await _tap(pg, 1, session_id, 2)
+        # the known rev 1 is not the screen's 2: read, then decide on what is there now
+        assert tapped.written and sent == ["SELECT", "UPDATE"]
+        _, session = await _fresh(pg, 1, session_id)
+        assert (session.rev, session.step_index) == (3, 3)
+        # the other process knows rev 2; the screen of rev 3 is tapped there: its write
+        # on rev 2 changes nothing, then it reads and writes
+        with _statements() as sent:
+            tapped = await _tap(other, 1, session_id, 3)
+        assert tapped.written and sent == ["SELECT", "UPDATE"]
+        _, session = await _fresh(pg, 1, session_id)
+        assert (session.rev, session.step_index) == (4, 4)
+    finally:
+        await other.dispose()
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("language", "es"), ("held_exercises", ["bridge"]), ("dose", {"reps": 7})],
+)
+async def test_a_changed_patient_makes_the_next_tap_read_and_decide_again(
+    pg: Database, column: str, value: object
+) -> None:
+    patient_id, session_id = await _new_patient(pg, 1)
+    assert (await _tap(pg, 1, session_id, 0)).written
+    async with pg.unit_of_work() as uow:  # e.g. /language, a pain report, the clinic
+        await uow.session.execute(
+            update(Patient).where(Patient.id == patient_id).values({column: value})
+        )
+        await uow.commit()
+    with _statements() as sent:
+        tapped = await _tap(pg, 1, session_id, 1)
+    assert tapped.written
+    assert sent == ["UPDATE", "SELECT", "UPDATE"]  # the checked write changed nothing
+    assert tapped.patient is not None
+    patient, session = await _fresh(pg, 1, session_id)
+    assert tapped.patient == patient
+    assert session.completed[-1] == patient.language
+    assert session.set_index == 100 * len(patient.held_exercises) + patient.dose["reps"]
+
+
+async def test_another_use_case_moving_the_session_or_its_message(pg: Database) -> None:
+    _, session_id = await _new_patient(pg, 1)
+    assert (await _tap(pg, 1, session_id, 0)).written
+    async with pg.unit_of_work() as uow:  # which message shows it: no new revision
+        await uow.sessions.set_message(session_id, 99)
+        await uow.commit()
+    with _statements() as sent:
+        assert (await _tap(pg, 1, session_id, 1)).written
+    assert sent == ["UPDATE"]  # a step does not decide on the message
+    async with pg.unit_of_work() as uow:  # e.g. the step's timer ran out
+        assert await uow.sessions.compare_and_set(session_id, 2, phase="feeling")
+        await uow.commit()
+    with _statements() as sent:
+        tapped = await _tap(pg, 1, session_id, 3)
+    assert tapped.written and sent == ["SELECT", "UPDATE"]
+    _, session = await _fresh(pg, 1, session_id)
+    assert (session.rev, session.message_id, session.phase) == (4, 99, "step")
+
+
+async def test_someone_elses_session_or_a_forgotten_patient_is_never_known(pg: Database) -> None:
+    _, session_id = await _new_patient(pg, 1)
+    await _new_patient(pg, 2)
+    assert (await _tap(pg, 1, session_id, 0)).written
+    with _statements() as sent:
+        foreign = await _tap(pg, 2, session_id, 1)  # a forged tap on patient 1's session
+    assert not foreign.written and sent == ["SELECT"]
+    known = pg.known_sessions
+    assert known is not None and known.get(session_id, 1) is not None
+    known.drop_patient(1)
+    assert known.get(session_id, 1) is None and len(known) == 0
+    assert (await _tap(pg, 1, session_id, 1)).written  # known again
+    async with pg.unit_of_work() as uow:  # /forget in another process
+        patient = await uow.patients.by_telegram_id(1)
+        assert patient is not None
+        await uow.patients.delete_everything(patient.id)
+        await uow.commit()
+    with _statements() as sent:
+        gone = await _tap(pg, 1, session_id, 2)
+    assert not gone.written and gone.patient is None and sent == ["UPDATE", "SELECT"]
+
+
+def test_known_sessions_keep_the_newest_few() -> None:
+    known = KnownSessions(size=2)
+
+    def read(session_id: int) -> TapRead:
+        patient = TapPatient(1, "en", (), {})
+        session = TapSession(
+            session_id, 1, "p", ("a",), (), "step", 0, 0, 0, 0, None, None, None, None
+        )
+        return TapRead(patient, session, StoredPatient(1, "en", "[]", "{}"))
+
+    values = {
+        "exercises": ["a"],
+        "completed": [],
+        "phase": "step",
+        "exercise_index": 0,
+        "step_index": 1,
+        "set_index": 0,
+        "timer_due_at": None,
+        "updated_at": T0,
+    }
+    for session_id in (1, 2, 1, 3):
+        known.wrote(read(session_id), StepWrite(1, session_id, 0, values))
+    assert len(known) == 2
+    assert known.get(2, 1) is None  # the oldest written went first
+    got = known.get(1, 1)
+    assert got is not None and got.session is not None
+    assert (got.session.rev, got.session.step_index) == (1, 1)
+    assert known.get(1, 2) is None  # only for its own patient
+
+
+class _TwoProcesses(RuleBasedStateMachine):
+    """Two processes tapping the same sessions, a third changing things behind them."""
+
+    url = ""
+
+    @initialize()
+    def start(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.a = Database(self.url)
+        self.b = Database(self.url)
+        self.admin = Database(self.url)
+        self.uids = [self.next_uid(), self.next_uid()]
+        self.sessions = [self.run(_new_patient(self.admin, uid))[1] for uid in self.uids]
+        self.taps = 0
+
+    next_id = 10_000
+
+    @classmethod
+    def next_uid(cls) -> int:
+        cls.next_id += 1
+        return cls.next_id
+
+    def run(self, coro: Any) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        if not hasattr(self, "loop"):
+            return
+        for db in (self.a, self.b, self.admin):
+            self.run(db.dispose())
+        self.loop.close()
+
+    @rule(
+        process=st.sampled_from("ab"),
+        who=st.integers(0, 1),
+        screen=st.sampled_from(["current"] * 4 + ["older", "someone else's"]),
+    )
+    def tap(self, process: str, who: int, screen: str) -> None:
+        uid, session_id = self.uids[who], self.sessions[who]
+        tapper = self.uids[1 - who] if screen == "someone else's" else uid
+        patient, session = self.run(_fresh(self.admin, tapper, session_id))
+        rev = session.rev if session is not None else 0
+        screen_rev = rev - 1 if screen == "older" else rev
+        expected = _decide(screen_rev)(patient, session)
+        db = self.a if process == "a" else self.b
+        tapped = self.run(_tap(db, tapper, session_id, screen_rev))
+        assert tapped.written == (expected.write is not None)
+        _, after = self.run(_fresh(self.admin, uid, session_id))
+        if expected.write is None:
+            assert after == session or after is None
+            return
+        assert tapped.patient == patient  # the values written were decided on the truth
+        values = expected.write.values
+        assert after is not None and after.rev == rev + 1
+        assert (list(after.completed), after.step_index, after.set_index) == (
+            values["completed"],
+            values["step_index"],
+            values["set_index"],
+        )
+        self.taps += 1
+
+    @rule(who=st.integers(0, 1), column=st.sampled_from(["language", "held_exercises", "dose"]))
+    def change_patient(self, who: int, column: str) -> None:
+        """/language, a pain report holding an exercise, the clinic's dose: always a change."""
+        uid, session_id = self.uids[who], self.sessions[who]
+        patient, _ = self.run(_fresh(self.admin, uid, session_id))
+        value: object = {
+            "language": "es" if patient.language == "en" else "en",
+            "held_exercises": [] if patient.held_exercises else ["bridge"],
+            "dose": {"reps": int(patient.dose.get("reps", 0)) + 1},
+        }[column]
+        self.run(self._update_patient(uid, {column: value}))
+
+    async def _update_patient(self, uid: int, values: dict[str, object]) -> None:
+        async with self.admin.unit_of_work() as uow:
+            await uow.session.execute(
+                update(Patient).where(Patient.telegram_user_id == uid).values(values)
+            )
+            await uow.commit()
+
+    @rule(who=st.integers(0, 1), message=st.integers(1, 5))
+    def other_use_case(self, who: int, message: int) -> None:
+        """Another use case moves the session on (a timer, finishing), or only says which
+        message shows it."""
+        self.run(self._move(self.sessions[who], message))
+
+    async def _move(self, session_id: int, message: int) -> None:
+        async with self.admin.unit_of_work() as uow:
+            session = await uow.sessions.get(session_id)
+            if session is None:
+                return
+            if message % 2:
+                await uow.sessions.set_message(session_id, message)
+            else:
+                await uow.sessions.compare_and_set(session_id, session.rev, step_index=message)
+            await uow.commit()
+
+    @rule(who=st.integers(0, 1))
+    def forget_and_come_back(self, who: int) -> None:
+        """/forget (in the admin process), then the same person starts again."""
+        uid = self.uids[who]
+
+        async def forget() -> int:
+            async with self.admin.unit_of_work() as uow:
+                patient = await uow.patients.by_telegram_id(uid)
+                assert patient is not None
+                await uow.patients.delete_everything(patient.id)
+                await uow.commit()
+            return (await _new_patient(self.admin, uid))[1]
+
+        self.sessions[who] = self.run(forget())
+
+
+async def test_known_sessions_never_write_what_a_fresh_read_would_not(
+    pg: Database, postgres_url: str
+) -> None:
+    _TwoProcesses.url = postgres_url
+    await asyncio.to_thread(
+        run_state_machine_as_test,
+        _TwoProcesses,
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=40,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
