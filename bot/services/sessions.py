@@ -3,7 +3,9 @@
 Each one loads the session from the database, asks the pure state machine what happens,
 writes the result with a compare-and-set on the session's revision, commits once, and
 returns a Reply. Screens come from ``bot.core.ui.session``. Nothing is kept in memory
-between taps.
+between taps as the truth: on PostgreSQL the common tap may decide on the session as this
+process last wrote it (``bot.store.taps.KnownSessions``), and its write then checks that
+neither the session nor the patient changed since.
 """
 
 from __future__ import annotations
@@ -288,9 +290,11 @@ async def _short_tap(
     svc: Services, who: Patron, callback: Callback, message_id: int | None
 ) -> Reply | None:
     """The common tap as one short transaction, in one call to the database
-    (bot/store/taps.py, ``Database.in_one_hop``): one Core query for plain values, the
-    pure decision, one conditional UPDATE (the compare-and-set on the revision), a timer
-    statement when a timer starts or stops, the commit. None: not such a tap (nothing was
+    (bot/store/taps.py, ``Database.in_one_hop``): one Core query for plain values (skipped
+    on PostgreSQL for a session this process wrote last, whose write then also checks the
+    patient), the pure decision, one conditional UPDATE (the compare-and-set on the
+    revision) with the timer change when a timer starts or stops, the commit (SQLite; on
+    PostgreSQL each statement commits itself). None: not such a tap (nothing was
     written)."""
 
     def decide(patient: TapPatient | None, session: TapSession | None) -> _StepPlan:

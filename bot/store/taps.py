@@ -23,6 +23,7 @@ No ORM objects: the rows are read into :class:`TapPatient` and :class:`TapSessio
 from __future__ import annotations
 
 import json
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -131,7 +132,6 @@ _timers = _TIMERS.c
 # The patient's columns a tap decides on, as the database stores them: the JSON ones as
 # their text, compared as text when a write checks that they did not change (PostgreSQL's
 # ``json`` has no equality; its text is kept as written).
-_STORED_LANGUAGE = _patients.language
 _STORED_HELD = _patients.held_exercises.cast(Text)
 _STORED_DOSE = _patients.dose.cast(Text)
 
@@ -140,7 +140,7 @@ _STORED_DOSE = _patients.dose.cast(Text)
 _TAP_SELECT = (
     select(
         _patients.id.label("p_id"),
-        _STORED_LANGUAGE.label("p_language"),
+        _patients.language.label("p_language"),
         _STORED_HELD.label("p_held_exercises"),
         _STORED_DOSE.label("p_dose"),
         *(getattr(_sessions, field.name) for field in fields(TapSession)),
@@ -167,7 +167,7 @@ _PATIENT_UNCHANGED = exists(
     select(_patients.id).where(
         _patients.id == _sessions.patient_id,
         _patients.telegram_user_id == bindparam("uid", type_=BigInteger),
-        _STORED_LANGUAGE.is_not_distinct_from(bindparam("p_language", type_=String)),
+        _patients.language.is_not_distinct_from(bindparam("p_language", type_=String)),
         _STORED_HELD.is_not_distinct_from(bindparam("p_held", type_=Text)),
         _STORED_DOSE.is_not_distinct_from(bindparam("p_dose", type_=Text)),
     )
@@ -232,17 +232,10 @@ class TapRead:
     stored: StoredPatient | None  # with ``patient``
 
 
-def read_tap(
-    conn: Connection, telegram_user_id: int, session_id: int
-) -> tuple[TapPatient | None, TapSession | None]:
-    """The tapping patient and the tapped session, whoever's it is, in one query. No
-    patient: (None, None); no such session: (patient, None)."""
-    read = read_tap_as_stored(conn, telegram_user_id, session_id)
-    return read.patient, read.session
-
-
-def read_tap_as_stored(conn: Connection, telegram_user_id: int, session_id: int) -> TapRead:
-    """:func:`read_tap`, with the patient's columns as stored (:class:`StoredPatient`)."""
+def read_tap(conn: Connection, telegram_user_id: int, session_id: int) -> TapRead:
+    """The tapping patient and the tapped session, whoever's it is, in one query, with the
+    patient's columns as stored (:class:`StoredPatient`). No patient: neither; no such
+    session: the patient only."""
     row = conn.execute(_TAP_SELECT, {"uid": telegram_user_id, "sid": session_id}).one_or_none()
     if row is None:
         return TapRead(None, None, None)
@@ -357,22 +350,36 @@ class KnownSessions:
     message that shows it, which a step does not decide on) and the patient's columns as
     stored (:class:`StoredPatient`). When either moved (another process, another use
     case, ``/forget``), nothing is written and the tap reads and decides again. A process
-    that never saw the session, or restarted, simply reads. A few hundred bytes a
-    session; the oldest go first beyond ``size``.
+    that never saw the session, or restarted, simply reads.
+
+    Held in memory only, and briefly: an entry older than ``max_age`` seconds is dropped
+    (a session's taps come seconds apart), and beyond ``size`` the oldest go first.
     """
 
-    def __init__(self, size: int = 2048) -> None:
+    def __init__(
+        self,
+        size: int = 2048,
+        max_age: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.size = size
-        self._sessions: OrderedDict[int, TapRead] = OrderedDict()
+        self.max_age = max_age
+        self._clock = clock
+        # oldest write first: (when written, the session as written and its patient)
+        self._sessions: OrderedDict[int, tuple[float, TapRead]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._sessions)
 
     def get(self, session_id: int, telegram_user_id: int) -> TapRead | None:
-        known = self._sessions.get(session_id)
-        if known is None or known.stored is None:
+        """The session as this process last wrote it, if recently and for this user."""
+        self._drop_expired()
+        entry = self._sessions.get(session_id)
+        if entry is None:
             return None
-        return known if known.stored.telegram_user_id == telegram_user_id else None
+        known = entry[1]
+        stored = known.stored
+        return known if stored is not None and stored.telegram_user_id == telegram_user_id else None
 
     def wrote(self, read: TapRead, step: StepWrite) -> None:
         """Remember the session as ``step`` left it (its compare-and-set won)."""
@@ -393,18 +400,31 @@ class KnownSessions:
             rev=step.expected_rev + 1,
         )
         self._sessions.pop(session.id, None)
-        self._sessions[session.id] = TapRead(read.patient, after, read.stored)
+        self._sessions[session.id] = (self._clock(), TapRead(read.patient, after, read.stored))
         while len(self._sessions) > self.size:
             self._sessions.popitem(last=False)
+        self._drop_expired()
 
-    def drop(self, session_id: int) -> None:
-        self._sessions.pop(session_id, None)
+    def drop(self, session_id: int, unless_newer_than: TapRead | None = None) -> None:
+        """Forget a session; ``unless_newer_than``: only if that is still what is known (a
+        concurrent tap may have written, and remembered, a newer revision meanwhile)."""
+        entry = self._sessions.get(session_id)
+        if entry is not None and (unless_newer_than is None or entry[1] is unless_newer_than):
+            del self._sessions[session_id]
 
     def drop_patient(self, telegram_user_id: int) -> None:
         """Forget a patient's sessions (``/forget``: no health data kept, even here)."""
-        for session_id, known in list(self._sessions.items()):
+        for session_id, (_, known) in list(self._sessions.items()):
             if known.stored is not None and known.stored.telegram_user_id == telegram_user_id:
                 del self._sessions[session_id]
+
+    def _drop_expired(self) -> None:
+        oldest_kept = self._clock() - self.max_age
+        while self._sessions:
+            written_at, _ = next(iter(self._sessions.values()))
+            if written_at >= oldest_kept:
+                return
+            self._sessions.popitem(last=False)
 
 
 def tap_transaction(
@@ -428,13 +448,14 @@ def tap_transaction(
         assert known is not None and guess.stored is not None
         plan = decide(guess.patient, guess.session)
         step = plan.write
-        # checked against the tapper, not only against whom the values were known for
+        # ``get`` matched the tapper already; the write checks the tapper again, so that
+        # a slip there could never write someone else's session
         unchanged = replace(guess.stored, telegram_user_id=telegram_user_id)
         if step is not None and write_step(conn, dialect, step, unchanged=unchanged):
             known.wrote(guess, step)
             return TapResult(guess.patient, guess.session, plan, True)
-        known.drop(session_id)
-    read = read_tap_as_stored(conn, telegram_user_id, session_id)
+        known.drop(session_id, unless_newer_than=guess)
+    read = read_tap(conn, telegram_user_id, session_id)
     plan = decide(read.patient, read.session)
     step = plan.write
     written = step is not None and write_step(conn, dialect, step)

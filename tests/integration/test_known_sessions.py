@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 from sqlalchemy import event, update
@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from bot.store import Database, ExerciseSession, Patient
 from bot.store.taps import (
     KnownSessions,
+    NewStepTimer,
     StepWrite,
     StoredPatient,
     TapPatient,
@@ -80,7 +81,8 @@ async def _tap(db: Database, uid: int, session_id: int, screen_rev: int) -> TapR
 
 
 async def _fresh(db: Database, uid: int, session_id: int) -> tuple[Any, Any]:
-    return await db.in_one_hop(lambda conn: read_tap(conn, uid, session_id))
+    read = await db.in_one_hop(lambda conn: read_tap(conn, uid, session_id))
+    return read.patient, read.session
 
 
 async def _new_patient(db: Database, uid: int) -> tuple[int, int]:
@@ -252,34 +254,83 @@ async def test_someone_elses_session_or_a_forgotten_patient_is_never_known(pg: D
     assert not gone.written and gone.patient is None and sent == ["UPDATE", "SELECT"]
 
 
-def test_known_sessions_keep_the_newest_few() -> None:
-    known = KnownSessions(size=2)
+def _read(session_id: int, uid: int = 1) -> TapRead:
+    patient = TapPatient(1, "en", (), {})
+    session = TapSession(session_id, 1, "p", ("a",), (), "step", 0, 0, 0, 0, None, None, None, None)
+    return TapRead(patient, session, StoredPatient(uid, "en", "[]", "{}"))
 
-    def read(session_id: int) -> TapRead:
-        patient = TapPatient(1, "en", (), {})
-        session = TapSession(
-            session_id, 1, "p", ("a",), (), "step", 0, 0, 0, 0, None, None, None, None
-        )
-        return TapRead(patient, session, StoredPatient(1, "en", "[]", "{}"))
 
-    values = {
-        "exercises": ["a"],
-        "completed": [],
-        "phase": "step",
-        "exercise_index": 0,
-        "step_index": 1,
-        "set_index": 0,
-        "timer_due_at": None,
-        "updated_at": T0,
-    }
+_VALUES = {
+    "exercises": ["a"],
+    "completed": [],
+    "phase": "step",
+    "exercise_index": 0,
+    "step_index": 1,
+    "set_index": 0,
+    "timer_due_at": None,
+    "updated_at": T0,
+}
+
+
+def test_known_sessions_keep_the_newest_few_and_only_briefly() -> None:
+    now = [0.0]
+    known = KnownSessions(size=2, max_age=600, clock=lambda: now[0])
     for session_id in (1, 2, 1, 3):
-        known.wrote(read(session_id), StepWrite(1, session_id, 0, values))
+        known.wrote(_read(session_id), StepWrite(1, session_id, 0, _VALUES))
     assert len(known) == 2
     assert known.get(2, 1) is None  # the oldest written went first
     got = known.get(1, 1)
     assert got is not None and got.session is not None
     assert (got.session.rev, got.session.step_index) == (1, 1)
     assert known.get(1, 2) is None  # only for its own patient
+    now[0] = 599.0
+    known.wrote(_read(4, uid=2), StepWrite(1, 4, 0, _VALUES))
+    now[0] = 601.0  # sessions 1 and 3 are ten minutes old: gone, session 4 stays
+    assert known.get(1, 1) is None and known.get(3, 1) is None
+    assert len(known) == 1 and known.get(4, 2) is not None
+    # a tap that lost its race drops what it knew, not what the winner wrote since
+    stale = known.get(4, 2)
+    known.wrote(_read(4, uid=2), StepWrite(1, 4, 1, _VALUES))
+    known.drop(4, unless_newer_than=stale)
+    assert known.get(4, 2) is not None
+    known.drop_patient(2)
+    assert len(known) == 0
+
+
+async def test_a_known_step_changes_its_timer_only_when_its_write_wins(pg: Database) -> None:
+    """On known values the step and its timer change are still one statement, and the
+    timer is left alone when the checked write changes nothing."""
+    patient_id, session_id = await _new_patient(pg, 1)
+    assert (await _tap(pg, 1, session_id, 0)).written
+
+    def with_timer(screen_rev: int, key: str) -> Any:
+        decide = _decide(screen_rev)
+
+        def timed(patient: TapPatient | None, session: TapSession | None) -> _Plan:
+            plan = decide(patient, session)
+            if plan.write is None:
+                return plan
+            assert patient is not None  # the key says which values it was decided on
+            due = T0 + timedelta(seconds=30)
+            start = NewStepTimer("step", due, f"step:{patient.language}:{key}", {"s": 1})
+            return _Plan(replace(plan.write, start_timer=start))
+
+        return lambda conn: tap_transaction(conn, 1, session_id, timed, known=pg.known_sessions)
+
+    async with pg.unit_of_work() as uow:  # /language in between: the known write loses
+        await uow.session.execute(
+            update(Patient).where(Patient.id == patient_id).values(language="es")
+        )
+        await uow.commit()
+    with _statements() as sent:
+        tapped = await pg.in_one_hop(with_timer(1, "a"), autocommit=True)
+    assert tapped.written and sent == ["WITH", "SELECT", "WITH"]  # lost, read, won
+    with _statements() as sent:  # known now: one statement, the step and its timer
+        tapped = await pg.in_one_hop(with_timer(2, "b"), autocommit=True)
+    assert tapped.written and sent == ["WITH"]
+    async with pg.unit_of_work() as uow:  # none from the write on the old language
+        timers = await uow.timers.for_patient(patient_id, ["step"])
+        assert sorted(t.idempotency_key for t in timers) == ["step:es:a", "step:es:b"]
 
 
 class _TwoProcesses(RuleBasedStateMachine):
@@ -407,5 +458,7 @@ async def test_known_sessions_never_write_what_a_fresh_read_would_not(
             stateful_step_count=40,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
+            # no shrinking: a failure prints its steps at once, well within the timeout
+            phases=[Phase.explicit, Phase.reuse, Phase.generate],
         ),
     )

@@ -85,7 +85,11 @@ async def test_read_tap_reads_patient_and_session_as_plain_values(db: Database) 
     other_patient, other_session = await _patient_and_session(db, 2)
 
     def read(uid: int, sid: int) -> Callable[[Connection], Any]:
-        return lambda conn: read_tap(conn, uid, sid)
+        def work(conn: Connection) -> tuple[Any, Any]:
+            read = read_tap(conn, uid, sid)
+            return read.patient, read.session
+
+        return work
 
     patient, session = await db.in_one_hop(read(1, session_id))
     assert patient is not None and session is not None
