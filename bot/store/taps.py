@@ -451,10 +451,14 @@ def tap_transaction(
         # ``get`` matched the tapper already; the write checks the tapper again, so that
         # a slip there could never write someone else's session
         unchanged = replace(guess.stored, telegram_user_id=telegram_user_id)
-        if step is not None and write_step(conn, dialect, step, unchanged=unchanged):
-            known.wrote(guess, step)
-            return TapResult(guess.patient, guess.session, plan, True)
-        known.drop(session_id, unless_newer_than=guess)
+        if step is not None:
+            if write_step(conn, dialect, step, unchanged=unchanged):
+                known.wrote(guess, step)
+                return TapResult(guess.patient, guess.session, plan, True)
+            # out of date: forget it (unless a concurrent tap has remembered newer since)
+            known.drop(session_id, unless_newer_than=guess)
+        # a decision that writes nothing (a stale screen, say) leaves what is known: it
+        # may well be right; it is only that this answer needs the session as it is now
     read = read_tap(conn, telegram_user_id, session_id)
     plan = decide(read.patient, read.session)
     step = plan.write

@@ -462,3 +462,18 @@ async def test_known_sessions_never_write_what_a_fresh_read_would_not(
             phases=[Phase.explicit, Phase.reuse, Phase.generate],
         ),
     )
+
+
+async def test_two_taps_of_one_known_screen_at_once_advance_it_once(pg: Database) -> None:
+    """A double tap handled concurrently by one process: both decide on the known values,
+    one write wins, the other reads and finds its screen stale; what stays known is the
+    winner's revision, so the next tap is one statement again."""
+    _, session_id = await _new_patient(pg, 1)
+    assert (await _tap(pg, 1, session_id, 0)).written
+    both = await asyncio.gather(_tap(pg, 1, session_id, 1), _tap(pg, 1, session_id, 1))
+    assert sorted(tapped.written for tapped in both) == [False, True]
+    _, session = await _fresh(pg, 1, session_id)
+    assert (session.rev, session.step_index) == (2, 2)
+    with _statements() as sent:
+        assert (await _tap(pg, 1, session_id, 2)).written
+    assert sent == ["UPDATE"]
