@@ -375,11 +375,9 @@ class KnownSessions:
         """The session as this process last wrote it, if recently and for this user."""
         self._drop_expired()
         entry = self._sessions.get(session_id)
-        if entry is None:
+        if entry is None or not _read_for(entry[1], telegram_user_id):
             return None
-        known = entry[1]
-        stored = known.stored
-        return known if stored is not None and stored.telegram_user_id == telegram_user_id else None
+        return entry[1]
 
     def wrote(self, read: TapRead, step: StepWrite) -> None:
         """Remember the session as ``step`` left it (its compare-and-set won)."""
@@ -405,17 +403,17 @@ class KnownSessions:
             self._sessions.popitem(last=False)
         self._drop_expired()
 
-    def drop(self, session_id: int, unless_newer_than: TapRead | None = None) -> None:
-        """Forget a session; ``unless_newer_than``: only if that is still what is known (a
+    def drop(self, session_id: int, *, if_still: TapRead) -> None:
+        """Forget a session found out of date, if ``if_still`` is still what is known (a
         concurrent tap may have written, and remembered, a newer revision meanwhile)."""
         entry = self._sessions.get(session_id)
-        if entry is not None and (unless_newer_than is None or entry[1] is unless_newer_than):
+        if entry is not None and entry[1] is if_still:
             del self._sessions[session_id]
 
     def drop_patient(self, telegram_user_id: int) -> None:
         """Forget a patient's sessions (``/forget``: no health data kept, even here)."""
         for session_id, (_, known) in list(self._sessions.items()):
-            if known.stored is not None and known.stored.telegram_user_id == telegram_user_id:
+            if _read_for(known, telegram_user_id):
                 del self._sessions[session_id]
 
     def _drop_expired(self) -> None:
@@ -425,6 +423,10 @@ class KnownSessions:
             if written_at >= oldest_kept:
                 return
             self._sessions.popitem(last=False)
+
+
+def _read_for(read: TapRead, telegram_user_id: int) -> bool:
+    return read.stored is not None and read.stored.telegram_user_id == telegram_user_id
 
 
 def tap_transaction(
@@ -448,15 +450,15 @@ def tap_transaction(
         assert known is not None and guess.stored is not None
         plan = decide(guess.patient, guess.session)
         step = plan.write
-        # ``get`` matched the tapper already; the write checks the tapper again, so that
-        # a slip there could never write someone else's session
-        unchanged = replace(guess.stored, telegram_user_id=telegram_user_id)
         if step is not None:
+            # ``get`` matched the tapper already; the write checks the tapper again, so
+            # that a slip there could never write someone else's session
+            unchanged = replace(guess.stored, telegram_user_id=telegram_user_id)
             if write_step(conn, dialect, step, unchanged=unchanged):
                 known.wrote(guess, step)
                 return TapResult(guess.patient, guess.session, plan, True)
             # out of date: forget it (unless a concurrent tap has remembered newer since)
-            known.drop(session_id, unless_newer_than=guess)
+            known.drop(session_id, if_still=guess)
         # a decision that writes nothing (a stale screen, say) leaves what is known: it
         # may well be right; it is only that this answer needs the session as it is now
     read = read_tap(conn, telegram_user_id, session_id)

@@ -291,7 +291,8 @@ def test_known_sessions_keep_the_newest_few_and_only_briefly() -> None:
     # a tap that lost its race drops what it knew, not what the winner wrote since
     stale = known.get(4, 2)
     known.wrote(_read(4, uid=2), StepWrite(1, 4, 1, _VALUES))
-    known.drop(4, unless_newer_than=stale)
+    assert stale is not None
+    known.drop(4, if_still=stale)
     assert known.get(4, 2) is not None
     known.drop_patient(2)
     assert len(known) == 0
