@@ -102,3 +102,10 @@ async def sqlite_db(sqlite_url: str) -> AsyncIterator[Database]:
     """A migrated SQLite file."""
     async for database in _migrated(sqlite_url):
         yield database
+
+
+@pytest.fixture
+async def postgres_db(postgres_url: str) -> AsyncIterator[Database]:
+    """A migrated PostgreSQL database (skipped without one)."""
+    async for database in _migrated(postgres_url):
+        yield database

@@ -120,43 +120,33 @@ def _statements() -> Iterator[list[str]]:
         event.remove(Engine, "before_cursor_execute", record)
 
 
-@pytest.fixture
-async def pg(postgres_url: str) -> Any:
-    db = Database(postgres_url)
-    await db.upgrade()
-    try:
-        yield db
-    finally:
-        await db.dispose()
-
-
 async def test_a_session_this_process_wrote_is_tapped_again_in_one_statement(
-    pg: Database,
+    postgres_db: Database,
 ) -> None:
-    patient_id, session_id = await _new_patient(pg, 1)
+    patient_id, session_id = await _new_patient(postgres_db, 1)
     with _statements() as sent:
-        first = await _tap(pg, 1, session_id, 0)
+        first = await _tap(postgres_db, 1, session_id, 0)
     assert first.written and sent == ["SELECT", "UPDATE"]
     with _statements() as sent:
-        second = await _tap(pg, 1, session_id, 1)
+        second = await _tap(postgres_db, 1, session_id, 1)
     assert second.written and sent == ["UPDATE"]  # the read skipped
-    patient, session = await _fresh(pg, 1, session_id)
-    assert second.session == replace_rev(session, 1)  # decided on the values as written
+    patient, session = await _fresh(postgres_db, 1, session_id)
+    assert second.session == _one_step_back(session)  # decided on the values as written
     assert session.step_index == 2 and session.rev == 2
     assert session.completed == ("en", "en") and session.set_index == 3
     # a stale screen reads: its answer needs the session as it is now
     with _statements() as sent:
-        stale = await _tap(pg, 1, session_id, 1)
+        stale = await _tap(postgres_db, 1, session_id, 1)
     assert not stale.written and sent == ["SELECT"]
     assert stale.session is not None and stale.session.rev == 2
     assert patient.id == patient_id
 
 
-def replace_rev(session: TapSession, rev: int) -> TapSession:
-    """``session`` as it was at ``rev`` (one step back: what the second tap decided on)."""
+def _one_step_back(session: TapSession) -> TapSession:
+    """``session`` as it was one step (one revision) back: what the second tap decided on."""
     return replace(
         session,
-        rev=rev,
+        rev=session.rev - 1,
         step_index=session.step_index - 1,
         completed=session.completed[:-1],
         timer_due_at=None,
@@ -164,25 +154,25 @@ def replace_rev(session: TapSession, rev: int) -> TapSession:
 
 
 async def test_another_process_moving_the_session_makes_the_next_tap_read(
-    postgres_url: str, pg: Database
+    postgres_url: str, postgres_db: Database
 ) -> None:
-    _, session_id = await _new_patient(pg, 1)
+    _, session_id = await _new_patient(postgres_db, 1)
     other = Database(postgres_url)
     try:
-        assert (await _tap(pg, 1, session_id, 0)).written  # known here at rev 1
+        assert (await _tap(postgres_db, 1, session_id, 0)).written  # known here at rev 1
         assert (await _tap(other, 1, session_id, 1)).written  # rev 2, from the other process
         with _statements() as sent:
-            tapped = await _tap(pg, 1, session_id, 2)
+            tapped = await _tap(postgres_db, 1, session_id, 2)
         # the known rev 1 is not the screen's 2: read, then decide on what is there now
         assert tapped.written and sent == ["SELECT", "UPDATE"]
-        _, session = await _fresh(pg, 1, session_id)
+        _, session = await _fresh(postgres_db, 1, session_id)
         assert (session.rev, session.step_index) == (3, 3)
         # the other process knows rev 2; the screen of rev 3 is tapped there: its write
         # on rev 2 changes nothing, then it reads and writes
         with _statements() as sent:
             tapped = await _tap(other, 1, session_id, 3)
         assert tapped.written and sent == ["SELECT", "UPDATE"]
-        _, session = await _fresh(pg, 1, session_id)
+        _, session = await _fresh(postgres_db, 1, session_id)
         assert (session.rev, session.step_index) == (4, 4)
     finally:
         await other.dispose()
@@ -193,64 +183,66 @@ async def test_another_process_moving_the_session_makes_the_next_tap_read(
     [("language", "es"), ("held_exercises", ["bridge"]), ("dose", {"reps": 7})],
 )
 async def test_a_changed_patient_makes_the_next_tap_read_and_decide_again(
-    pg: Database, column: str, value: object
+    postgres_db: Database, column: str, value: object
 ) -> None:
-    patient_id, session_id = await _new_patient(pg, 1)
-    assert (await _tap(pg, 1, session_id, 0)).written
-    async with pg.unit_of_work() as uow:  # e.g. /language, a pain report, the clinic
+    patient_id, session_id = await _new_patient(postgres_db, 1)
+    assert (await _tap(postgres_db, 1, session_id, 0)).written
+    async with postgres_db.unit_of_work() as uow:  # e.g. /language, a pain report, the clinic
         await uow.session.execute(
             update(Patient).where(Patient.id == patient_id).values({column: value})
         )
         await uow.commit()
     with _statements() as sent:
-        tapped = await _tap(pg, 1, session_id, 1)
+        tapped = await _tap(postgres_db, 1, session_id, 1)
     assert tapped.written
     assert sent == ["UPDATE", "SELECT", "UPDATE"]  # the checked write changed nothing
     assert tapped.patient is not None
-    patient, session = await _fresh(pg, 1, session_id)
+    patient, session = await _fresh(postgres_db, 1, session_id)
     assert tapped.patient == patient
     assert session.completed[-1] == patient.language
     assert session.set_index == 100 * len(patient.held_exercises) + patient.dose["reps"]
 
 
-async def test_another_use_case_moving_the_session_or_its_message(pg: Database) -> None:
-    _, session_id = await _new_patient(pg, 1)
-    assert (await _tap(pg, 1, session_id, 0)).written
-    async with pg.unit_of_work() as uow:  # which message shows it: no new revision
+async def test_another_use_case_moving_the_session_or_its_message(postgres_db: Database) -> None:
+    _, session_id = await _new_patient(postgres_db, 1)
+    assert (await _tap(postgres_db, 1, session_id, 0)).written
+    async with postgres_db.unit_of_work() as uow:  # which message shows it: no new revision
         await uow.sessions.set_message(session_id, 99)
         await uow.commit()
     with _statements() as sent:
-        assert (await _tap(pg, 1, session_id, 1)).written
+        assert (await _tap(postgres_db, 1, session_id, 1)).written
     assert sent == ["UPDATE"]  # a step does not decide on the message
-    async with pg.unit_of_work() as uow:  # e.g. the step's timer ran out
+    async with postgres_db.unit_of_work() as uow:  # e.g. the step's timer ran out
         assert await uow.sessions.compare_and_set(session_id, 2, phase="feeling")
         await uow.commit()
     with _statements() as sent:
-        tapped = await _tap(pg, 1, session_id, 3)
+        tapped = await _tap(postgres_db, 1, session_id, 3)
     assert tapped.written and sent == ["SELECT", "UPDATE"]
-    _, session = await _fresh(pg, 1, session_id)
+    _, session = await _fresh(postgres_db, 1, session_id)
     assert (session.rev, session.message_id, session.phase) == (4, 99, "step")
 
 
-async def test_someone_elses_session_or_a_forgotten_patient_is_never_known(pg: Database) -> None:
-    _, session_id = await _new_patient(pg, 1)
-    await _new_patient(pg, 2)
-    assert (await _tap(pg, 1, session_id, 0)).written
+async def test_someone_elses_session_or_a_forgotten_patient_is_never_known(
+    postgres_db: Database,
+) -> None:
+    _, session_id = await _new_patient(postgres_db, 1)
+    await _new_patient(postgres_db, 2)
+    assert (await _tap(postgres_db, 1, session_id, 0)).written
     with _statements() as sent:
-        foreign = await _tap(pg, 2, session_id, 1)  # a forged tap on patient 1's session
+        foreign = await _tap(postgres_db, 2, session_id, 1)  # a forged tap on patient 1's session
     assert not foreign.written and sent == ["SELECT"]
-    known = pg.known_sessions
+    known = postgres_db.known_sessions
     assert known is not None and known.get(session_id, 1) is not None
     known.drop_patient(1)
     assert known.get(session_id, 1) is None and len(known) == 0
-    assert (await _tap(pg, 1, session_id, 1)).written  # known again
-    async with pg.unit_of_work() as uow:  # /forget in another process
+    assert (await _tap(postgres_db, 1, session_id, 1)).written  # known again
+    async with postgres_db.unit_of_work() as uow:  # /forget in another process
         patient = await uow.patients.by_telegram_id(1)
         assert patient is not None
         await uow.patients.delete_everything(patient.id)
         await uow.commit()
     with _statements() as sent:
-        gone = await _tap(pg, 1, session_id, 2)
+        gone = await _tap(postgres_db, 1, session_id, 2)
     assert not gone.written and gone.patient is None and sent == ["UPDATE", "SELECT"]
 
 
@@ -298,11 +290,13 @@ def test_known_sessions_keep_the_newest_few_and_only_briefly() -> None:
     assert len(known) == 0
 
 
-async def test_a_known_step_changes_its_timer_only_when_its_write_wins(pg: Database) -> None:
+async def test_a_known_step_changes_its_timer_only_when_its_write_wins(
+    postgres_db: Database,
+) -> None:
     """On known values the step and its timer change are still one statement, and the
     timer is left alone when the checked write changes nothing."""
-    patient_id, session_id = await _new_patient(pg, 1)
-    assert (await _tap(pg, 1, session_id, 0)).written
+    patient_id, session_id = await _new_patient(postgres_db, 1)
+    assert (await _tap(postgres_db, 1, session_id, 0)).written
 
     def with_timer(screen_rev: int, key: str) -> Any:
         decide = _decide(screen_rev)
@@ -316,20 +310,22 @@ async def test_a_known_step_changes_its_timer_only_when_its_write_wins(pg: Datab
             start = NewStepTimer("step", due, f"step:{patient.language}:{key}", {"s": 1})
             return _Plan(replace(plan.write, start_timer=start))
 
-        return lambda conn: tap_transaction(conn, 1, session_id, timed, known=pg.known_sessions)
+        return lambda conn: tap_transaction(
+            conn, 1, session_id, timed, known=postgres_db.known_sessions
+        )
 
-    async with pg.unit_of_work() as uow:  # /language in between: the known write loses
+    async with postgres_db.unit_of_work() as uow:  # /language in between: the known write loses
         await uow.session.execute(
             update(Patient).where(Patient.id == patient_id).values(language="es")
         )
         await uow.commit()
     with _statements() as sent:
-        tapped = await pg.in_one_hop(with_timer(1, "a"), autocommit=True)
+        tapped = await postgres_db.in_one_hop(with_timer(1, "a"), autocommit=True)
     assert tapped.written and sent == ["WITH", "SELECT", "WITH"]  # lost, read, won
     with _statements() as sent:  # known now: one statement, the step and its timer
-        tapped = await pg.in_one_hop(with_timer(2, "b"), autocommit=True)
+        tapped = await postgres_db.in_one_hop(with_timer(2, "b"), autocommit=True)
     assert tapped.written and sent == ["WITH"]
-    async with pg.unit_of_work() as uow:  # none from the write on the old language
+    async with postgres_db.unit_of_work() as uow:  # none from the write on the old language
         timers = await uow.timers.for_patient(patient_id, ["step"])
         assert sorted(t.idempotency_key for t in timers) == ["step:es:a", "step:es:b"]
 
@@ -448,7 +444,7 @@ class _TwoProcesses(RuleBasedStateMachine):
 
 
 async def test_known_sessions_never_write_what_a_fresh_read_would_not(
-    pg: Database, postgres_url: str
+    postgres_db: Database, postgres_url: str
 ) -> None:
     _TwoProcesses.url = postgres_url
     await asyncio.to_thread(
@@ -465,16 +461,18 @@ async def test_known_sessions_never_write_what_a_fresh_read_would_not(
     )
 
 
-async def test_two_taps_of_one_known_screen_at_once_advance_it_once(pg: Database) -> None:
+async def test_two_taps_of_one_known_screen_at_once_advance_it_once(postgres_db: Database) -> None:
     """A double tap handled concurrently by one process: both decide on the known values,
     one write wins, the other reads and finds its screen stale; what stays known is the
     winner's revision, so the next tap is one statement again."""
-    _, session_id = await _new_patient(pg, 1)
-    assert (await _tap(pg, 1, session_id, 0)).written
-    both = await asyncio.gather(_tap(pg, 1, session_id, 1), _tap(pg, 1, session_id, 1))
+    _, session_id = await _new_patient(postgres_db, 1)
+    assert (await _tap(postgres_db, 1, session_id, 0)).written
+    both = await asyncio.gather(
+        _tap(postgres_db, 1, session_id, 1), _tap(postgres_db, 1, session_id, 1)
+    )
     assert sorted(tapped.written for tapped in both) == [False, True]
-    _, session = await _fresh(pg, 1, session_id)
+    _, session = await _fresh(postgres_db, 1, session_id)
     assert (session.rev, session.step_index) == (2, 2)
     with _statements() as sent:
-        assert (await _tap(pg, 1, session_id, 2)).written
+        assert (await _tap(postgres_db, 1, session_id, 2)).written
     assert sent == ["UPDATE"]
