@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.bench import databases, startup
 from bot.bench.fanout import FanOut, default_window, fan_out, fan_out_remote, profile_summary
+from bot.bench.machine import speed_line
 from bot.bench.seed import seed_sqlite_file
 from bot.bench.sendpath import TOKEN as EMULATOR_TOKEN
 from bot.bench.sendpath import emulator_process
@@ -216,6 +217,7 @@ async def run(
         plan = dataclasses.replace(plan, fanout=fanout)
     print(f"# reminders benchmark ({'quick' if quick else 'full'})")
     print(f"{date.today()}, {os.cpu_count()} cores, load average {_load()}")
+    print(speed_line())
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         directory = Path(tmp)
         ceiling = await emulator_ceiling(plan)

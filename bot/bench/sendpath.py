@@ -1,6 +1,7 @@
 """The send path alone: N sendMessage calls, no database, no rate limiter, through
-(a) PTB's Bot on HTTPXRequest (the default), (b) PTB's Bot on our AiohttpRequest, and
-(c) raw aiohttp POSTs of bodies encoded beforehand (the floor: no PTB, no JSON parsing).
+(a) PTB's Bot on HTTPXRequest (PTB's default), (b) PTB's Bot on our AiohttpRequest, (c) our
+short path for reminders and taps (``bot/telegram/calls.post`` on AiohttpRequest), and
+(d) raw aiohttp POSTs of bodies encoded beforehand (the floor: no PTB, no JSON parsing).
 
 The emulator runs in another process (``exercise-bot emulator``), so the CPU seconds are
 the sender's alone. Each variant runs one call at a time and with a window of calls in
@@ -31,7 +32,9 @@ import aiohttp
 import telegram
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.bench.machine import speed_line
 from bot.sandbox.control import SandboxClient
+from bot.telegram import calls
 from bot.telegram.transport import AiohttpRequest
 
 Send = Callable[[int], Awaitable[None]]
@@ -107,7 +110,7 @@ async def calls_received(url: str) -> int:
         return int((await sandbox.status())["calls"])
 
 
-# --- the three variants -------------------------------------------------------------------
+# --- the variants -------------------------------------------------------------------
 
 
 def _ptb(make_request: Callable[[], BaseRequest]) -> Variant:
@@ -135,6 +138,32 @@ def _ptb(make_request: Callable[[], BaseRequest]) -> Variant:
 
 
 @asynccontextmanager
+async def short_aiohttp(target: Target) -> AsyncIterator[Send]:
+    """Our reminders' path (``bot/telegram/calls.post``): PTB's BaseRequest and its error
+    mapping on our transport, one JSON body per call, the answer not made into a Message."""
+    request = AiohttpRequest()
+    bot = telegram.Bot(
+        target.token,
+        base_url=f"{target.base_url}/bot",
+        request=request,
+        get_updates_request=request,
+    )
+    chats = target.chats
+
+    async def send(index: int) -> None:
+        values = {
+            "chat_id": chats[index % len(chats)],
+            "text": TEXT,
+            "parse_mode": "HTML",
+            "reply_markup": MARKUP,
+        }
+        await calls.post(bot, "sendMessage", values)
+
+    async with bot:
+        yield send
+
+
+@asynccontextmanager
 async def raw_aiohttp(target: Target) -> AsyncIterator[Send]:
     """What PTB's machinery costs, left out: bodies encoded once, answers not parsed."""
     url = f"{target.base_url}/bot{target.token}/sendMessage"
@@ -157,6 +186,7 @@ async def raw_aiohttp(target: Target) -> AsyncIterator[Send]:
 VARIANTS: dict[str, Variant] = {
     BASELINE: _ptb(HTTPXRequest),
     "ptb-aiohttp": _ptb(AiohttpRequest),
+    "short-aiohttp": short_aiohttp,
     "raw-aiohttp": raw_aiohttp,
 }
 
@@ -263,7 +293,7 @@ def heading(n: int, rounds: int, load_before: str) -> str:
         f" emulator in another process\n"
         f"{date.today().isoformat()}, {os.cpu_count()} cores, load average {load_before}"
         f" before, {load_average()} after,"
-        f" Python {sys.version.split()[0]}, {versions}"
+        f" Python {sys.version.split()[0]}, {versions}\n{speed_line()}"
     )
 
 

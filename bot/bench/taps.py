@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.bench.databases import fresh_postgres, postgres_admin_url, postgres_available
+from bot.bench.machine import speed_line
 from bot.sandbox.control import SandboxClient
 
 TOKEN = "424242:TAPS-BENCH-TOKEN"
@@ -966,6 +967,7 @@ def heading(
             " in its own process, the load in this one",
             f"{date.today().isoformat()}, {os.cpu_count()} cores, load average {load_before}"
             f" before, {load_average()} after, Python {sys.version.split()[0]}, {versions}",
+            speed_line(),
             f"{rounds} round(s), loads {loads}; per load a {sizes.warm_up:g} s warm-up, then"
             f" {sizes.closed_seconds:g} s measured (closed loop) / {sizes.open_seconds:g} s (open"
             " loop); configurations interleaved, the order rotated per load and round",

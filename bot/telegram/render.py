@@ -29,6 +29,7 @@ from telegram.error import BadRequest, NetworkError
 from bot.core.callbacks import encode
 from bot.core.screens import Screen
 from bot.services.replies import Document, Photo, Reply
+from bot.telegram import calls
 from bot.telegram.media import MediaLibrary, MediaUnavailable, text_instead
 from bot.telegram.retries import with_retries
 
@@ -116,12 +117,12 @@ async def send_bulk(
 ) -> None:
     """A text message whose sent ``Message`` nobody reads: reminders, many at a time.
 
-    The same ``sendMessage`` call as :func:`send` through PTB's own request path
-    (``Bot._post``, which every ``Bot`` method uses): our rate limiter and its 429 handling,
-    PTB's defaults and its mapping of Telegram's answers to errors (``RetryAfter``,
-    ``Forbidden``, ``TimedOut``...), the same retries. Left out: building PTB objects for
-    the keyboard and parsing the answer into a ``Message``, about a third of the bot's CPU
-    per reminder (docs/BENCHMARKS.md). The screen is sent as text (no media library).
+    The same ``sendMessage`` call as :func:`send`, on the short path of
+    ``bot/telegram/calls.py``: our rate limiter and its 429 handling, PTB's mapping of
+    Telegram's answers to errors (``RetryAfter``, ``Forbidden``, ``TimedOut``...), the same
+    retries. Left out: PTB objects for the keyboard, PTB's per-parameter encoding and
+    parsing the answer into a ``Message`` (docs/BENCHMARKS.md). The screen is sent as text
+    (no media library).
     """
     screen = as_text(screen)
     data: dict[str, object] = {
@@ -133,7 +134,7 @@ async def send_bulk(
     }
 
     async def call() -> None:
-        await bot._post("sendMessage", dict(data))  # _post edits what it is given
+        await calls.post(bot, "sendMessage", data)
 
     await with_retries(call, retry_timeouts=False)
 
@@ -181,8 +182,8 @@ async def edit(
         )
         return
     screen = as_text(screen)
-    # The raw request path, as in send_bulk: nobody reads the edited Message, so neither
-    # PTB objects for the keyboard nor parsing the answer (errors and the rate limiter are
+    # The short path, as in send_bulk: nobody reads the edited Message, so neither PTB
+    # objects for the keyboard nor parsing the answer (errors and the rate limiter are
     # PTB's as for any call)
     data: dict[str, object] = {
         "chat_id": chat_id,
@@ -194,7 +195,7 @@ async def edit(
 
     async def call() -> None:
         try:
-            await bot._post("editMessageText", dict(data))  # _post edits what it is given
+            await calls.post(bot, "editMessageText", data)
         except BadRequest as error:
             if not _not_modified(error):  # the same screen again (a retry that got through)
                 raise
@@ -203,8 +204,8 @@ async def edit(
 
 
 async def answer(bot: Bot, query_id: str, text: str | None = None) -> None:
-    """Answer a tap (its toast, if any) on the raw request path (see ``edit``)."""
-    await bot._post("answerCallbackQuery", {"callback_query_id": query_id, "text": text})
+    """Answer a tap (its toast, if any) on the short path (see ``edit``)."""
+    await calls.post(bot, "answerCallbackQuery", {"callback_query_id": query_id, "text": text})
 
 
 async def strip_buttons(bot: Bot, chat_id: int, message_id: int) -> None:

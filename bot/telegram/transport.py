@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
@@ -42,6 +44,8 @@ POOL_TIMEOUT_MESSAGE = (
     "sent to Telegram. Consider adjusting the connection pool size or the pool timeout."
 )
 _FORM = "application/x-www-form-urlencoded"
+_JSON = "application/json"
+_ENCODE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # aiohttp's writer waits for the socket only once 64 KiB are buffered; smaller bodies
 # never wait, so only larger ones need a write deadline, given one slice at a time.
 _WRITE_SLICE = 64 * 1024
@@ -139,11 +143,11 @@ class _Multipart(aiohttp.MultipartWriter):
         await super().write(_bounded(writer, self._write_timeout), close_boundary)
 
 
-class _Form(BytesPayload):
-    """A url-encoded body (what PTB sends when there is no file) with the same deadline."""
+class _Body(BytesPayload):
+    """A body in one piece (a url-encoded form, or JSON) with the same deadline."""
 
-    def __init__(self, body: bytes, write_timeout: float | None) -> None:
-        super().__init__(body, content_type=_FORM)
+    def __init__(self, body: bytes, content_type: str, write_timeout: float | None) -> None:
+        super().__init__(body, content_type=content_type)
         self._write_timeout = write_timeout if len(body) > _WRITE_SLICE else None
 
     async def write(self, writer: AbstractStreamWriter) -> None:
@@ -155,19 +159,61 @@ class _Form(BytesPayload):
         await super().write_with_length(_bounded(writer, self._write_timeout), content_length)
 
 
+class JsonBody(RequestData):  # type: ignore[misc]  # final for typing only; see below
+    """The parameters of one call encoded once, as one JSON body (the Bot API takes
+    ``application/json`` for any call without files).
+
+    PTB's ``Bot`` wraps each parameter in a ``RequestParameter``, encodes each one to JSON
+    and then the lot as a url-encoded form: a quarter of a reminder's send
+    (docs/BENCHMARKS.md). ``bot/telegram/calls.py`` hands this to ``BaseRequest.post``
+    instead, so PTB still maps the answer to its errors. :class:`AiohttpRequest` sends the
+    JSON as it is; any other ``BaseRequest`` reads ``json_parameters`` as usual.
+
+    PTB marks ``RequestData`` final and its construction an implementation detail: this
+    overrides only its documented properties, and tests/e2e/test_short_calls.py holds it to
+    PTB's own calls on both transports, so an upgrade that breaks it fails there.
+    """
+
+    __slots__ = ("_values", "payload")
+
+    def __init__(self, values: Mapping[str, object]) -> None:
+        super().__init__()  # no RequestParameters, no files
+        self._values = {name: value for name, value in values.items() if value is not None}
+        self.payload = _ENCODE_JSON(self._values).encode()
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    @property
+    def json_parameters(self) -> dict[str, str]:
+        """As PTB's: strings as they are, everything else JSON-encoded."""
+        return {
+            name: value if isinstance(value, str) else json.dumps(value)
+            for name, value in self._values.items()
+        }
+
+    @property
+    def json_payload(self) -> bytes:
+        return self.payload
+
+
 def encode_body(
     request_data: RequestData | None, write_timeout: float | None
-) -> _Form | _Multipart | None:
-    """No parameters: no body (PTB's empty getMe). Files: multipart, the other parameters
-    as text parts. Otherwise a url-encoded form of the JSON-encoded values, as httpx sends."""
+) -> _Body | _Multipart | None:
+    """No parameters: no body (PTB's empty getMe). A :class:`JsonBody`: its JSON. Files:
+    multipart, the other parameters as text parts. Otherwise a url-encoded form of the
+    JSON-encoded values, as httpx sends."""
     if request_data is None:
         return None
+    if isinstance(request_data, JsonBody):
+        return _Body(request_data.payload, _JSON, write_timeout)
     if request_data.contains_files:
         return _multipart(request_data, write_timeout)
     parameters = request_data.json_parameters  # computed on every access: once here
     if not parameters:
         return None
-    return _Form(urlencode(parameters).encode("ascii"), write_timeout)
+    return _Body(urlencode(parameters).encode("ascii"), _FORM, write_timeout)
 
 
 def _multipart(request_data: RequestData, write_timeout: float | None) -> _Multipart:
@@ -311,7 +357,7 @@ class AiohttpRequest(BaseRequest):
         session: aiohttp.ClientSession,
         method: str,
         url: str,
-        body: _Form | _Multipart | None,
+        body: _Body | _Multipart | None,
         timeouts: Timeouts,
     ) -> tuple[int, bytes]:
         """HTTPXRequest's error mapping: any timeout is TimedOut, any other failure of the

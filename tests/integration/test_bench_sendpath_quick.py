@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-VARIANTS = ["ptb-httpx", "ptb-aiohttp", "raw-aiohttp"]
+VARIANTS = ["ptb-httpx", "ptb-aiohttp", "short-aiohttp", "raw-aiohttp"]
 HEADINGS = ("## sequential (1 in flight)", "## 4 in flight")
 
 
@@ -31,7 +31,7 @@ def _rows(text: str, heading: str) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("heading", HEADINGS)
-def test_each_table_has_the_three_variants(output: str, heading: str) -> None:
+def test_each_table_has_the_four_variants(output: str, heading: str) -> None:
     rows = _rows(output, heading)
     assert [row[0] for row in rows] == VARIANTS
     for row in rows:

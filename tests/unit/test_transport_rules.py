@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from telegram import InputFile
 from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
-from bot.telegram.transport import Timeouts, encode_body, resolve_timeouts
+from bot.telegram.transport import JsonBody, Timeouts, encode_body, resolve_timeouts
 
 UNSET = BaseRequest.DEFAULT_NONE
 DEFAULTS = Timeouts(read=5.0, write=6.0, connect=7.0, pool=1.0)
@@ -57,3 +59,29 @@ async def test_files_make_a_multipart_body_with_text_parts() -> None:
     assert b'form-data; name="caption"\r\n\r\nok\r\n' in encoded
     photo_part = b'Content-Type: image/png\r\nContent-Disposition: form-data; name="photo"; '
     assert photo_part + b'filename="knee.png"\r\n\r\n\x89PNG\r\n' in encoded
+
+
+VALUES = {
+    "chat_id": 42,
+    "text": "Rücken ✓ <b>a&b</b>",
+    "parse_mode": "HTML",
+    "reply_markup": {"inline_keyboard": [[{"text": "Go", "callback_data": "1:go"}]]},
+    "disable_notification": True,
+    "allow_paid_broadcast": None,
+}
+
+
+async def test_a_json_body_is_sent_as_one_json_document() -> None:
+    body = encode_body(JsonBody(VALUES), 5.0)
+    assert body is not None and body.content_type == "application/json"
+    sent = await body.as_bytes()
+    assert json.loads(sent) == {k: v for k, v in VALUES.items() if v is not None}
+    assert "Rücken ✓".encode() in sent  # UTF-8, not escaped
+
+
+def test_a_json_body_reads_like_ptbs_own_for_other_transports() -> None:
+    """HTTPXRequest sends ``json_parameters`` as a form: they must be PTB's, value for value."""
+    ours, ptbs = JsonBody(VALUES), _data(**VALUES)
+    assert ours.json_parameters == ptbs.json_parameters
+    assert ours.parameters == ptbs.parameters
+    assert not ours.contains_files

@@ -1,0 +1,45 @@
+"""Bot API calls whose answer nobody turns into PTB objects: reminders sent in bulk, edits
+of the tapped message, answers to taps.
+
+``post`` skips what ``Bot._post`` adds for these calls: a ``RequestParameter`` per
+parameter, each encoded to JSON and then the lot url-encoded, and the debug log of every
+call's parameters (message texts). What stays is PTB's: the rate limiter (ours,
+``bot/telegram/ratelimit.py``, with its 429 retries and error counts) and
+``BaseRequest.post``, which maps Telegram's answers to ``RetryAfter``, ``Forbidden``,
+``BadRequest``, ``TimedOut``, ... exactly as for any other call. The body is one JSON
+document (``transport.JsonBody``). Measured in docs/BENCHMARKS.md ("The send path").
+
+Only for calls without files and without PTB ``Defaults`` (the bot sets none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from telegram import Bot
+from telegram.ext import ExtBot
+
+from bot.telegram.transport import JsonBody
+
+
+async def post(bot: Bot, method: str, values: Mapping[str, object]) -> Any:
+    """Call ``method`` with ``values`` (None values left out); its ``result``, as JSON."""
+    body = JsonBody(values)
+    url = f"{bot.base_url}/{method}"
+    request = bot.request
+
+    async def call(*_: object, **__: object) -> Any:
+        return await request.post(url, body)
+
+    limiter = bot.rate_limiter if isinstance(bot, ExtBot) else None
+    if limiter is None:
+        return await call()
+    return await limiter.process_request(
+        callback=call,
+        args=(),
+        kwargs={},
+        endpoint=method,
+        data=body.parameters,
+        rate_limit_args=None,
+    )
