@@ -42,6 +42,7 @@ from bot.content.media import resolve_media_path
 from bot.core.clock import Clock
 from bot.core.media import MediaKind, ScreenMedia
 from bot.store.database import Database
+from bot.telegram import calls
 from bot.telegram.retries import with_retries
 
 log = logging.getLogger(__name__)
@@ -198,9 +199,10 @@ class MediaLibrary:
         async def call(ref: str | Upload, kind: MediaKind) -> Message | None:
             try:
                 if isinstance(ref, str):
-                    # A file Telegram has (every tap but the first upload): PTB's raw
-                    # request path, as render.edit - no PTB objects built or parsed
-                    await bot._post(
+                    # A file Telegram has (every tap but the first upload): the short
+                    # call path, as render.edit - no PTB objects built or parsed
+                    await calls.post(
+                        bot,
                         "editMessageMedia",
                         {
                             "chat_id": chat_id,
