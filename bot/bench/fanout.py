@@ -8,15 +8,21 @@ process (``exercise-bot emulator``), so the CPU seconds are the bot's own (issue
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import cProfile
 import io
+import logging
 import pstats
+import tempfile
 import time
 from dataclasses import dataclass
 
 from bot.app import build_application, build_services
+from bot.bench import databases
+from bot.bench.machine import speed_line
 from bot.bench.seed import FIRST_USER_ID, seed_due
+from bot.bench.sendpath import TOKEN, emulator_process
 from bot.config import Settings
 from bot.core.clock import SystemClock
 from bot.sandbox.control import SandboxClient
@@ -163,3 +169,40 @@ def profile_summary(profile: cProfile.Profile, limit: int = 25) -> str:
     stats.sort_stats("tottime").print_stats(limit)
     stats.sort_stats("cumulative").print_stats(limit)
     return out.getvalue()
+
+
+async def _rounds(database: str, n: int, rounds: int) -> None:
+    """``rounds`` runs of :func:`fan_out_remote`, each on a fresh database."""
+    async with emulator_process() as url:
+        for index in range(rounds):
+            with tempfile.TemporaryDirectory(prefix="fanout-") as folder:
+                if database == "sqlite":
+                    found = await fan_out_remote(
+                        f"sqlite+aiosqlite:///{folder}/bot.db", n, emulator_url=url, token=TOKEN
+                    )
+                else:
+                    async with databases.fresh_postgres(databases.postgres_admin_url()) as db:
+                        found = await fan_out_remote(db, n, emulator_url=url, token=TOKEN)
+            print(
+                f"{database} round {index + 1}: {found.delivered} of {n} delivered,"
+                f" {found.per_second:,.0f}/s, {found.per_cpu_second:,.0f} per CPU-second",
+                flush=True,
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bot.bench.fanout [N] [--database sqlite|postgresql] [--rounds R]``: the
+    fan-out alone, emulator in another process (for before/after runs of two versions)."""
+    parser = argparse.ArgumentParser(prog="python -m bot.bench.fanout", description=main.__doc__)
+    parser.add_argument("n", type=int, nargs="?", default=3000, help="due reminders per run")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    print(speed_line(), flush=True)
+    asyncio.run(_rounds(args.database, args.n, args.rounds))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
