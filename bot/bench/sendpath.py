@@ -1,6 +1,6 @@
 """The send path alone: N sendMessage calls, no database, no rate limiter, through
 (a) PTB's Bot on HTTPXRequest (PTB's default), (b) PTB's Bot on our AiohttpRequest, (c) our
-short path for reminders and taps (``bot/telegram/calls.post`` on AiohttpRequest), and
+lean call path for reminders and taps (``bot/telegram/calls.post`` on AiohttpRequest), and
 (d) raw aiohttp POSTs of bodies encoded beforehand (the floor: no PTB, no JSON parsing).
 
 The emulator runs in another process (``exercise-bot emulator``), so the CPU seconds are
@@ -138,7 +138,7 @@ def _ptb(make_request: Callable[[], BaseRequest]) -> Variant:
 
 
 @asynccontextmanager
-async def short_aiohttp(target: Target) -> AsyncIterator[Send]:
+async def lean_aiohttp(target: Target) -> AsyncIterator[Send]:
     """Our reminders' path (``bot/telegram/calls.post``): PTB's BaseRequest and its error
     mapping on our transport, one JSON body per call, the answer not made into a Message."""
     request = AiohttpRequest()
@@ -186,7 +186,7 @@ async def raw_aiohttp(target: Target) -> AsyncIterator[Send]:
 VARIANTS: dict[str, Variant] = {
     BASELINE: _ptb(HTTPXRequest),
     "ptb-aiohttp": _ptb(AiohttpRequest),
-    "short-aiohttp": short_aiohttp,
+    "lean-aiohttp": lean_aiohttp,
     "raw-aiohttp": raw_aiohttp,
 }
 

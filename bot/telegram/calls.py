@@ -1,15 +1,18 @@
 """Bot API calls whose answer nobody turns into PTB objects: reminders sent in bulk, edits
-of the tapped message, answers to taps.
+of the tapped message, answers to taps: the lean call path.
 
 ``post`` skips what ``Bot._post`` adds for these calls: a ``RequestParameter`` per
-parameter, each encoded to JSON and then the lot url-encoded, and the debug log of every
-call's parameters (message texts). What stays is PTB's: the rate limiter (ours,
-``bot/telegram/ratelimit.py``, with its 429 retries and error counts) and
+parameter, each encoded to JSON and then the lot url-encoded, and PTB's debug logs of
+every call's parameters and answer (message texts). What stays is PTB's: the rate limiter
+(ours, ``bot/telegram/ratelimit.py``, with its 429 retries and error counts) and
 ``BaseRequest.post``, which maps Telegram's answers to ``RetryAfter``, ``Forbidden``,
 ``BadRequest``, ``TimedOut``, ... exactly as for any other call. The body is one JSON
-document (``transport.JsonBody``). Measured in docs/BENCHMARKS.md ("The send path").
+document (``transport.JsonBody``) on our transport, PTB's usual form on HTTPXRequest.
+Measured in docs/BENCHMARKS.md ("The lean call path").
 
-Only for calls without files and without PTB ``Defaults`` (the bot sets none).
+Only for calls without files, with JSON values only (no PTB objects, no datetimes), and
+without PTB ``Defaults`` (the bot sets none); never ``getUpdates``, which has a request
+object of its own and skips the limiter.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from bot.telegram.transport import JsonBody
 
 async def post(bot: Bot, method: str, values: Mapping[str, object]) -> Any:
     """Call ``method`` with ``values`` (None values left out); its ``result``, as JSON."""
+    if method == "getUpdates":
+        raise ValueError("getUpdates has its own request object: use the Bot's method")
     body = JsonBody(values)
     url = f"{bot.base_url}/{method}"
     request = bot.request

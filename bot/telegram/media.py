@@ -199,7 +199,7 @@ class MediaLibrary:
         async def call(ref: str | Upload, kind: MediaKind) -> Message | None:
             try:
                 if isinstance(ref, str):
-                    # A file Telegram has (every tap but the first upload): the short
+                    # A file Telegram has (every tap but the first upload): the lean
                     # call path, as render.edit - no PTB objects built or parsed
                     await calls.post(
                         bot,

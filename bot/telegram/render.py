@@ -117,7 +117,7 @@ async def send_bulk(
 ) -> None:
     """A text message whose sent ``Message`` nobody reads: reminders, many at a time.
 
-    The same ``sendMessage`` call as :func:`send`, on the short path of
+    The same ``sendMessage`` call as :func:`send`, on the lean call path of
     ``bot/telegram/calls.py``: our rate limiter and its 429 handling, PTB's mapping of
     Telegram's answers to errors (``RetryAfter``, ``Forbidden``, ``TimedOut``...), the same
     retries. Left out: PTB objects for the keyboard, PTB's per-parameter encoding and
@@ -182,7 +182,7 @@ async def edit(
         )
         return
     screen = as_text(screen)
-    # The short path, as in send_bulk: nobody reads the edited Message, so neither PTB
+    # The lean call path, as in send_bulk: nobody reads the edited Message, so neither PTB
     # objects for the keyboard nor parsing the answer (errors and the rate limiter are
     # PTB's as for any call)
     data: dict[str, object] = {
@@ -204,7 +204,7 @@ async def edit(
 
 
 async def answer(bot: Bot, query_id: str, text: str | None = None) -> None:
-    """Answer a tap (its toast, if any) on the short path (see ``edit``)."""
+    """Answer a tap (its toast, if any) on the lean call path (see ``edit``)."""
     await calls.post(bot, "answerCallbackQuery", {"callback_query_id": query_id, "text": text})
 
 

@@ -161,17 +161,19 @@ class _Body(BytesPayload):
 
 class JsonBody(RequestData):  # type: ignore[misc]  # final for typing only; see below
     """The parameters of one call encoded once, as one JSON body (the Bot API takes
-    ``application/json`` for any call without files).
+    ``application/json`` for any call without files). Values must be JSON values already
+    (str, int, float, bool, lists and dicts of them); None leaves a parameter out.
 
     PTB's ``Bot`` wraps each parameter in a ``RequestParameter``, encodes each one to JSON
-    and then the lot as a url-encoded form: a quarter of a reminder's send
-    (docs/BENCHMARKS.md). ``bot/telegram/calls.py`` hands this to ``BaseRequest.post``
-    instead, so PTB still maps the answer to its errors. :class:`AiohttpRequest` sends the
-    JSON as it is; any other ``BaseRequest`` reads ``json_parameters`` as usual.
+    and then the lot as a url-encoded form, character by character. ``bot/telegram/calls.py``
+    hands this to ``BaseRequest.post`` instead, so PTB still maps the answer to its errors.
+    :class:`AiohttpRequest` sends ``payload`` as it is; any other ``BaseRequest`` (PTB's
+    HTTPXRequest) reads ``json_parameters`` as usual and sends its form.
 
     PTB marks ``RequestData`` final and its construction an implementation detail: this
-    overrides only its documented properties, and tests/e2e/test_short_calls.py holds it to
-    PTB's own calls on both transports, so an upgrade that breaks it fails there.
+    overrides only its documented ``parameters`` and ``json_parameters``, and
+    tests/e2e/test_lean_calls.py holds it to PTB's own calls on both transports, so an
+    upgrade that breaks it fails there.
     """
 
     __slots__ = ("_values", "payload")
@@ -187,15 +189,11 @@ class JsonBody(RequestData):  # type: ignore[misc]  # final for typing only; see
 
     @property
     def json_parameters(self) -> dict[str, str]:
-        """As PTB's: strings as they are, everything else JSON-encoded."""
+        """As PTB's: strings as plain text (a str enum as its value), the rest as JSON."""
         return {
-            name: value if isinstance(value, str) else json.dumps(value)
+            name: str(value) if isinstance(value, str) else json.dumps(value)
             for name, value in self._values.items()
         }
-
-    @property
-    def json_payload(self) -> bytes:
-        return self.payload
 
 
 def encode_body(

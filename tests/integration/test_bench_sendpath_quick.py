@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-VARIANTS = ["ptb-httpx", "ptb-aiohttp", "short-aiohttp", "raw-aiohttp"]
+VARIANTS = ["ptb-httpx", "ptb-aiohttp", "lean-aiohttp", "raw-aiohttp"]
 HEADINGS = ("## sequential (1 in flight)", "## 4 in flight")
 
 

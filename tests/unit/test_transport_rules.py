@@ -6,6 +6,7 @@ import json
 
 import pytest
 from telegram import InputFile
+from telegram.constants import ParseMode
 from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
@@ -64,7 +65,7 @@ async def test_files_make_a_multipart_body_with_text_parts() -> None:
 VALUES = {
     "chat_id": 42,
     "text": "Rücken ✓ <b>a&b</b>",
-    "parse_mode": "HTML",
+    "parse_mode": ParseMode.HTML,  # an enum, as render.py passes it
     "reply_markup": {"inline_keyboard": [[{"text": "Go", "callback_data": "1:go"}]]},
     "disable_notification": True,
     "allow_paid_broadcast": None,
@@ -83,5 +84,6 @@ def test_a_json_body_reads_like_ptbs_own_for_other_transports() -> None:
     """HTTPXRequest sends ``json_parameters`` as a form: they must be PTB's, value for value."""
     ours, ptbs = JsonBody(VALUES), _data(**VALUES)
     assert ours.json_parameters == ptbs.json_parameters
+    assert all(type(value) is str for value in ours.json_parameters.values())
     assert ours.parameters == ptbs.parameters
     assert not ours.contains_files
