@@ -210,10 +210,10 @@ async def test_each_fault_is_the_same_ptb_error(
         assert by_lean.retry_after == by_ptb.retry_after  # type: ignore[attr-defined]
 
 
-def test_get_updates_is_not_for_the_lean_path() -> None:
+async def test_get_updates_is_not_for_the_lean_path() -> None:
     """getUpdates has a request object of its own and skips the limiter."""
     with pytest.raises(ValueError, match="getUpdates"):
-        calls.post(telegram.Bot("1:X"), "getUpdates", {}).send(None)  # type: ignore[attr-defined]
+        await calls.post(telegram.Bot("1:X"), "getUpdates", {})
 
 
 async def test_the_rate_limiter_sees_the_chat_counts_and_retries(emu: Emulator) -> None:
