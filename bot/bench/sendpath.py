@@ -113,16 +113,15 @@ async def calls_received(url: str) -> int:
 # --- the variants -------------------------------------------------------------------
 
 
+def _bot(target: Target, request: BaseRequest) -> telegram.Bot:
+    base_url = f"{target.base_url}/bot"
+    return telegram.Bot(target.token, base_url, request=request, get_updates_request=request)
+
+
 def _ptb(make_request: Callable[[], BaseRequest]) -> Variant:
     @asynccontextmanager
     async def sender(target: Target) -> AsyncIterator[Send]:
-        request = make_request()
-        bot = telegram.Bot(
-            target.token,
-            base_url=f"{target.base_url}/bot",
-            request=request,
-            get_updates_request=request,
-        )
+        bot = _bot(target, make_request())
         markup = telegram.InlineKeyboardMarkup.de_json(MARKUP, None)
         chats = target.chats
 
@@ -141,13 +140,7 @@ def _ptb(make_request: Callable[[], BaseRequest]) -> Variant:
 async def lean_aiohttp(target: Target) -> AsyncIterator[Send]:
     """Our reminders' path (``bot/telegram/calls.post``): PTB's BaseRequest and its error
     mapping on our transport, one JSON body per call, the answer not made into a Message."""
-    request = AiohttpRequest()
-    bot = telegram.Bot(
-        target.token,
-        base_url=f"{target.base_url}/bot",
-        request=request,
-        get_updates_request=request,
-    )
+    bot = _bot(target, AiohttpRequest())
     chats = target.chats
 
     async def send(index: int) -> None:

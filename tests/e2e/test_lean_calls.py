@@ -20,7 +20,7 @@ from bot.sandbox.emulator import Emulator
 from bot.sandbox.models import ChatMessage
 from bot.telegram import calls
 from bot.telegram.ratelimit import ChatRateLimiter
-from tests.e2e.test_transports import TRANSPORTS, bot_for, make_request
+from tests.e2e.test_transports import bot_for, make_request
 from tests.sandbox.emu_helpers import png
 
 TEXT = "<b>Time</b> for your back exercises ✓ — 10 min"
@@ -32,17 +32,6 @@ PTB_MARKUP = InlineKeyboardMarkup(
     ]
 )
 MARKUP = {"inline_keyboard": KEYBOARD}
-
-
-@pytest.fixture(params=TRANSPORTS)
-def transport(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator() as emulator:
-        yield emulator
 
 
 @pytest.fixture

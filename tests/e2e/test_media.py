@@ -59,12 +59,6 @@ def screen(text: str, media: ScreenMedia | None = None, rev: int = 0) -> Screen:
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def content_dir(tmp_path: Path) -> Path:
     """A copy of the bundled pictures, so a test may change one."""
     target = tmp_path / "content"

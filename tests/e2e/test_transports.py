@@ -43,7 +43,6 @@ from tests.e2e.rawservers import (
 )
 from tests.sandbox.emu_helpers import png
 
-TRANSPORTS = ("httpx", "aiohttp")
 MARKUP = InlineKeyboardMarkup([[InlineKeyboardButton("Done", callback_data="d:1")]])
 
 
@@ -66,17 +65,6 @@ async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
         await asyncio.sleep(0.005)
-
-
-@pytest.fixture(params=TRANSPORTS)
-def transport(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator() as emulator:
-        yield emulator
 
 
 def bot_for(emu: Emulator, request: BaseRequest, token: str | None = None) -> telegram.Bot:
