@@ -171,18 +171,22 @@ def profile_summary(profile: cProfile.Profile, limit: int = 25) -> str:
     return out.getvalue()
 
 
+async def _fan_out_on_fresh(database: str, n: int, emulator_url: str) -> FanOut:
+    """:func:`fan_out_remote` on a database made for the run (a SQLite file in a temporary
+    folder, or a PostgreSQL database created and dropped)."""
+    if database == "postgresql":
+        async with databases.fresh_postgres(databases.postgres_admin_url()) as url:
+            return await fan_out_remote(url, n, emulator_url=emulator_url, token=TOKEN)
+    with tempfile.TemporaryDirectory(prefix="fanout-") as folder:
+        url = f"sqlite+aiosqlite:///{folder}/bot.db"
+        return await fan_out_remote(url, n, emulator_url=emulator_url, token=TOKEN)
+
+
 async def _rounds(database: str, n: int, rounds: int) -> None:
     """``rounds`` runs of :func:`fan_out_remote`, each on a fresh database."""
-    async with emulator_process() as url:
+    async with emulator_process() as emulator_url:
         for index in range(rounds):
-            with tempfile.TemporaryDirectory(prefix="fanout-") as folder:
-                if database == "sqlite":
-                    found = await fan_out_remote(
-                        f"sqlite+aiosqlite:///{folder}/bot.db", n, emulator_url=url, token=TOKEN
-                    )
-                else:
-                    async with databases.fresh_postgres(databases.postgres_admin_url()) as db:
-                        found = await fan_out_remote(db, n, emulator_url=url, token=TOKEN)
+            found = await _fan_out_on_fresh(database, n, emulator_url)
             print(
                 f"{database} round {index + 1}: {found.delivered} of {n} delivered,"
                 f" {found.per_second:,.0f}/s, {found.per_cpu_second:,.0f} per CPU-second",
