@@ -24,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_sta
 from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 
-from bot.store import Database, ExerciseSession, Patient
+from bot.store import Database, Patient
 from bot.store.taps import (
     KnownSessions,
     NewStepTimer,
@@ -37,6 +37,7 @@ from bot.store.taps import (
     read_tap,
     tap_transaction,
 )
+from tests.store_rows import add_patient_with_session
 
 T0 = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 
@@ -86,23 +87,8 @@ async def _fresh(db: Database, uid: int, session_id: int) -> tuple[Any, Any]:
 
 
 async def _new_patient(db: Database, uid: int) -> tuple[int, int]:
-    async with db.unit_of_work() as uow:
-        patient = await uow.patients.add(
-            Patient(telegram_user_id=uid, chat_id=uid, language="en", dose={"reps": 3})
-        )
-        session = await uow.sessions.add(
-            ExerciseSession(
-                patient_id=patient.id,
-                program_id="back-basic",
-                content_version="v1",
-                exercises=["pelvic_tilt", "cat_cow"],
-                phase="step",
-                started_at=T0,
-                updated_at=T0,
-            )
-        )
-        await uow.commit()
-        return patient.id, session.id
+    patient = {"language": "en", "dose": {"reps": 3}}
+    return await add_patient_with_session(db, uid, T0, patient=patient, session={})
 
 
 @contextlib.contextmanager

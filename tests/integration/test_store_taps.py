@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.app import open_database
 from bot.config import Settings
-from bot.store import Database, ExerciseSession, Patient
+from bot.store import Database, Patient
 from bot.store.database import HOP_POOL_SIZE, sqlite_file
 from bot.store.taps import (
     STEP_COLUMNS,
@@ -31,30 +31,15 @@ from bot.store.taps import (
     write_step,
 )
 from bot.store.uow import WriteTurn
+from tests.store_rows import add_patient_with_session
 
 T0 = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
 
 
 async def _patient_and_session(db: Database, tg: int) -> tuple[int, int]:
-    async with db.unit_of_work() as uow:
-        patient = await uow.patients.add(
-            Patient(telegram_user_id=tg, chat_id=tg, language="es", held_exercises=["bridge"])
-        )
-        session = await uow.sessions.add(
-            ExerciseSession(
-                patient_id=patient.id,
-                program_id="back-basic",
-                content_version="v1",
-                exercises=["pelvic_tilt", "cat_cow"],
-                phase="step",
-                step_index=1,
-                message_id=7,
-                started_at=T0,
-                updated_at=T0,
-            )
-        )
-        await uow.commit()
-        return patient.id, session.id
+    patient = {"language": "es", "held_exercises": ["bridge"]}
+    session = {"step_index": 1, "message_id": 7}
+    return await add_patient_with_session(db, tg, T0, patient=patient, session=session)
 
 
 def _step(**changes: object) -> dict[str, object]:
